@@ -1,0 +1,141 @@
+"""The error bound theory predicts for a numerical derivative.
+
+bound = SAFETY * (truncation + rounding) + representation, where
+
+- truncation is C h^p max |f^(n+p)| over the stencil's interval (the Peano
+  constant C of :mod:`verify.stencils`), with the maximum taken rigorously
+  by interval arithmetic (``kind = "rigorous"``); where intervals cannot
+  be used (no interval rule, too many data rows), the derivative's largest
+  value at the stencil's nodes stands in (``kind = "leading term"``);
+- rounding is sum |w_j| e_j / h^n, e_j the running error bound of f at
+  node j (:mod:`verify.rounding`), plus the final sum's own rounding;
+- representation is |g(x) - g(fl(x))|: the exact side is at the decimal
+  point as written, the numeric side at its nearest float.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+import sympy
+
+from .intervals import NotSmooth, interval_max_abs
+from .rounding import running_error
+from .stencils import stencil
+
+SAFETY = 2.0  # one factor over the predicted bound, stated in every report
+
+
+@dataclass(frozen=True)
+class Bound:
+    total: float
+    truncation: float
+    rounding: float
+    representation: float
+    kind: str  # "rigorous" or "leading term"
+
+    def describe(self) -> str:
+        return (f"bound {self.total:.3g} = {SAFETY:g} x (truncation {self.truncation:.3g} "
+                f"[{self.kind}] + rounding {self.rounding:.3g}) + point {self.representation:.3g}")
+
+
+def _orders(size, *pairs):
+    orders = [0] * size
+    for index, count in pairs:
+        orders[index] += count
+    return tuple(orders)
+
+
+def _maximum(engine, orders, box, floats):
+    """(max |d^orders f| over box, kind)."""
+    expr = engine.derivative(orders)
+    try:
+        return float(interval_max_abs(expr, engine.variables, box, engine.data)), "rigorous"
+    except (NotSmooth, ValueError, TypeError):
+        pass
+    samples = []
+    for corner in (0, 1):
+        at = [lo if corner == 0 else hi for lo, hi in box]
+        try:
+            samples.append(abs(engine.value(orders, [mpmath.mpf(a) for a in at])))
+        except (ArithmeticError, ValueError):
+            pass
+    try:
+        samples.append(abs(engine.value(orders, floats)))
+    except (ArithmeticError, ValueError):
+        pass
+    return (float(max(samples)) if samples else float("inf")), "leading term"
+
+
+def partial_bound(engine, point, difference, index, *, unit_roundoff) -> Bound:
+    """The bound on ``difference`` (a derivative by variable ``index``)."""
+    floats = [p.float64 for p in point]
+    size = len(floats)
+    n, h = difference.order, difference.h
+    if difference.method == "complex_step":
+        third, kind = _maximum(engine, _orders(size, (index, 3)), [(x, x) for x in floats], floats)
+        truncation = h * h * third / 6
+        kind = "leading term"
+        nodes = np.array([floats])
+        _, errors = running_error(engine.derivative(_orders(size, (index, 1))), engine.variables,
+                                  nodes, unit_roundoff, engine.data)
+        rounding = float(errors[0]) + unit_roundoff * abs(difference.value)
+    else:
+        st = stencil(difference.method, n, difference.levels)
+        m = n + st.accuracy
+        lo, hi = st.span
+        box = [(x, x) for x in floats]
+        box[index] = (floats[index] + lo * h, floats[index] + hi * h)
+        maximum, kind = _maximum(engine, _orders(size, (index, m)), box, floats)
+        truncation = st.peano_constant * h ** st.accuracy * maximum
+        nodes = np.repeat(np.array([floats]), len(st.nodes), axis=0)
+        nodes[:, index] += st.nodes_array * h
+        _, errors = running_error(engine.expression, engine.variables, nodes, unit_roundoff,
+                                  engine.data)
+        rounding = float(np.dot(np.abs(st.weights_array), errors)) / h ** n \
+            + len(st.nodes) * unit_roundoff * abs(difference.value)
+    shift = representation(engine, _orders(size, (index, n)), point)
+    return Bound(SAFETY * (truncation + rounding) + shift, truncation, rounding, shift, kind)
+
+
+def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:
+    """The bound on a mixed partial d2f/dxi dxj from the tensor stencil."""
+    floats = [p.float64 for p in point]
+    size, h = len(floats), difference.h
+    st = stencil(difference.method, 1)
+    p = st.accuracy
+    lo, hi = st.span
+    box = [(x, x) for x in floats]
+    box[i] = (floats[i] + lo * h, floats[i] + hi * h)
+    box[j] = (floats[j] + lo * h, floats[j] + hi * h)
+    first, kind1 = _maximum(engine, _orders(size, (i, p + 1), (j, 1)), box, floats)
+    second, kind2 = _maximum(engine, _orders(size, (i, 1), (j, p + 1)), box, floats)
+    spread = float(sum(abs(w * s) for s, w in zip(st.nodes, st.weights)))
+    truncation = st.peano_constant * h ** p * (first + spread * second)
+    offsets = np.array([(a, b) for a in st.nodes_array for b in st.nodes_array]) * h
+    weights = np.array([wa * wb for wa in st.weights_array for wb in st.weights_array])
+    nodes = np.repeat(np.array([floats]), len(weights), axis=0)
+    nodes[:, i] += offsets[:, 0]
+    nodes[:, j] += offsets[:, 1]
+    _, errors = running_error(engine.expression, engine.variables, nodes, unit_roundoff, engine.data)
+    rounding = float(np.dot(np.abs(weights), errors)) / h ** 2 \
+        + len(weights) * unit_roundoff * abs(difference.value)
+    target = _orders(size, (i, 1), (j, 1))
+    shift = representation(engine, target, point)
+    kind = "rigorous" if kind1 == kind2 == "rigorous" else "leading term"
+    return Bound(SAFETY * (truncation + rounding) + shift, truncation, rounding, shift, kind)
+
+
+def representation(engine, orders, point) -> float:
+    """|g(x as written) - g(nearest float of x)|, zero when x is a float."""
+    floats = [p.float64 for p in point]
+    if all(p.exact == sympy.Rational(f) for p, f in zip(point, floats)):
+        return 0.0
+    try:
+        written = engine.value(orders, point)
+        nearest = engine.value(orders, [mpmath.mpf(f) for f in floats])
+    except (ArithmeticError, ValueError):
+        return float("inf")
+    return float(abs(written - nearest))
+

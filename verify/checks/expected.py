@@ -1,0 +1,71 @@
+"""Rows for the hand-written expectations of a case (CASES.md "Expectations").
+
+``value``, ``derivative``, ``gradient`` and ``hessian`` are checked here for
+every point; ``taylor``, ``minimum`` and ``adjoint`` belong to the checks
+that compute them, and are skipped with a note when the case does not run
+that check.
+"""
+from __future__ import annotations
+
+from ..compare import error_row, judge_expectation, skip_row, where
+from ..exact import evaluate_safely, exact_function
+from ..kinks import point_problem
+
+OWNERS = {"taylor": "taylor", "minimum": "descent", "adjoint": "backprop"}
+
+
+def _derivative_order(case):
+    for check in case.checks:
+        if check.name == "derivative":
+            return check.option("order")
+    return 1
+
+
+def expectation_rows(case):
+    expect = case.expect
+    engine = exact_function(case)
+    size = len(case.variables)
+    rows = []
+    for index, point in enumerate(case.points):
+        label = case.label(point)
+        wanted = []
+        if expect.value:
+            wanted.append(("value", "expect:value", (0,) * size, expect.value[index]))
+        if expect.derivative:
+            order = _derivative_order(case)
+            if size != 1:
+                rows.append(error_row(where(case, "expect", expect.line("derivative")),
+                                      "'derivative' needs one variable; use 'gradient'",
+                                      quantity="expect:derivative", point=label))
+            else:
+                wanted.append(("derivative", "expect:derivative", (order,), expect.derivative[index]))
+        for name, value in expect.gradient[index] if expect.gradient else ():
+            orders = tuple(int(v == name) for v in case.variables)
+            wanted.append(("gradient", f"expect:grad[{name}]", orders, value))
+        if expect.hessian:
+            for i, row in enumerate(expect.hessian[index]):
+                for j, value in enumerate(row):
+                    orders = [0] * size
+                    orders[i] += 1
+                    orders[j] += 1
+                    names = f"{case.variables[i]},{case.variables[j]}"
+                    wanted.append(("hessian", f"expect:hess[{names}]", tuple(orders), value))
+        problem = None
+        for key, quantity, orders, value in wanted:
+            base = where(case, "expect", expect.line(key, case.line))
+            if any(orders):
+                problem = problem or point_problem(engine, point)
+            exact, reason = (None, problem) if any(orders) and problem else \
+                evaluate_safely(engine, orders, point)
+            if reason:
+                rows.append(error_row(base, reason, quantity=quantity, point=label, method="exact"))
+                continue
+            rows.append(judge_expectation(base, quantity=quantity, point=label, expected=value,
+                                          exact=exact, tolerance=case.tolerance))
+    checks = {c.name for c in case.checks}
+    for key, owner in OWNERS.items():
+        if getattr(expect, key) and owner not in checks:
+            rows.append(skip_row(where(case, "expect", expect.line(key, case.line)),
+                                 f"expect.{key} is checked by the '{owner}' check, "
+                                 "which this case does not run", quantity=f"expect:{key}"))
+    return rows

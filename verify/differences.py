@@ -1,0 +1,231 @@
+"""The finite-difference engine: forward ... richardson, and complex step.
+
+One public function per concept, options keyword only. ``f`` takes an
+array of points, shape ``(k, d)``, and returns ``k`` values, so a whole
+stencil is one vectorised call. Each result says which step it used: near
+the edge of the domain (or a kink) a stencil that would leave it is shrunk
+by quarters until it fits, and the result says so; if it never fits, the
+value is NaN and ``note`` says why, which the comparator reports as a skip,
+never as a pass.
+
+References
+----------
+.. [1] Squire, W. and Trapp, G. "Using complex variables to estimate
+   derivatives of real functions", SIAM Review 40 (1998).
+.. [2] Sauer, T. "Numerical Analysis", sec. 5.1 (difference formulas).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .stencils import OFFERED, standard_step, stencil
+
+MAX_SHRINKS = 24
+SHRINK = 4.0
+RIDDERS_START = 0.1   # first step of adaptive Richardson, times max(1, |x|)
+RIDDERS_STEPS = 8     # steps h, h/2, ..., h/128 in one vectorised call
+RIDDERS_LEVELS = 4    # extrapolate up to O(h^8)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A numerical derivative and how it was obtained."""
+
+    value: float
+    h: float
+    method: str
+    order: int
+    note: str = ""
+    levels: int = 1  # Richardson levels in the chosen estimate
+
+    @property
+    def ok(self) -> bool:
+        return bool(np.isfinite(self.value))
+
+
+def unit_roundoff(dtype) -> float:
+    return float(np.finfo(dtype).eps) / 2
+
+
+def offers(method: str, order: int) -> bool:
+    return order in OFFERED.get(method, ())
+
+
+def partial(f, x, index, *, method="central", order=1, h=None, dtype=np.float64,
+            admissible=None) -> Difference:
+    """The ``order``-th partial derivative of ``f`` by variable ``index`` at ``x``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(points)`` with ``points`` of shape ``(k, d)``, returning ``k`` values.
+    x : array_like
+        The point, ``d`` coordinates.
+    index : int
+        Which coordinate to differentiate by.
+    method : str
+        ``forward``, ``backward``, ``central``, ``central4``, ``richardson``
+        or ``complex_step``.
+    order : int
+        Derivative order (see ``stencils.OFFERED`` for what each method offers).
+    h : float, optional
+        The step; default: the method's standard step scaled to ``x``.
+    dtype : numpy dtype
+        Arithmetic of the numeric side (float64 or float32).
+    admissible : callable, optional
+        ``admissible(lo, hi)`` is false when the stencil's interval along the
+        coordinate meets a kink or the domain's edge; the step then shrinks.
+
+    Returns
+    -------
+    Difference
+    """
+    x = np.asarray(x, dtype=dtype).reshape(-1)
+    if not offers(method, order):
+        raise ValueError(f"`{method}` does not offer derivative order {order}.")
+    if h is not None and not h > 0:
+        raise ValueError("`h` must be positive.")
+    if method == "richardson" and h is None:
+        return _richardson_adaptive(f, x, index, order, dtype, admissible)
+    eps = unit_roundoff(dtype)
+    requested = float(h) if h is not None else standard_step(method, order, float(x[index]), eps)
+    step = requested
+    for _ in range(MAX_SHRINKS):
+        step = _representable(x[index], step, dtype) if method != "complex_step" else step
+        value, span = _once(f, x, index, method, order, step, dtype)
+        inside = admissible is None or admissible(float(x[index]) + span[0] * step,
+                                                  float(x[index]) + span[1] * step)
+        if np.isfinite(value) and inside:
+            note = "" if step == requested or abs(step / requested - 1) < 1e-6 else (
+                f"step shrunk from {requested:.3g} to {step:.3g} to stay inside the domain "
+                "and away from kinks")
+            levels = 1 if method == "complex_step" else stencil(method, order).levels
+            return Difference(float(value), float(step), method, order, note, levels)
+        step /= SHRINK
+    return _not_applied(method, order, step)
+
+
+def _not_applied(method, order, step):
+    return Difference(float("nan"), float(step), method, order,
+                      "could not be applied: every step down to "
+                      f"{step:.3g} leaves the domain or crosses a kink")
+
+
+def _richardson_adaptive(f, x, index, order, dtype, admissible):
+    """Ridders' adaptive Richardson: central differences at h0 / 2^k, extrapolated;
+    the tableau entry whose neighbours agree best wins.
+
+    The winner is a fixed linear stencil (``stencil("richardson", n, levels)``
+    at its largest step), so the comparator can bound it like any other.
+    """
+    base = stencil("central", order)
+    requested = RIDDERS_START * max(1.0, abs(float(x[index])))
+    start = requested
+    for _ in range(MAX_SHRINKS):
+        start = _representable(x[index], start, dtype)
+        steps = start / 2.0 ** np.arange(RIDDERS_STEPS)
+        offsets = (steps[:, None] * base.nodes_array[None, :]).ravel()
+        points = np.repeat(x[None, :], len(offsets), axis=0)
+        points[:, index] = points[:, index] + offsets.astype(dtype)
+        with np.errstate(all="ignore"):
+            values = np.asarray(f(points)).reshape(RIDDERS_STEPS, len(base.nodes))
+            column = (values @ base.weights_array.astype(values.dtype)) / steps.astype(values.dtype) ** order
+        lo, hi = base.span
+        inside = admissible is None or admissible(float(x[index]) + lo * start,
+                                                  float(x[index]) + hi * start)
+        if np.all(np.isfinite(column)) and inside:
+            value, k, j = _tableau([float(c) for c in column])
+            note = "" if start == requested or abs(start / requested - 1) < 1e-6 else (
+                f"first step shrunk from {requested:.3g} to {start:.3g} to stay inside the domain "
+                "and away from kinks")
+            return Difference(value, float(steps[k - j]), "richardson", order, note, j + 1)
+        start /= SHRINK
+    return _not_applied("richardson", order, start)
+
+
+def _tableau(column):
+    """The best entry (value, row, level) of a Richardson tableau (ratio 2)."""
+    best = (float("inf"), column[0], 0, 0)
+    previous = [column[0]]
+    for k in range(1, len(column)):
+        row = [column[k]]
+        for j in range(1, min(k, RIDDERS_LEVELS - 1) + 1):
+            factor = 4.0 ** j
+            row.append((factor * row[j - 1] - previous[j - 1]) / (factor - 1))
+            error = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1]))
+            if error <= best[0]:
+                best = (error, row[j], k, j)
+        # Ridders' stop: once the newest row is clearly worse, rounding has taken over.
+        if abs(row[-1] - previous[min(len(previous), len(row)) - 1]) >= 2 * best[0] > 0:
+            break
+        previous = row
+    return best[1], best[2], best[3]
+
+
+def derivative(f, x, *, method="central", order=1, h=None, dtype=np.float64,
+               admissible=None) -> Difference:
+    """The ``order``-th derivative of a function of one variable at ``x``.
+
+    ``f`` takes an array of shape ``(k, 1)``; see :func:`partial`.
+    """
+    return partial(f, [x], 0, method=method, order=order, h=h, dtype=dtype,
+                   admissible=admissible)
+
+
+def gradient(f, x, *, method="central", h=None, dtype=np.float64) -> list[Difference]:
+    """Every first partial derivative at ``x``, built on :func:`partial`."""
+    return [partial(f, x, i, method=method, h=h, dtype=dtype) for i in range(np.size(x))]
+
+
+def mixed_partial(f, x, i, j, *, method="central", h=None, dtype=np.float64,
+                  admissible=None) -> Difference:
+    """d^2 f / dx_i dx_j for i != j: the first-derivative stencil in both directions."""
+    x = np.asarray(x, dtype=dtype).reshape(-1)
+    st = stencil(method, 1)
+    eps = unit_roundoff(dtype)
+    requested = float(h) if h is not None else standard_step(method, 2, float(max(abs(x[i]), abs(x[j]))), eps)
+    step = requested
+    for _ in range(MAX_SHRINKS):
+        offsets = np.array([(a, b) for a in st.nodes_array for b in st.nodes_array]) * step
+        weights = np.array([wa * wb for wa in st.weights_array for wb in st.weights_array])
+        points = np.repeat(x[None, :], len(weights), axis=0)
+        points[:, i] += offsets[:, 0].astype(dtype)
+        points[:, j] += offsets[:, 1].astype(dtype)
+        with np.errstate(all="ignore"):
+            values = np.asarray(f(points))
+            value = np.dot(weights.astype(values.dtype), values) / values.dtype.type(step) ** 2
+        lo, hi = st.span
+        inside = admissible is None or admissible((x[i] + lo * step, x[i] + hi * step),
+                                                  (x[j] + lo * step, x[j] + hi * step))
+        if np.isfinite(value) and inside:
+            note = "" if step == requested else f"step shrunk from {requested:.3g} to {step:.3g}"
+            return Difference(float(value), float(step), method, 2, note)
+        step /= SHRINK
+    return Difference(float("nan"), float(step), method, 2,
+                      "could not be applied: the stencil leaves the domain or crosses a kink")
+
+
+def _representable(x, h, dtype):
+    """A step with x + h exact in ``dtype``, so the step is the one we divide by."""
+    x = np.dtype(dtype).type(x)
+    stepped = (x + type(x)(h)) - x
+    return float(stepped) if stepped > 0 else h
+
+
+def _once(f, x, index, method, order, step, dtype):
+    if method == "complex_step":
+        point = x.astype(np.complex128 if np.dtype(dtype) == np.float64 else np.complex64)
+        point = point[None, :].copy()
+        point[0, index] += 1j * step
+        with np.errstate(all="ignore"):
+            value = np.imag(np.asarray(f(point)))[0] / step
+        return value, (0.0, 0.0)
+    st = stencil(method, order)
+    points = np.repeat(x[None, :], len(st.nodes), axis=0)
+    points[:, index] = points[:, index] + (st.nodes_array * step).astype(dtype)
+    with np.errstate(all="ignore"):
+        values = np.asarray(f(points))
+        value = np.dot(st.weights_array.astype(values.dtype), values) / values.dtype.type(step) ** order
+    return value, st.span

@@ -1,0 +1,301 @@
+"""The safe expression parser: case text to SymPy, over an allow-list.
+
+Case files come from other people, so their text never reaches ``eval``,
+``sympify`` or ``parse_expr``. We parse it with Python's ``ast`` (which
+only builds a tree and runs nothing) and build SymPy objects from the node
+types, names and functions that CASES.md allows; everything else is an
+:class:`ExpressionError` that quotes the offending text.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import sys
+
+import sympy
+
+MAX_LENGTH = 10_000
+MAX_DEPTH = 100
+MAX_EXPONENT = 1_000
+MAX_DIGITS = 10_000  # a numeric power may not build a larger number than this
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+class ExpressionError(ValueError):
+    """An expression that CASES.md does not allow, with the reason."""
+
+
+class DataSum(sympy.Function):
+    """``sum(e)`` over the rows of a case's ``data``.
+
+    The summand keeps the column symbols; the engines evaluate it over the
+    rows. It is linear, so d/dw sum(e) = sum(de/dw): columns are constants.
+    """
+
+    nargs = 1
+
+    def _eval_derivative(self, symbol):
+        inner = self.args[0].diff(symbol)
+        return DataSum(inner) if inner != 0 else sympy.Integer(0)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return r"\sum_{i} \left(%s\right)" % printer._print(self.args[0])
+
+
+def _relu(z):
+    return sympy.Max(0, z)
+
+
+def _sigmoid(z):
+    return 1 / (1 + sympy.exp(-z))
+
+
+def _softplus(z):
+    return sympy.log(1 + sympy.exp(z))
+
+
+# name -> (builder, number of arguments; None means two or more)
+FUNCTIONS = {
+    "sin": (sympy.sin, 1), "cos": (sympy.cos, 1), "tan": (sympy.tan, 1),
+    "asin": (sympy.asin, 1), "acos": (sympy.acos, 1), "atan": (sympy.atan, 1),
+    "sinh": (sympy.sinh, 1), "cosh": (sympy.cosh, 1), "tanh": (sympy.tanh, 1),
+    "exp": (sympy.exp, 1), "log": (sympy.log, 1), "sqrt": (sympy.sqrt, 1),
+    "abs": (sympy.Abs, 1), "erf": (sympy.erf, 1),
+    "Max": (sympy.Max, None), "Min": (sympy.Min, None),
+    "relu": (_relu, 1), "sigmoid": (_sigmoid, 1), "softplus": (_softplus, 1),
+}
+CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
+DATA_FUNCTIONS = ("sum", "mean")
+RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(DATA_FUNCTIONS)
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The one SymPy symbol for a case's variable, parameter or column."""
+    return sympy.Symbol(name, real=True)
+
+
+def parse(text: str, *, names=None, data=None) -> sympy.Expr:
+    """Parse case text into a SymPy expression, allowing only CASES.md syntax.
+
+    Parameters
+    ----------
+    text : str
+        The expression, e.g. ``"exp(sin(x**2 + 1))"``.
+    names : mapping of str to sympy.Expr, optional
+        Names that stand for given expressions (earlier nodes of a graph).
+    data : mapping of str to int, optional
+        ``{"rows": n}`` when the case has data, which allows ``sum`` and
+        ``mean``; ``None`` refuses them.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Raises
+    ------
+    ExpressionError
+        When the text is not an allowed expression; the message quotes it.
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"expected an expression as text, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    if not text.strip():
+        raise ExpressionError("expression is empty")
+    _check_bracket_depth(text)
+    limit = sys.getrecursionlimit()
+    try:
+        # CPython's ast construction counts a long a + b + ... chain as
+        # recursion; the length cap above bounds how deep it can go.
+        sys.setrecursionlimit(max(limit, 3 * MAX_LENGTH))
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"not a valid expression: {text.strip()!r} ({exc.msg})") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError(f"expression is nested too deeply (limit {MAX_DEPTH})") from None
+    finally:
+        sys.setrecursionlimit(limit)
+    _check_tree_depth(tree.body)
+    expr = _Builder(text.strip(), names or {}, data).build(tree.body)
+    for power in expr.atoms(sympy.Pow):
+        # x*x*...*x folds into one power: hold it to the same limit.
+        if power.exp.is_number and abs(power.exp) > MAX_EXPONENT:
+            raise ExpressionError(
+                f"exponent is larger than {MAX_EXPONENT} in absolute value: {text.strip()[:80]!r}")
+    return expr
+
+
+def parse_number(text: str) -> sympy.Expr:
+    """Parse a numeric value (no free symbols), e.g. ``"pi/4"`` or ``"1e-9"``."""
+    expr = parse(text)
+    if expr.free_symbols:
+        names = ", ".join(sorted(str(s) for s in expr.free_symbols))
+        raise ExpressionError(f"{text!r} is not a number (it names {names})")
+    if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise ExpressionError(f"{text!r} is not a finite number")
+    if not expr.is_real:
+        raise ExpressionError(f"{text!r} is not a real number")
+    return expr
+
+
+def _check_bracket_depth(text: str) -> None:
+    depth = 0
+    for char in text:
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression is nested too deeply (limit {MAX_DEPTH})")
+
+
+def _check_tree_depth(root: ast.AST) -> None:
+    """Refuse trees deeper than MAX_DEPTH without recursing ourselves.
+
+    A chain of the same associative operator (``a + b + c + ...``) counts
+    once, so long sums are fine while ``-(-(-(...)))`` is not.
+    """
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression is nested too deeply (limit {MAX_DEPTH})")
+        for child in ast.iter_child_nodes(node):
+            same_chain = (isinstance(node, ast.BinOp) and isinstance(child, ast.BinOp)
+                          and type(node.op) is type(child.op)
+                          and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)))
+            stack.append((child, depth if same_chain else depth + 1))
+
+
+class _Builder:
+    def __init__(self, text, names, data):
+        self.text = text
+        self.names = names
+        self.data = data
+
+    def fail(self, node, why):
+        segment = ast.get_source_segment(self.text, node) or self.text
+        raise ExpressionError(f"{why}: {segment!r}")
+
+    def build(self, node):
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+                return self._chain(node)
+            left, right = self.build(node.left), self.build(node.right)
+            if isinstance(node.op, ast.Div):
+                return left / right
+            return self._power(node, left, right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.build(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.Constant):
+            return self._number(node)
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        if isinstance(node, ast.Attribute):
+            self.fail(node, "attribute access is not allowed")
+        if isinstance(node, ast.Lambda):
+            self.fail(node, "lambdas are not allowed")
+        if isinstance(node, ast.Subscript):
+            self.fail(node, "subscripts are not allowed")
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            self.fail(node, "comprehensions are not allowed")
+        if isinstance(node, ast.BinOp):
+            self.fail(node, "only + - * / ** are allowed")
+        self.fail(node, f"{type(node).__name__.lower()} is not allowed in an expression")
+
+    def _chain(self, node):
+        # Walk the left spine iteratively so long sums do not recurse.
+        ops, rights = [], []
+        head = node
+        while isinstance(head, ast.BinOp) and isinstance(head.op, (ast.Add, ast.Sub, ast.Mult)) \
+                and type(head.op) is type(node.op):
+            ops.append(head.op)
+            rights.append(head.right)
+            head = head.left
+        value = self.build(head)
+        terms = [value]
+        for op, right in zip(reversed(ops), reversed(rights)):
+            term = self.build(right)
+            terms.append(-term if isinstance(op, ast.Sub) else term)
+        return sympy.Mul(*terms) if isinstance(node.op, ast.Mult) else sympy.Add(*terms)
+
+    def _power(self, node, base, exponent):
+        if exponent.is_number:
+            if not exponent.is_real:
+                self.fail(node, "exponent is not a real number")
+            if abs(exponent) > MAX_EXPONENT:
+                self.fail(node, f"exponent is larger than {MAX_EXPONENT} in absolute value")
+            if base.is_number and base != 0 and \
+                    abs(exponent) * abs(sympy.log(abs(base), 10).evalf(5)) > MAX_DIGITS:
+                self.fail(node, f"the number has more than {MAX_DIGITS} digits")
+        return base ** exponent
+
+    def _number(self, node):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "strings" if isinstance(value, str) else f"{type(value).__name__} constants"
+            self.fail(node, f"{kind} are not allowed")
+        if isinstance(value, int):
+            return sympy.Integer(value)
+        # A decimal literal means that decimal exactly: 0.1 is 1/10.
+        literal = ast.get_source_segment(self.text, node) or repr(value)
+        literal = literal.replace("_", "")
+        mantissa, _, power = literal.lower().partition("e")
+        if power and abs(int(power)) > MAX_DIGITS:
+            self.fail(node, f"the number has more than {MAX_DIGITS} digits")
+        try:
+            return sympy.Rational(literal)
+        except (TypeError, ValueError):
+            self.fail(node, "not a finite number")
+
+    def _name(self, node):
+        name = node.id
+        if name in self.names:
+            return self.names[name]
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCTIONS or name in DATA_FUNCTIONS:
+            self.fail(node, f"function '{name}' is used without arguments")
+        if not _NAME.match(name):
+            self.fail(node, "names must start with a letter and hold only letters, digits and _")
+        return symbol(name)
+
+    def _call(self, node):
+        if not isinstance(node.func, ast.Name):
+            self.fail(node, "only calls of the allowed functions are allowed")
+        name = node.func.id
+        if node.keywords:
+            self.fail(node, f"'{name}' takes no keyword arguments")
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            self.fail(node, "starred arguments are not allowed")
+        if name in DATA_FUNCTIONS:
+            return self._data_call(node, name)
+        if name not in FUNCTIONS:
+            allowed = ", ".join(sorted(FUNCTIONS))
+            self.fail(node, f"unknown function '{name}' (allowed: {allowed}; sum and mean with data)")
+        builder, arity = FUNCTIONS[name]
+        args = [self.build(arg) for arg in node.args]
+        if arity is None and len(args) < 2:
+            self.fail(node, f"'{name}' takes two or more arguments")
+        if arity is not None and len(args) != arity:
+            self.fail(node, f"'{name}' takes exactly {arity} argument")
+        return builder(*args)
+
+    def _data_call(self, node, name):
+        if self.data is None:
+            self.fail(node, f"'{name}' needs the case's 'data'")
+        if len(node.args) != 1:
+            self.fail(node, f"'{name}' takes exactly 1 argument")
+        inner = self.build(node.args[0])
+        if inner.has(DataSum):
+            self.fail(node, f"'{name}' cannot be nested inside sum or mean")
+        total = DataSum(inner)
+        return total / self.data["rows"] if name == "mean" else total

@@ -1,0 +1,193 @@
+"""Interval evaluation of an expression over a box, with mpmath's ``iv``.
+
+Used for rigorous bounds: max |f^(m)| over a stencil's interval (finite
+differences) or over [a, x] (the Taylor remainder). An interval that meets
+a kink, a pole or the edge of the domain raises :class:`NotSmooth`, which
+callers read as "this step or this interval is not usable".
+
+mpmath's ``iv`` lacks some functions; the monotone ones (atan, asin, acos,
+sinh, tanh, erf) are evaluated at both ends and widened outward by a few
+units in the last place of the working precision.
+"""
+from __future__ import annotations
+
+import mpmath
+import sympy
+from mpmath import iv
+
+from .expressions import DataSum, symbol
+
+MAX_ROWS = 2_000  # interval sums over more rows fall back to the leading term
+
+
+class NotSmooth(ArithmeticError):
+    """The box meets a kink, a pole or the edge of the domain."""
+
+
+def interval_max_abs(expr, variables, box, data=(), dps=30):
+    """max |expr| over ``box`` (one (lo, hi) pair per variable), rigorously.
+
+    Returns
+    -------
+    mpmath.mpf
+        An upper bound of |expr| on the box.
+
+    Raises
+    ------
+    NotSmooth
+        When the box meets a kink, a pole or the domain's edge.
+    """
+    saved, iv.dps = iv.dps, dps
+    try:
+        env = {symbol(v): iv.mpf([a, b]) for v, (a, b) in zip(variables, box)}
+        result = _eval(expr, env, data, {})
+        lo, hi = ends_of(iv.mpf(result))
+    except (mpmath.libmp.libmpf.ComplexResult, ZeroDivisionError, ValueError) as exc:
+        raise NotSmooth(str(exc)) from None
+    finally:
+        iv.dps = saved
+    if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
+        raise NotSmooth("unbounded on the interval")
+    return max(abs(lo), abs(hi))
+
+
+def ends_of(interval):
+    """The two ends of an ``iv`` interval as mpmath numbers."""
+    lo, hi = interval._mpi_
+    return mpmath.mpf(lo), mpmath.mpf(hi)
+
+
+def _eval(expr, env, data, memo):
+    if expr in memo:
+        return memo[expr]
+    result = _eval_node(expr, env, data, memo)
+    memo[expr] = result
+    return result
+
+
+def _eval_node(expr, env, data, memo):
+    if expr.is_Symbol:
+        if expr not in env:
+            raise ValueError(f"unbound symbol {expr}")
+        return env[expr]
+    if expr.is_Number or expr.is_NumberSymbol:
+        return _constant(expr)
+    if isinstance(expr, DataSum):
+        return _data_sum(expr, env, data, memo)
+    args = [_eval(a, env, data, memo) for a in expr.args]
+    if expr.is_Add:
+        return sum(args[1:], args[0])
+    if expr.is_Mul:
+        result = args[0]
+        for a in args[1:]:
+            result = result * a
+        return result
+    if expr.is_Pow:
+        return _power(expr, args[0], args[1])
+    name = type(expr).__name__
+    if name in _DIRECT:
+        return _DIRECT[name](args[0])
+    if name in _MONOTONE:
+        return _monotone(_MONOTONE[name], args[0])
+    if name == "cosh":
+        return (iv.exp(args[0]) + iv.exp(-args[0])) / 2
+    if name == "Abs":
+        return abs(args[0])
+    if name in ("Max", "Min"):
+        pick = max if name == "Max" else min
+        ends = [ends_of(a) for a in args]
+        return iv.mpf([pick(e[0] for e in ends), pick(e[1] for e in ends)])
+    if name in ("sign", "Heaviside"):
+        lo, hi = ends_of(args[0])
+        if lo <= 0 <= hi:
+            raise NotSmooth(f"{name} changes at 0 inside the interval")
+        return iv.mpf(1 if lo > 0 else (-1 if name == "sign" else 0))
+    if name == "DiracDelta":
+        lo, hi = ends_of(args[0])
+        if lo <= 0 <= hi:
+            raise NotSmooth("a derivative of a kink inside the interval")
+        return iv.mpf(0)
+    raise ValueError(f"no interval rule for {name}")
+
+
+def _constant(expr):
+    exact = sympy.Rational(expr) if expr.is_Rational else None
+    if exact is not None:
+        return iv.mpf(exact.p) / exact.q
+    value = mpmath.mpf(expr.evalf(iv.dps + 10)._mpf_)
+    ulp = abs(value) * mpmath.mpf(10) ** (-iv.dps - 5)
+    return iv.mpf([value - ulp, value + ulp])
+
+
+def _power(expr, base, exponent):
+    e = expr.exp
+    lo, hi = ends_of(base)
+    if e.is_Integer:
+        n = int(e)
+        if n < 0:
+            if lo <= 0 <= hi:
+                raise NotSmooth("division by an interval holding 0")
+            return 1 / base ** (-n)
+        return base ** n
+    if e == sympy.Rational(1, 2):
+        if lo < 0:
+            raise NotSmooth("square root of a negative number")
+        return iv.sqrt(base)
+    if lo <= 0:
+        if lo < 0 or not (e.is_number and e > 0):
+            raise NotSmooth("power of a non-positive number")
+    return iv.exp(exponent * iv.log(base))
+
+
+def _log(x):
+    if ends_of(x)[0] <= 0:
+        raise NotSmooth("logarithm of a non-positive number")
+    return iv.log(x)
+
+
+def _monotone(fn, x):
+    increasing, f = fn
+    ends = []
+    with mpmath.workdps(iv.dps + 10):
+        for end in ends_of(x):
+            try:
+                value = f(end)
+            except (ValueError, ZeroDivisionError):
+                raise NotSmooth("outside the domain") from None
+            if isinstance(value, mpmath.mpc):
+                raise NotSmooth("outside the domain")
+            ends.append(value)
+    lo, hi = (ends[0], ends[1]) if increasing else (ends[1], ends[0])
+    pad = mpmath.mpf(10) ** (5 - iv.dps) * max(abs(lo), abs(hi), 1)
+    return iv.mpf([lo - pad, hi + pad])
+
+
+def _checked_asin(v):
+    if abs(v) > 1:
+        raise ValueError("outside [-1, 1]")
+    return mpmath.asin(v)
+
+
+def _checked_acos(v):
+    if abs(v) > 1:
+        raise ValueError("outside [-1, 1]")
+    return mpmath.acos(v)
+
+
+def _data_sum(expr, env, data, memo):
+    if not data or len(data[0].floats) > MAX_ROWS:
+        raise ValueError("too many rows for interval sums")
+    inner = expr.args[0]
+    total = iv.mpf(0)
+    for row in range(len(data[0].texts)):
+        row_env = dict(env)
+        for column in data:
+            row_env[symbol(column.name)] = iv.mpf(column.texts[row])
+        total += _eval(inner, row_env, data, {})
+    return total
+
+
+_DIRECT = {"sin": iv.sin, "cos": iv.cos, "tan": iv.tan, "exp": iv.exp, "log": _log}
+_MONOTONE = {"atan": (True, mpmath.atan), "asin": (True, _checked_asin),
+             "acos": (False, _checked_acos), "sinh": (True, mpmath.sinh),
+             "tanh": (True, mpmath.tanh), "erf": (True, mpmath.erf)}

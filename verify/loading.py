@@ -1,0 +1,223 @@
+"""Case files to YAML nodes: safe reading, line numbers, ``defaults:``, ids.
+
+We compose YAML into nodes (which keep their line marks) and never let a
+constructor build Python objects from tags, so ``!!python/...`` tags are
+refused rather than run. Each case mapping, with its defaults merged in,
+goes to :func:`verify.cases.build_case`.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+MAX_FILE_BYTES = 50_000_000
+MAX_NODES = 2_000_000  # bounds alias expansion ("billion laughs")
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+TOP_KEYS = ("cases", "defaults")
+
+
+class CaseError(ValueError):
+    """Bad input, located: file, line, case and key."""
+
+    def __init__(self, what, *, file="", line=None, case=None, key=None):
+        self.what, self.file, self.line, self.case, self.key = what, file, line, case, key
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        parts = [where] if where else []
+        if self.case:
+            parts.append(f"case '{self.case}'")
+        if self.key:
+            parts.append(f"key '{self.key}'")
+        return ": ".join(parts + [self.what])
+
+    def located(self, **where) -> "CaseError":
+        fields = {k: getattr(self, k) for k in ("file", "line", "case", "key")}
+        fields.update({k: v for k, v in where.items() if v is not None and not fields.get(k)})
+        return CaseError(self.what, **fields)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a case came from: the file as shown, and its id prefix."""
+
+    file: str
+    group: str
+    folder: Path
+
+
+def line_of(node) -> int:
+    return node.start_mark.line + 1
+
+
+def suggest(word: str, known) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def items(node, *, what="mapping"):
+    """The (key, key node, value node) triples of a mapping node, checked."""
+    if not isinstance(node, yaml.MappingNode):
+        raise CaseError(f"expected a {what}, got {kind_of(node)}", line=line_of(node))
+    seen = {}
+    triples = []
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+            raise CaseError("keys must be plain names", line=line_of(key_node))
+        key = key_node.value
+        if key == "<<":
+            raise CaseError("YAML merge keys ('<<') are not supported; use 'defaults:'",
+                            line=line_of(key_node))
+        if key in seen:
+            raise CaseError(f"duplicate key '{key}' (first at line {seen[key]})",
+                            line=line_of(key_node))
+        seen[key] = line_of(key_node)
+        triples.append((key, key_node, value_node))
+    return triples
+
+
+def kind_of(node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"{node.value!r}"
+
+
+def check_tags(root) -> None:
+    """Refuse any tag other than YAML's plain ones, and huge alias fan-out."""
+    stack, seen = [root], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise CaseError(f"the file expands to more than {MAX_NODES} YAML nodes")
+        if node.tag not in _PLAIN_TAGS:
+            raise CaseError(f"YAML tag {node.tag!r} is not allowed (case files are data)",
+                            line=line_of(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def merge(default, case):
+    """Merge a defaults node under a case node (CASES.md, "Files")."""
+    if not (isinstance(default, yaml.MappingNode) and isinstance(case, yaml.MappingNode)):
+        return case
+    case_keys = {k.value: (k, v) for k, v in case.value}
+    dropped = set()
+    for one, other in (("function", "graph"), ("at", "points")):
+        if one in case_keys:
+            dropped.add(other)
+        if other in case_keys:
+            dropped.add(one)
+    merged = []
+    for key_node, value_node in default.value:
+        name = key_node.value
+        if name in dropped:
+            continue
+        if name in case_keys:
+            merged.append((case_keys[name][0], merge(value_node, case_keys[name][1])))
+        else:
+            merged.append((key_node, value_node))
+    default_keys = {k.value for k, _ in default.value}
+    merged.extend((k, v) for k, v in case.value if k.value not in default_keys)
+    return yaml.MappingNode(case.tag, merged, case.start_mark, case.end_mark)
+
+
+def read_nodes(path: Path, shown: str):
+    """The case mapping nodes of one file, each paired with its line.
+
+    Returns a list of ``(node, name_or_None)``; raises :class:`CaseError`
+    for a file that cannot be read as a whole.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CaseError(f"cannot read the file: {exc.strerror}", file=shown) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise CaseError(f"file is larger than {MAX_FILE_BYTES} bytes", file=shown)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CaseError(f"not a text file (invalid UTF-8 at byte {exc.start})", file=shown) from None
+    if "\x00" in text:
+        raise CaseError("not a text file (it holds NUL bytes)", file=shown)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CaseError(f"malformed YAML: {problem}", file=shown,
+                        line=mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise CaseError("malformed YAML: nested too deeply", file=shown) from None
+    if root is None:
+        raise CaseError("file is empty (expected 'cases:' or a single case)", file=shown)
+    try:
+        check_tags(root)
+        return _case_nodes(root)
+    except CaseError as exc:
+        raise exc.located(file=shown) from None
+
+
+def _case_nodes(root):
+    if isinstance(root, yaml.SequenceNode):
+        raise CaseError("the top level is a list; expected a mapping with 'cases:' "
+                        "or a single case with 'name:'", line=line_of(root))
+    triples = items(root, what="mapping with 'cases:' or a single case")
+    keys = {key: value for key, _, value in triples}
+    if "cases" not in keys:
+        if "name" not in keys:
+            raise CaseError("expected 'cases:' (a list of cases) or a single case with 'name:'",
+                            line=line_of(root))
+        return [root]
+    for key, key_node, _ in triples:
+        if key not in TOP_KEYS:
+            raise CaseError(f"unknown top-level key '{key}'{suggest(key, TOP_KEYS)} "
+                            "(a file with 'cases:' may hold only 'cases' and 'defaults')",
+                            line=line_of(key_node), key=key)
+    cases = keys["cases"]
+    if not isinstance(cases, yaml.SequenceNode):
+        raise CaseError(f"'cases' must be a list, got {kind_of(cases)}", line=line_of(cases),
+                        key="cases")
+    defaults = keys.get("defaults")
+    if defaults is not None:
+        items(defaults, what="mapping")
+        for key, key_node, _ in items(defaults):
+            if key == "name":
+                raise CaseError("'defaults' cannot set 'name'", line=line_of(key_node),
+                                key="defaults")
+    return [merge(defaults, node) if defaults is not None else node for node in cases.value]
+
+
+def find_files(paths):
+    """Expand the command line into ``(path, shown, Source)``, sorted and unique."""
+    found = []
+    for given in paths:
+        root = Path(given)
+        if root.is_dir():
+            files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+            for path in files:
+                relative = path.relative_to(root)
+                group = str(relative.with_suffix("")).replace("\\", "/")
+                found.append((path, str(path), Source(str(path), group, path.parent)))
+        else:
+            found.append((root, str(root), Source(str(root), root.stem, root.parent)))
+    unique, seen = [], set()
+    for entry in found:
+        key = entry[0].resolve() if entry[0].exists() else entry[0]
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return unique

@@ -1,0 +1,41 @@
+"""The CSV tables: pandas only here, at the reporting edge.
+
+Column order is fixed (``Result`` field order, then the summary's), row
+order is run order (files sorted, cases in file order), and floats are
+written in full (repr), so two runs of the same cases give the same bytes.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from ..compare import COLUMNS
+
+SUMMARY_COLUMNS = ("file", "case", "checks", "passed", "failed", "errors", "skipped",
+                   "worst_rel_error", "status")
+
+
+def results_frame(results) -> pd.DataFrame:
+    rows = [dataclasses.astuple(r) for r in results]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def summary_frame(results) -> pd.DataFrame:
+    by_case = {}
+    for r in results:
+        by_case.setdefault(r.case_id or f"{r.file}::{r.case}", []).append(r)
+    rows = []
+    for rows_of_case in by_case.values():
+        first = rows_of_case[0]
+        counts = {s: sum(r.status == s for r in rows_of_case) for s in ("pass", "fail", "error", "skip")}
+        judged = [r.rel_error for r in rows_of_case
+                  if r.rel_error is not None and r.status in ("pass", "fail")]
+        status = "error" if counts["error"] else "fail" if counts["fail"] else "pass"
+        rows.append((first.file, first.case, len(rows_of_case), counts["pass"], counts["fail"],
+                     counts["error"], counts["skip"], max(judged) if judged else None, status))
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+def to_csv_text(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, lineterminator="\n")

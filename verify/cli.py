@@ -33,6 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the total")
     parser.add_argument("--fail-fast", "-x", action="store_true",
                         help="stop after the first case that fails or errors")
+    parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                        help="worker processes (default: the number of cores)")
+    parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                        help="time limit per case in seconds (default 120; 0: no limit, "
+                             "run in this process)")
+    parser.add_argument("--memory-mb", type=int, default=4096, metavar="MB",
+                        help="memory cap per worker process (default 4096)")
     parser.add_argument("--allow-import", action="store_true",
                         help="import the user code named by 'implementation' keys")
     parser.add_argument("--allow-outside-data", action="store_true",
@@ -50,46 +57,56 @@ def _version() -> str:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("`--jobs` must be at least 1.")
+    if args.timeout < 0:
+        parser.error("`--timeout` must be non-negative.")
+    import os
+
     from .checks.common import RunOptions
     from .compare import exit_status
     from .report import write_reports
-    from .runner import Loaded, load, run_case
+    from .runner import load, run_all
 
     options = RunOptions(allow_import=args.allow_import,
-                         allow_outside_data=args.allow_outside_data)
-    loaded = load(args.paths, options)
-    order = [(kind, item) for kind, item in loaded.order
-             if not args.select or kind == "error" or args.select in item.id]
-    results, interrupted, cases = [], False, []
+                         allow_outside_data=args.allow_outside_data,
+                         timeout=args.timeout, memory_mb=args.memory_mb)
+    loaded = load(args.paths, options).select(args.select)
+    jobs = args.jobs or os.cpu_count() or 1
+    runs, interrupted = [], False
+
+    def failed(entry):
+        rows = [entry[1]] if entry[0] == "error" else entry[1].results
+        return args.fail_fast and any(r.status in ("fail", "error") for r in rows)
+
     try:
-        for kind, item in order:
-            rows = [item] if kind == "error" else run_case(item, options)
-            results.extend(rows)
-            if kind == "case":
-                cases.append(item)
-            _print_case(kind, item, rows, args.quiet)
-            if args.fail_fast and any(r.status in ("fail", "error") for r in rows):
-                break
+        for entry in run_all(loaded, options, jobs=jobs, stop=failed):
+            runs.append(entry)
+            _print_entry(entry, args.quiet)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted: writing the reports of the cases that finished", file=sys.stderr)
-    write_reports(args.out, results, cases, interrupted=interrupted,
-                  meta={"paths": [str(p) for p in args.paths]})
+    results = [r for kind, item in runs for r in ([item] if kind == "error" else item.results)]
+    write_reports(args.out, results, [item for kind, item in runs if kind == "case"],
+                  interrupted=interrupted, meta={"paths": [str(p) for p in args.paths]})
     status = 130 if interrupted else exit_status(results)
     _print_total(results, args.out, status)
     return status
 
 
-def _print_case(kind, item, rows, quiet):
+def _print_entry(entry, quiet):
+    kind, item = entry
     if quiet:
         return
     if kind == "error":
         print(f"ERROR {item.message}")
         return
+    rows = item.results
     counts = {s: sum(r.status == s for r in rows) for s in ("pass", "fail", "error", "skip")}
     status = "ERROR" if counts["error"] else "FAIL " if counts["fail"] else "PASS "
-    print(f"{status} {item.id}  ({counts['pass']} passed, {counts['fail']} failed, "
+    print(f"{status} {item.case_id}  ({counts['pass']} passed, {counts['fail']} failed, "
           f"{counts['error']} errors, {counts['skip']} skipped)")
     for r in rows:
         if r.status in ("fail", "error"):

@@ -1,30 +1,56 @@
 """The one runner behind the CLI, the pytest plugin and the Python API.
 
 ``load`` turns paths into cases (and located load errors); ``run_case``
-runs one case into Result rows and never raises: a case that breaks
-becomes an ``error`` row and the others go on.
+runs one case into a :class:`CaseRun` and never raises: a check that
+breaks becomes an ``error`` row and the others go on. ``run_all`` runs
+many cases, in this process or in worker processes with a hard time limit
+per case (see :mod:`verify.workers`), and returns them in file order.
 """
 from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
 
-from .checks import RUNNERS
-from .checks.common import RunOptions
-from .checks.expected import expectation_rows
+from .checks import runner_for
+from .checks.common import Artifacts, RunOptions
 from .compare import Result, error_row, where
 from .loading import CaseError, find_files, read_nodes
 
-__all__ = ["Loaded", "RunOptions", "load", "run_case", "run_cases"]
+__all__ = ["CaseRun", "Loaded", "RunOptions", "load", "run_case", "run_all"]
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """The cases of a run, and the rows for what could not be read."""
+    """The cases of a run, and the rows for what could not be read, in file order:
+    ``order`` holds ``("case", Case)`` and ``("error", Result)`` entries."""
 
-    cases: tuple = ()
-    errors: tuple[Result, ...] = ()
-    order: tuple = field(default=())  # ("case", case) or ("error", row) in file order
+    order: tuple = ()
+
+    @property
+    def cases(self):
+        return tuple(item for kind, item in self.order if kind == "case")
+
+    @property
+    def errors(self):
+        return tuple(item for kind, item in self.order if kind == "error")
+
+    def select(self, pattern: str | None) -> "Loaded":
+        """Only the cases whose id contains ``pattern`` (load errors stay)."""
+        if not pattern:
+            return self
+        return Loaded(tuple((k, i) for k, i in self.order if k == "error" or pattern in i.id))
+
+
+@dataclass(frozen=True)
+class CaseRun:
+    """Everything one case produced: its rows, extra tables and figure data."""
+
+    case_id: str
+    results: tuple[Result, ...]
+    tables: tuple = ()    # ((table name, (row dict, ...)), ...)
+    figures: tuple = ()   # ((kind, title, data), ...)
+    seconds: float = 0.0
+    case: object = field(default=None, compare=False)
 
 
 def load(paths, options: RunOptions = RunOptions()) -> Loaded:
@@ -32,55 +58,60 @@ def load(paths, options: RunOptions = RunOptions()) -> Loaded:
     order, seen = [], {}
     for path, shown, source in find_files(paths):
         if not path.exists():
-            order.append(("error", _load_error(CaseError("no such file or folder", file=shown))))
+            order.append(("error", load_error(CaseError("no such file or folder", file=shown))))
             continue
         try:
             nodes = read_nodes(path, shown)
         except CaseError as exc:
-            order.append(("error", _load_error(exc)))
+            order.append(("error", load_error(exc)))
             continue
         for node in nodes:
             try:
                 case = build_case(node, source, allow_outside_data=options.allow_outside_data)
             except CaseError as exc:
-                order.append(("error", _load_error(exc.located(file=shown))))
+                order.append(("error", load_error(exc.located(file=shown))))
                 continue
             if case.id in seen:
-                order.append(("error", _load_error(CaseError(
+                order.append(("error", load_error(CaseError(
                     f"duplicate case id '{case.id}' (first at line {seen[case.id]})",
                     file=shown, line=case.line, case=case.name, key="name"))))
                 continue
             seen[case.id] = case.line
             order.append(("case", case))
-    return Loaded(cases=tuple(c for kind, c in order if kind == "case"),
-                  errors=tuple(r for kind, r in order if kind == "error"),
-                  order=tuple(order))
+    return Loaded(tuple(order))
 
 
-def _load_error(exc: CaseError) -> Result:
+def load_error(exc: CaseError) -> Result:
     return Result(file=exc.file, case=exc.case or "", check="load", status="error",
                   message=exc.render(), line=exc.line or 0,
                   case_id=f"{exc.file}::{exc.case}" if exc.case else exc.file)
 
 
-def run_case(case, options: RunOptions = RunOptions()) -> list[Result]:
+def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:
     """All rows of one case: expectations, then each check in order."""
+    import time
+
+    from .checks.expected import expectation_rows
+    started = time.perf_counter()
+    artifacts = Artifacts()
     try:
         rows = list(expectation_rows(case))
     except Exception as exc:  # noqa: BLE001 - one bad case never stops the others
         rows = [_crash(case, "expect", exc)]
     for check in case.checks:
-        runner = RUNNERS.get(check.name)
-        if runner is None:
-            rows.append(error_row(where(case, check.name, check.line),
-                                  f"check '{check.name}' is not available yet in this version "
-                                  "of verify"))
-            continue
         try:
-            rows.extend(runner(case, check, options))
+            runner = runner_for(check.name)
+            if runner is None:
+                rows.append(error_row(where(case, check.name, check.line),
+                                      f"check '{check.name}' is not available yet in this "
+                                      "version of verify"))
+                continue
+            rows.extend(runner(case, check, options, artifacts))
         except Exception as exc:  # noqa: BLE001
             rows.append(_crash(case, check.name, exc, check.line))
-    return rows
+    return CaseRun(case.id, tuple(rows),
+                   tuple((name, tuple(table)) for name, table in artifacts.tables.items()),
+                   tuple(artifacts.figures), time.perf_counter() - started, case)
 
 
 def _crash(case, check, exc, line=None) -> Result:
@@ -90,16 +121,34 @@ def _crash(case, check, exc, line=None) -> Result:
                      f"internal error while running the check: {type(exc).__name__}: {exc}{at}")
 
 
-def run_cases(loaded: Loaded, options: RunOptions = RunOptions(), on_case=None) -> list[Result]:
-    """Run every case in file order, sequentially; load errors keep their place."""
-    results = []
+def limit_row(case, message: str) -> CaseRun:
+    """The run of a case that a limit (time, memory) stopped."""
+    row = error_row(where(case, "run"), message)
+    return CaseRun(case.id, (row,), case=case)
+
+
+def run_all(loaded: Loaded, options: RunOptions = RunOptions(), *, jobs: int = 1,
+            on_result=None, stop=None):
+    """Run every case; yields ``("error", Result)`` and ``("case", CaseRun)`` in file order.
+
+    ``jobs`` > 1, or a finite ``options.timeout``, runs cases in worker
+    processes (a stuck case is ended, not waited for). ``stop(entry)``
+    returning true ends the run early (``--fail-fast``).
+    """
+    from .workers import run_in_workers
+    cases = loaded.cases
+    if jobs <= 1 and not options.timeout:
+        done = (run_case(case, options) for case in cases)
+    else:
+        done = run_in_workers(cases, options, jobs=max(1, jobs))
+    done = iter(done)
     for kind, item in loaded.order:
-        if kind == "error":
-            results.append(item)
-            rows = [item]
-        else:
-            rows = run_case(item, options)
-            results.extend(rows)
-        if on_case:
-            on_case(item if kind == "case" else None, rows)
-    return results
+        entry = (kind, item) if kind == "error" else ("case", next(done))
+        if on_result:
+            on_result(entry)
+        yield entry
+        if stop and stop(entry):
+            close = getattr(done, "close", None)
+            if close:
+                close()
+            return

@@ -1,7 +1,7 @@
 """What the checks share: the numeric function, the point's problems, dtypes."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -15,7 +15,28 @@ class RunOptions:
 
     allow_import: bool = False
     allow_outside_data: bool = False
-    timeout: float = 60.0
+    timeout: float = 120.0   # seconds per case; 0 runs cases in this process, unlimited
+    memory_mb: int = 4096    # address-space cap of a worker process
+
+
+@dataclass
+class Artifacts:
+    """What a case produces besides Result rows, collected while it runs.
+
+    ``tables`` maps a CSV name (``"graphs"``, ``"curves"``) to row dicts, in
+    the order the rows were added; ``figures`` holds ``(kind, title, data)``
+    triples that the report turns into plots (``data`` is plain numbers and
+    lists, so it crosses process boundaries).
+    """
+
+    tables: dict = field(default_factory=dict)
+    figures: list = field(default_factory=list)
+
+    def add_rows(self, table: str, rows) -> None:
+        self.tables.setdefault(table, []).extend(rows)
+
+    def add_figure(self, kind: str, title: str, data: dict) -> None:
+        self.figures.append((kind, title, data))
 
 
 def dtype_of(case):

@@ -44,7 +44,7 @@ def _targets(check, size):
     return pairs
 
 
-def _run(case, check, options):
+def _run(case, check, options, artifacts=None):
     if check.name == "derivative" and len(case.variables) != 1:
         return [error_row(where(case, check.name, check.line),
                           f"'derivative' needs one variable; this case has "

@@ -40,6 +40,31 @@ code{background:#f0f2f5;padding:1px 4px;border-radius:3px}
 
 _STATUS_RANK = {"error": 0, "fail": 1, "pass": 2, "skip": 3}
 
+# Figure kind (from Artifacts.add_figure) -> "module:function(title, data) -> HTML fragment".
+# A kind whose module is missing is shown as a note, never silently dropped.
+RENDERERS = {
+    "graph_table": "verify.report.graph_table:render",
+    "error_curve": "verify.report.plots:error_curve",
+    "taylor": "verify.report.plots:taylor",
+    "descent": "verify.report.plots:descent",
+}
+
+
+def render_figure(kind: str, title: str, data: dict) -> str:
+    """One figure of a case as an HTML fragment (inline SVG or a table)."""
+    import importlib
+    target = RENDERERS.get(kind)
+    if target is None:
+        return f"<p class='note'>no renderer for figure kind {html.escape(kind)!s}</p>"
+    module_name, function = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return f"<p class='note'>{html.escape(title)}: plots of this kind come with a later version</p>"
+    return getattr(module, function)(title, data)
+
 
 def _fmt(value, digits=6):
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -59,11 +84,15 @@ def _anchor(case_id: str) -> str:
     return "case-" + "".join(c if c.isalnum() else "-" for c in case_id)
 
 
-def render_page(results, cases=(), *, interrupted=False, extra=None, figures=None,
+def render_page(results, cases=(), *, interrupted=False, runs=(), files=None, figures=None,
                 maths=None) -> str:
     """The whole page as text. ``figures`` maps a case id to (title, svg) pairs;
     ``maths`` maps a case id to an SVG rendering of its function."""
-    figures, maths = figures or {}, maths or {}
+    figures, maths = dict(figures or {}), maths or {}
+    for run in runs:
+        if run.figures and run.case_id not in figures:
+            figures[run.case_id] = [(title, render_figure(kind, title, data))
+                                    for kind, title, data in run.figures]
     by_case = OrderedDict()
     for r in results:
         by_case.setdefault(r.case_id or f"{r.file}::{r.case}", []).append(r)

@@ -12,6 +12,11 @@ import pandas as pd
 
 from ..compare import COLUMNS
 
+# Side tables: CASES.md and the issues name their first columns; others follow, sorted.
+TABLE_COLUMNS = {
+    "graphs": ("case", "point", "node", "expression", "value", "local_derivatives", "adjoint"),
+    "curves": ("case", "method", "h", "error_float64", "error_exact_arithmetic"),
+}
 SUMMARY_COLUMNS = ("file", "case", "checks", "passed", "failed", "errors", "skipped",
                    "worst_rel_error", "status")
 
@@ -39,3 +44,18 @@ def summary_frame(results) -> pd.DataFrame:
 
 def to_csv_text(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n")
+
+
+def side_tables(runs) -> dict:
+    """One frame per side table (always graphs and curves, header at least)."""
+    collected = {name: [] for name in TABLE_COLUMNS}
+    for run in runs:
+        for name, rows in run.tables:
+            collected.setdefault(name, []).extend(rows)
+    frames = {}
+    for name, rows in collected.items():
+        known = TABLE_COLUMNS.get(name, ())
+        others = sorted({key for row in rows for key in row} - set(known))
+        frames[name] = pd.DataFrame([[row.get(c) for c in (*known, *others)] for row in rows],
+                                    columns=[*known, *others])
+    return frames

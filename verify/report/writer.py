@@ -58,16 +58,20 @@ def write_set(out_dir, files: dict[str, bytes | str]) -> list[Path]:
     return [target for _, target in staged]
 
 
-def write_reports(out_dir, results, cases=(), *, extra=None, interrupted=False, meta=None):
-    """results.csv, summary.csv, report.html (and any ``extra`` files) as one set."""
+def write_reports(out_dir, results, runs=(), *, interrupted=False, meta=None):
+    """results.csv, summary.csv, graphs.csv, curves.csv, report.html (and the
+    plots) as one set. ``runs`` are the CaseRuns, for their tables and figures."""
     from .html import render_page
-    from .tables import results_frame, summary_frame, to_csv_text
+    from .tables import results_frame, side_tables, summary_frame, to_csv_text
     files = {
         "results.csv": to_csv_text(results_frame(results)),
         "summary.csv": to_csv_text(summary_frame(results)),
     }
-    files.update(extra or {})
-    files["report.html"] = render_page(results, cases, interrupted=interrupted, extra=extra or {})
+    for name, frame in side_tables(runs).items():
+        files[f"{name}.csv"] = to_csv_text(frame)
+    cases = [run.case for run in runs if run.case is not None]
+    files["report.html"] = render_page(results, cases, interrupted=interrupted, runs=runs,
+                                       files=files)
     files["manifest.json"] = json.dumps(dict(meta or {}, interrupted=interrupted,
                                              files=sorted(files)), indent=2, sort_keys=True)
     return write_set(out_dir, files)

@@ -98,6 +98,8 @@ def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:
         rows = list(expectation_rows(case))
     except Exception as exc:  # noqa: BLE001 - one bad case never stops the others
         rows = [_crash(case, "expect", exc)]
+    if case.implementation:
+        rows.extend(_implementation_rows(case, options, artifacts))
     for check in case.checks:
         try:
             runner = runner_for(check.name)
@@ -112,6 +114,23 @@ def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:
     return CaseRun(case.id, tuple(rows),
                    tuple((name, tuple(table)) for name, table in artifacts.tables.items()),
                    tuple(artifacts.figures), time.perf_counter() - started, case)
+
+
+def _implementation_rows(case, options, artifacts):
+    """The user's own code (``implementation:``) against the exact results."""
+    import importlib
+    line = case.line_of("implementation")
+    try:
+        module = importlib.import_module("verify.implementation")
+    except ModuleNotFoundError as exc:
+        if exc.name != "verify.implementation":
+            raise
+        return [error_row(where(case, "implementation", line),
+                          "checking 'implementation' code is not available yet in this version")]
+    try:
+        return list(module.implementation_rows(case, options, artifacts))
+    except Exception as exc:  # noqa: BLE001
+        return [_crash(case, "implementation", exc, line)]
 
 
 def _crash(case, check, exc, line=None) -> Result:

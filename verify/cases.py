@@ -129,7 +129,9 @@ def _build(values, lines, name, node, source, allow_outside_data):
     columns = {column.name for column in data}
     parameters = _read_parameters(values.get("parameters"), columns)
     expression, graph, function_text = _read_expression(values, node, data, parameters)
-    variables = _read_variables(values.get("variables"), expression, parameters, columns, graph)
+    expression_line = line_of(values.get("function") or values.get("graph"))
+    variables = _read_variables(values.get("variables"), expression, parameters, columns, graph,
+                                expression_line)
     points = _read_points(values, node, variables)
     checks = read_checks(values.get("checks"), variables, lambda n, k: value_of(n, k))
     expect = read_expect(values.get("expect"), variables, points, graph, value_of)
@@ -210,7 +212,7 @@ def _parse(text, node, key, *, data, names=None):
         raise CaseError(str(exc), line=line_of(node), key=key) from None
 
 
-def _read_variables(node, expression, parameters, columns, graph):
+def _read_variables(node, expression, parameters, columns, graph, expression_line):
     params = {name for name, _ in parameters}
     inner = {s.name for d in expression.atoms(DataSum) for s in d.free_symbols}
     outer = {s.name for s in expression.replace(lambda e: isinstance(e, DataSum),
@@ -218,7 +220,7 @@ def _read_variables(node, expression, parameters, columns, graph):
     line = line_of(node) if node is not None else None
     for column in sorted(columns & outer):
         raise CaseError(f"data column '{column}' is used outside sum(...) or mean(...)",
-                        key="function" if not graph else "graph")
+                        line=expression_line, key="function" if not graph else "graph")
     free = (outer | inner) - columns
     if node is None:
         return tuple(sorted(free - params))

@@ -100,6 +100,9 @@ def check_tags(root) -> None:
         seen += 1
         if seen > MAX_NODES:
             raise CaseError(f"the file expands to more than {MAX_NODES} YAML nodes")
+        if node.tag == "tag:yaml.org,2002:merge":
+            raise CaseError("YAML merge keys ('<<') are not supported; use 'defaults:'",
+                            line=line_of(node))
         if node.tag not in _PLAIN_TAGS:
             raise CaseError(f"YAML tag {node.tag!r} is not allowed (case files are data)",
                             line=line_of(node))

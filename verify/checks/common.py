@@ -45,14 +45,36 @@ def dtype_of(case):
 
 def numeric_function(engine, dtype=np.float64):
     """``f(points)`` with points of shape (k, d): the float (or complex) side."""
-    compiled = Compiled(engine.expression, engine.variables, engine.data)
+    expression = engine.expression
+    if np.dtype(dtype) != np.float64:
+        expression = weak_constants(expression)
+    compiled = Compiled(expression, engine.variables, engine.data)
 
     def f(points):
         points = np.asarray(points)
         if points.dtype.kind == "f":
             points = points.astype(dtype)
-        return np.asarray(compiled.numpy(*points.T))
+        values = np.asarray(compiled.numpy(*points.T))
+        return values if values.dtype.kind in "fc" else values.astype(dtype)
     return f
+
+
+def weak_constants(expression):
+    """``expression`` with constants such as sqrt(2) or log(3) written as float literals.
+
+    The NumPy code prints them as ``numpy.sqrt(2)``, a float64 scalar that would
+    lift a float32 evaluation to float64; a Python float literal adopts the
+    array's dtype (NEP 50), so the numeric side really runs in float32. The
+    tree is kept as it is (no evaluation), so its rounding is the analysed one.
+    """
+    import sympy
+    constants = {atom: sympy.Float(atom.evalf(30), 30)
+                 for atom in expression.atoms(sympy.Function, sympy.Pow)
+                 if atom.is_number and not atom.is_Rational}
+    if not constants:
+        return expression
+    with sympy.evaluate(False):
+        return expression.xreplace(constants)
 
 
 def smooth_between(engine, orders, index, floats):

@@ -1,0 +1,75 @@
+import math
+
+import mpmath
+import pytest
+
+from verify.bounds import Bound
+from verify.cases import Tolerance
+from verify.compare import Result, exit_status, judge_expectation, judge_numeric
+from verify.differences import Difference
+from verify.values import parse_value
+
+BASE = {"file": "f.yaml", "case": "c", "check": "derivative"}
+
+
+def numeric(value, exact, bound=1e-6, tolerance=None, note=""):
+    return judge_numeric(BASE, method="central", quantity="d/dx", point="x=1", exact=mpmath.mpf(exact),
+                         difference=Difference(value, 1e-5, "central", 1, note),
+                         bound=Bound(bound, bound / 2, 0, 0, "rigorous"), tolerance=tolerance)
+
+
+def test_within_and_beyond_the_bound():
+    assert numeric(1.0000001, 1.0).status == "pass"
+    failed = numeric(1.01, 1.0)
+    assert failed.status == "fail" and "exceeds the rigorous bound" in failed.message
+    assert failed.tolerance == 1e-6 and failed.abs_error == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinity_never_pass(value):
+    row = numeric(value, 1.0, bound=math.inf)
+    assert row.status in ("error", "skip")
+    assert row.status != "pass"
+
+
+def test_not_applied_is_a_skip_with_the_reason():
+    row = numeric(math.nan, 1.0, note="could not be applied: every step down to 1e-20 ...")
+    assert row.status == "skip" and row.message.startswith("could not be applied")
+
+
+def test_tolerance_overrides_the_bound():
+    row = numeric(1.01, 1.0, tolerance=Tolerance(rtol=0.02))
+    assert row.status == "pass" and row.bound_kind == "tolerance" and row.tolerance == 0.02
+    assert numeric(1.01, 1.0, tolerance=Tolerance(atol=0.001)).status == "fail"
+
+
+def expectation(text, exact):
+    return judge_expectation(BASE, quantity="expect:derivative", point="x=1",
+                             expected=parse_value(text), exact=mpmath.mpf(exact))
+
+
+def test_decimal_expectations_round_at_their_last_digit():
+    exact = mpmath.cos(1)  # 0.54030230...
+    assert expectation("0.5403", exact).status == "pass"
+    wrong = expectation("0.5404", exact)
+    assert wrong.status == "fail"
+    assert wrong.message.startswith("expected 0.5404 but the exact value is 0.5403023058681397")
+    assert "the written digits allow 5e-05" in wrong.message
+    assert expectation("1.25e-3", 0.0012549).status == "pass"
+    assert expectation("1.25e-3", 0.0012551).status == "fail"
+
+
+def test_exact_expectations_must_be_equal():
+    with mpmath.workdps(50):
+        assert expectation("sqrt(2)/2", mpmath.sqrt(2) / 2).status == "pass"
+        row = expectation("1/3", mpmath.mpf("0.3333333333333333"))
+    assert row.status == "fail" and "an exact expectation must be equal" in row.message
+    assert expectation("12", 12).status == "pass"
+
+
+def test_exit_status_follows_cases_md():
+    def rows(*statuses):
+        return [Result(file="f", case="c", check="x", status=s) for s in statuses]
+    assert exit_status(rows("pass", "skip")) == 0
+    assert exit_status(rows("pass", "fail", "skip")) == 1
+    assert exit_status(rows("fail", "error")) == 2

@@ -1,0 +1,93 @@
+import math
+
+import mpmath
+import pytest
+import sympy
+
+from verify.exact import ExactFunction, NotDefined, evaluate_safely, explain
+from verify.expressions import parse
+from verify.values import parse_value
+
+
+def engine(text, variables=("x",)):
+    return ExactFunction(parse(text), variables)
+
+
+def at(*texts):
+    return [parse_value(t) for t in texts]
+
+
+@pytest.mark.parametrize("text, orders, point, expected", [
+    ("x**3", (1,), "2", 12),
+    ("sin(x)", (1,), "pi/4", math.sqrt(2) / 2),
+    ("exp(x)", (3,), "1", math.e),
+    ("log(x)", (2,), "2", -0.25),
+    ("sin(x**2)", (1,), "1.5", 3 * math.cos(2.25)),
+    ("(3*x + 1)**4", (1,), "1.5", 1996.5),
+    ("atan(x)", (1,), "1", 0.5),
+    ("erf(x)", (1,), "0", 2 / math.sqrt(math.pi)),
+])
+def test_known_derivatives(text, orders, point, expected):
+    assert engine(text).value_float(orders, at(point)) == pytest.approx(expected, rel=1e-15)
+
+
+def test_tanh_prime_at_10_is_right_to_the_last_float64_digit():
+    value = engine("tanh(x)").value((1,), at("10"))
+    with mpmath.workdps(60):
+        truth = 1 / mpmath.cosh(10) ** 2
+    assert float(value) == float(truth)
+    # float64 evaluation of 1 - tanh^2 cancels: off by ~1e-8 relative
+    naive = 1 - math.tanh(10) ** 2
+    assert abs(naive / float(truth) - 1) > 1e-9
+
+
+def test_partial_derivatives_and_mixed_orders():
+    f = engine("x**2*y**3", ("x", "y"))
+    assert f.value_float((1, 0), at("2", "3")) == 2 * 2 * 27
+    assert f.value_float((1, 1), at("2", "3")) == 2 * 2 * 3 * 9
+    assert f.value_float((0, 2), at("2", "3")) == 4 * 6 * 3
+
+
+def test_each_derivative_is_computed_once():
+    f = engine("exp(sin(x))")
+    first = f.derivative((3,))
+    assert f.derivative((3,)) is first
+    assert f.compiled((3,)) is f.compiled((3,))
+
+
+def test_decimal_point_is_the_decimal_not_its_float():
+    f = engine("x**2")
+    value = f.value((0,), at("0.1"))
+    with mpmath.workdps(50):
+        assert abs(value - mpmath.mpf(1) / 100) < mpmath.mpf(10) ** -35
+        assert abs(value - mpmath.mpf(0.1) ** 2) > mpmath.mpf(10) ** -19
+
+
+@pytest.mark.parametrize("text, point, words", [
+    ("log(x)", "-1", "log(x) is not defined at x=-1 (outside the domain"),
+    ("sqrt(x)", "-1", "sqrt(x) is not defined at x=-1"),
+    ("1/x", "0", "has a pole (singularity) at x=0"),
+    ("asin(x)", "2", "asin(x) is not defined at x=2"),
+    ("log(x - 2) + x", "1", "log(x - 2) is not defined at x=1"),
+])
+def test_undefined_points_name_the_culprit(text, point, words):
+    value, reason = evaluate_safely(engine(text), (0,), at(point))
+    assert value is None and words in reason
+
+
+def test_data_sums_evaluate_over_the_rows():
+    from verify.data import Column
+    columns = (Column("x", ("1", "2", "3", "4"), (1.0, 2.0, 3.0, 4.0)),
+               Column("y", ("2", "4", "5", "8"), (2.0, 4.0, 5.0, 8.0)))
+    expr = parse("mean((y - w*x)**2)", data={"rows": 4})
+    f = ExactFunction(expr, ("w",), columns)
+    assert f.value_float((0,), at("1.5")) == 1.375
+    assert f.value_float((1,), at("1.5")) == -6.0
+    assert f.value_float((2,), at("1.5")) == 2 * 30 / 4
+
+
+def test_not_defined_is_raised_for_complex_values():
+    with pytest.raises(NotDefined):
+        engine("log(x)").value((0,), at("-1"))
+    assert "pole" in explain(engine("1/x"), at("0"), ZeroDivisionError())
+    assert sympy.Symbol("x", real=True) in engine("x").expression.free_symbols

@@ -1,0 +1,100 @@
+import sympy
+import pytest
+
+from verify.expressions import DataSum, ExpressionError, parse, parse_number, symbol
+
+x, y = symbol("x"), symbol("y")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x**2 + 2*x*y", x**2 + 2 * x * y),
+    ("exp(sin(x**2 + 1))", sympy.exp(sympy.sin(x**2 + 1))),
+    ("relu(x)", sympy.Max(0, x)),
+    ("sigmoid(x)", 1 / (1 + sympy.exp(-x))),
+    ("softplus(x)", sympy.log(1 + sympy.exp(x))),
+    ("abs(x) + Max(x, y, 1) - Min(x, y)", sympy.Abs(x) + sympy.Max(x, y, 1) - sympy.Min(x, y)),
+    ("-x + +y", -x + y),
+    ("log(x) / sqrt(x)", sympy.log(x) / sympy.sqrt(x)),
+    ("pi * E", sympy.pi * sympy.E),
+])
+def test_allowed_syntax_builds_the_sympy_expression(text, expected):
+    assert parse(text) == expected
+
+
+def test_decimal_literals_are_exact_decimals():
+    assert parse("0.1*x") == sympy.Rational(1, 10) * x
+    assert parse_number("1e-9") == sympy.Rational(1, 10**9)
+
+
+def test_other_names_are_plain_real_symbols():
+    gamma, beta = parse("gamma + beta").free_symbols
+    assert {gamma.name, beta.name} == {"gamma", "beta"}
+    assert gamma.is_real and not isinstance(gamma, sympy.FunctionClass)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("__import__('os').system('ls')", "only calls of the allowed functions"),
+    ("__import__('os')", "unknown function '__import__'"),
+    ("x.__class__", "attribute access is not allowed: 'x.__class__'"),
+    ("lambda: 1", "lambdas are not allowed"),
+    ("foo(x)", "unknown function 'foo'"),
+    ("'text'", "strings are not allowed"),
+    ("x[0]", "subscripts are not allowed"),
+    ("[a for a in b]", "comprehensions are not allowed"),
+    ("_secret + 1", "names must start with a letter"),
+    ("x if y else 1", "ifexp is not allowed"),
+    ("x == 1", "compare is not allowed"),
+    ("exp", "function 'exp' is used without arguments"),
+    ("Max(x)", "'Max' takes two or more arguments"),
+    ("sin(x, y)", "'sin' takes exactly 1 argument"),
+    ("sin(x=1)", "'sin' takes no keyword arguments"),
+    ("x**(10**10)", "exponent is larger than 1000"),
+    ("(10**1000)**1000", "more than 10000 digits"),
+    ("sum(x)", "'sum' needs the case's 'data'"),
+    ("x +", "not a valid expression"),
+    ("", "expression is empty"),
+])
+def test_refused_text_names_the_reason_and_the_text(text, message):
+    with pytest.raises(ExpressionError, match=None) as info:
+        parse(text)
+    assert message in str(info.value)
+
+
+def test_length_and_depth_limits_refuse_without_recursing():
+    with pytest.raises(ExpressionError, match="characters long; the limit is 10000"):
+        parse("x+" * 5001 + "x")
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        parse("(" * 150 + "x" + ")" * 150)
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        parse("-" * 5000 + "x")
+    # a long flat sum is not deep
+    assert parse("+".join(["x"] * 3000)) == 3000 * x
+
+
+def test_product_chain_is_held_to_the_exponent_limit():
+    with pytest.raises(ExpressionError, match="exponent is larger than 1000"):
+        parse("*".join(["x"] * 1001))
+
+
+def test_sum_and_mean_over_data():
+    total = parse("sum((y - w*x)**2)", data={"rows": 4})
+    assert isinstance(total, DataSum)
+    mean = parse("mean(x)", data={"rows": 4})
+    assert mean == DataSum(x) / 4
+    w = symbol("w")
+    assert total.diff(w) == DataSum(-2 * x * (-w * x + y))
+    with pytest.raises(ExpressionError, match="cannot be nested"):
+        parse("sum(sum(x))", data={"rows": 2})
+
+
+def test_graph_names_substitute_earlier_nodes():
+    a = parse("x*y")
+    assert parse("a + 1", names={"a": a}) == x * y + 1
+
+
+def test_parse_number_refuses_symbols_and_infinities():
+    assert parse_number("pi/4") == sympy.pi / 4
+    with pytest.raises(ExpressionError, match="is not a number"):
+        parse_number("x + 1")
+    with pytest.raises(ExpressionError, match="not a finite number"):
+        parse_number("1/0")

@@ -1,0 +1,43 @@
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+
+from verify.expressions import parse, symbol
+from verify.intervals import NotSmooth, interval_max_abs
+
+
+@pytest.mark.parametrize("text, box", [
+    ("exp(sin(x**2 + 1))", (0.4, 0.6)), ("tanh(x)*atan(x) + cosh(x) + erf(x)", (-1, 1)),
+    ("asin(x) + acos(x/2) + sinh(x)", (-0.5, 0.5)), ("x**2.5 + sqrt(x) + log(x)", (0.5, 2)),
+    ("1/(1 + 25*x**2)", (-1, 1)), ("Max(x, x**2) + abs(x)", (1.5, 2)),
+])
+def test_interval_bound_encloses_sampled_values(text, box):
+    expr = sympy.diff(parse(text), symbol("x"), 2)
+    bound = interval_max_abs(expr, ["x"], [box])
+    fn = sympy.lambdify(symbol("x"), expr, "mpmath")
+    samples = [abs(fn(mpmath.mpf(t))) for t in np.linspace(*box, 201)]
+    assert max(samples) <= bound
+    assert bound < 100 * max(samples) + 1  # and is not absurdly loose here
+
+
+@pytest.mark.parametrize("text, box", [
+    ("log(x)", (-0.1, 1)), ("1/x", (-1, 1)), ("abs(x)", (-1, 1)), ("relu(x)", (-1, 1)),
+    ("tan(x)", (1.5, 1.7)), ("asin(x)", (0.5, 1.2)), ("sqrt(x)", (-1, 1)),
+])
+def test_kinks_poles_and_domain_edges_are_refused(text, box):
+    expr = sympy.diff(parse(text), symbol("x"), 1)
+    with pytest.raises(NotSmooth):
+        interval_max_abs(expr, ["x"], [box])
+
+
+def test_kink_outside_the_box_is_fine():
+    expr = sympy.diff(parse("relu(x)"), symbol("x"), 2)  # DiracDelta(x)
+    assert interval_max_abs(expr, ["x"], [(1, 2)]) == 0
+    assert interval_max_abs(sympy.diff(parse("abs(x)"), symbol("x")), ["x"], [(1, 2)]) == 1
+
+
+def test_constants_are_enclosed():
+    assert interval_max_abs(parse("pi*x"), ["x"], [(1, 1)]) >= math.pi

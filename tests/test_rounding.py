@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from verify.expressions import parse
+from verify.rounding import running_error
+
+U = 2.0 ** -53
+
+
+def test_exact_integers_have_no_error_and_inputs_one_unit():
+    values, errors = running_error(parse("3*x"), ["x"], np.array([[0.1]]), U)
+    assert values[0] == pytest.approx(0.3)
+    assert errors[0] == pytest.approx(3 * U * 0.1 + U * 0.3)
+
+
+def test_cancellation_is_charged_by_the_magnitudes():
+    values, errors = running_error(parse("x**2 - 2*x + 1"), ["x"], np.array([[1.0 + 1e-8]]), U)
+    assert abs(values[0]) < 1e-15
+    assert errors[0] > U  # the terms are of size 1, so the error is too
+
+
+def test_running_bound_covers_the_actual_float_error():
+    rng = np.random.default_rng(0)
+    points = rng.uniform(0.2, 3.0, size=(200, 1))
+    expr = parse("exp(sin(x**2 + 1)) * log(x) / (1 + x**3)")
+    values, errors = running_error(expr, ["x"], points, U)
+    import mpmath
+    with mpmath.workdps(40):
+        exact = [mpmath.exp(mpmath.sin(mpmath.mpf(x) ** 2 + 1)) * mpmath.log(mpmath.mpf(x))
+                 / (1 + mpmath.mpf(x) ** 3) for x in points[:, 0]]
+    actual = np.abs(values - np.array([float(e) for e in exact]))
+    assert np.all(actual <= 2 * errors + 1e-300)
+
+
+def test_data_sums_over_rows():
+    from verify.data import Column
+    column = Column("x", ("1", "2", "3"), (1.0, 2.0, 3.0))
+    values, errors = running_error(parse("sum(w*x)", data={"rows": 3}), ["w"],
+                                   np.array([[2.0]]), U, (column,))
+    assert values[0] == 12.0 and errors[0] > 0

@@ -1,0 +1,43 @@
+from fractions import Fraction
+
+import pytest
+import sympy
+
+from verify.expressions import ExpressionError
+from verify.values import parse_value
+
+
+@pytest.mark.parametrize("text, exact, half_unit", [
+    ("0.5403", sympy.Rational(5403, 10000), Fraction(1, 20000)),
+    ("1.25e-3", sympy.Rational(1, 800), Fraction(1, 200000)),
+    ("-0.8", sympy.Rational(-4, 5), Fraction(1, 20)),
+    ("49", sympy.Integer(49), None),
+    ("1e-9", sympy.Rational(1, 10**9), Fraction(1, 2 * 10**9)),
+    ("pi/4", sympy.pi / 4, None),
+    ("1/3", sympy.Rational(1, 3), None),
+    ("99*7**98", 99 * sympy.Integer(7)**98, None),
+])
+def test_values_keep_their_exact_meaning_and_written_digits(text, exact, half_unit):
+    value = parse_value(text)
+    assert value.exact == exact
+    assert value.half_unit == half_unit
+
+
+def test_decimal_point_means_the_decimal_but_float64_is_the_nearest_float():
+    value = parse_value("0.1")
+    assert value.exact == sympy.Rational(1, 10)
+    assert value.float64 == 0.1
+    assert value.mp(30) != sympy.Float(0.1, 30)  # the decimal, not the binary float
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("x", "is not a number"), (True, "expected a number"), (None, "expected a number"),
+])
+def test_bad_values_are_refused(raw, message):
+    with pytest.raises(ExpressionError, match=message):
+        parse_value(raw)
+
+
+def test_huge_values_are_refused():
+    with pytest.raises(ExpressionError, match="too large"):
+        parse_value("1e400")

@@ -1,0 +1,232 @@
+"""The Python API: the CLI's runner, called from a notebook or a test.
+
+Every function returns the rows of results.csv as a pandas DataFrame (a
+table in a notebook) and, asked to assert, raises
+:class:`~verify.failures.VerificationFailed` whose message lists the failed
+rows. Importing :mod:`verify` stays light: SymPy, NumPy and pandas load
+when a function here is called.
+"""
+from __future__ import annotations
+
+import inspect
+
+__all__ = ["run", "check", "check_gradient"]
+
+
+def run(paths, *, select=None, jobs=1, timeout=0.0, allow_import=False,
+        allow_outside_data=False, out=None, assert_ok=False):
+    """Run case files (as ``python -m verify PATHS``) and return their results.
+
+    Parameters
+    ----------
+    paths : str, path or list of them
+        Case files and folders (searched recursively for ``*.yaml``, ``*.yml``).
+    select : str, optional
+        Only the cases whose id contains this text (the CLI's ``-k``).
+    jobs : int
+        Worker processes; 1 (default) with ``timeout=0`` runs in this process.
+    timeout : float
+        Seconds per case; 0 means no limit.
+    allow_import, allow_outside_data : bool
+        As the CLI's ``--allow-import`` and ``--allow-outside-data``.
+    out : str or path, optional
+        Also write the report set (results.csv, report.html, ...) there.
+    assert_ok : bool
+        Raise :class:`VerificationFailed` when a row failed or is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comparison, the columns of results.csv.
+    """
+    from .checks.common import RunOptions
+    from .runner import load, run_all
+    if jobs < 1:
+        raise ValueError("`jobs` must be at least 1.")
+    if timeout < 0:
+        raise ValueError("`timeout` must be non-negative.")
+    paths = [paths] if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__") else paths
+    options = RunOptions(allow_import=allow_import, allow_outside_data=allow_outside_data,
+                         timeout=timeout)
+    entries = list(run_all(load(paths, options).select(select), options, jobs=jobs))
+    results = [r for kind, item in entries for r in ([item] if kind == "error" else item.results)]
+    if out is not None:
+        from .report import write_reports
+        write_reports(out, results, [item for kind, item in entries if kind == "case"],
+                      meta={"paths": [str(p) for p in paths]})
+    return _finish(results, assert_ok, f"verify.run({', '.join(map(str, paths))})")
+
+
+def check(function=None, *, at=None, checks=None, expect=None, graph=None, points=None,
+          variables=None, parameters=None, tolerance=None, data=None, dtype="float64",
+          implementation=None, name="check", description=None, allow_import=False,
+          assert_ok=False):
+    """Run one case given in Python; the keywords are the case keys of CASES.md.
+
+    Numbers may be Python numbers (``0.1`` means the decimal 0.1, as in a case
+    file) or strings holding exact numbers (``"pi/4"``, ``"1/3"``).
+
+    Parameters
+    ----------
+    function : str
+        The expression, e.g. ``"exp(sin(x**2))"`` (or give ``graph``).
+    at : mapping, optional
+        One point ``{variable: value}`` (or give ``points``, a list of them).
+    checks : list or mapping, optional
+        Check names, or ``{check: options}``; default as in a case file.
+    expect : mapping, optional
+        Hand-written values (``value``, ``derivative``, ``gradient``, ...).
+    assert_ok : bool
+        Raise :class:`VerificationFailed`, listing the failing rows, when a
+        comparison failed or could not run.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import verify
+    >>> table = verify.check("sin(x**2)", at={"x": 1.5}, checks=["derivative"],
+    ...                      expect={"derivative": "3*cos(9/4)"}, assert_ok=True)
+    """
+    from .checks.common import RunOptions
+    from .runner import run_case
+    keys = dict(name=name, description=description, function=function, graph=graph,
+                variables=variables, parameters=parameters, at=at, points=points,
+                checks=checks, expect=expect, tolerance=tolerance, data=data,
+                implementation=implementation, dtype=dtype)
+    case = build(keys, "verify.check")
+    outcome = run_case(case, RunOptions(allow_import=allow_import, timeout=0.0))
+    return _finish(outcome.results, assert_ok, f"verify.check({function or 'graph'})")
+
+
+def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
+                   dtype="float64", methods=("central",), rtol=None, atol=None, call=None,
+                   tensors=False, assert_ok=True):
+    """Check your own value and gradient code against exact mathematics.
+
+    ``fn`` and ``grad`` are compared with the exact value and the exact
+    partial derivatives of ``expression`` at each point, and finite
+    differences of ``fn`` with the exact gradient, so a failure says which
+    component is wrong, by how much, and whether the value code agrees.
+
+    Parameters
+    ----------
+    fn : callable or None
+        Your value function.
+    grad : callable or None
+        Your gradient: returns a mapping ``{variable: number}``, or a sequence
+        or array in ``variables`` order. NumPy numbers and arrays, PyTorch
+        tensors (converted at the edge) and Python floats are accepted.
+    expression : str
+        The mathematics ``fn`` implements, in case-file syntax, e.g. ``"x**2*sin(y)"``.
+    at : mapping or list of mappings
+        The point(s), ``{variable: value}``.
+    variables : list of str, optional
+        The variables in order; default: the keys of ``at`` in order.
+    parameters : mapping, optional
+        Symbols of ``expression`` held constant (your code has them built in).
+    dtype : {"float64", "float32"}
+        Your code is called with numbers of this dtype, and the bounds scale
+        with its unit roundoff.
+    methods : sequence of str
+        Finite-difference methods applied to ``fn``.
+    rtol, atol : float, optional
+        A tolerance |yours - exact| <= atol + rtol |exact| replacing the bounds.
+    call : {"keywords", "vector"}, optional
+        ``fn(x=.., y=..)`` or ``fn(array([x, y]))``; default: keywords when the
+        function's signature names every variable, else vector.
+    tensors : bool
+        Pass PyTorch tensors instead of NumPy numbers.
+    assert_ok : bool
+        Raise :class:`VerificationFailed` naming the wrong components (default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comparison, the columns of results.csv.
+
+    Examples
+    --------
+    >>> import numpy as np, verify
+    >>> f = lambda x, y: x**2 * np.sin(y)
+    >>> g = lambda x, y: (2*x*np.sin(y), x**2*np.cos(y))
+    >>> table = verify.check_gradient(f, g, "x**2*sin(y)", at={"x": 1.5, "y": 0.3})
+    """
+    from .implementation import compare_implementation
+    if fn is None and grad is None:
+        raise ValueError("give `fn`, `grad` or both.")
+    point_list = [at] if isinstance(at, dict) else list(at)
+    if not point_list or not all(isinstance(p, dict) for p in point_list):
+        raise ValueError("`at` must be a mapping {variable: value} or a list of them.")
+    variables = list(variables) if variables is not None else list(point_list[0])
+    tolerance = None
+    if rtol is not None or atol is not None:
+        tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
+    case = build(dict(name="check_gradient", function=expression, variables=variables,
+                      parameters=parameters, points=point_list, checks=[], tolerance=tolerance,
+                      dtype=dtype), "verify.check_gradient")
+    style = call or _call_style((fn, grad), case.variables)
+    rows = compare_implementation(case, value=fn, gradient=grad, call=style, tensors=tensors,
+                                  methods=tuple(methods))
+    return _finish(rows, assert_ok, f"verify.check_gradient({expression})")
+
+
+def build(keys: dict, who: str):
+    """A :class:`~verify.cases.Case` from case keys given in Python (None: absent)."""
+    from pathlib import Path
+
+    import yaml
+
+    from .cases import build_case
+    from .loading import CaseError, Source
+    mapping = {key: _plain(value) for key, value in keys.items() if value is not None}
+    # Through YAML text, so a case given in Python is validated exactly like a case file.
+    node = yaml.compose(yaml.safe_dump(mapping, sort_keys=False), Loader=yaml.SafeLoader)
+    source = Source(file=who, group=who, folder=Path.cwd())
+    try:
+        return build_case(node, source, allow_outside_data=True)
+    except CaseError as exc:  # the line is of the generated text: leave it out
+        raise ValueError(CaseError(exc.what, file=who, key=exc.key).render()) from None
+
+
+def _plain(value):
+    """Python and NumPy values as plain YAML data (numbers keep their repr)."""
+    from fractions import Fraction
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays, PyTorch tensors
+        return _plain(value.tolist())
+    return str(value)  # e.g. a SymPy number: its text is an exact number
+
+
+def _call_style(functions, variables) -> str:
+    for function in functions:
+        if function is None:
+            continue
+        try:
+            parameters = inspect.signature(function).parameters.values()
+        except (TypeError, ValueError):
+            return "keywords"
+        names = {p.name for p in parameters}
+        if any(p.kind is p.VAR_KEYWORD for p in parameters) or set(variables) <= names:
+            return "keywords"
+        return "vector"
+    return "keywords"
+
+
+def _finish(results, assert_ok, title):
+    from .failures import VerificationFailed, bad_rows
+    from .report.tables import results_frame
+    failed = bad_rows(results)
+    if assert_ok and failed:
+        raise VerificationFailed(f"{title}: {len(failed)} of {len(results)} comparisons "
+                                 "failed or could not run", failed)
+    return results_frame(results)

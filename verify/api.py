@@ -8,8 +8,6 @@ when a function here is called.
 """
 from __future__ import annotations
 
-import inspect
-
 __all__ = ["run", "check", "check_gradient"]
 
 
@@ -98,7 +96,7 @@ def check(function=None, *, at=None, checks=None, expect=None, graph=None, point
                 implementation=implementation, dtype=dtype)
     case = build(keys, "verify.check")
     outcome = run_case(case, RunOptions(allow_import=allow_import, timeout=0.0))
-    return _finish(outcome.results, assert_ok, f"verify.check({function or 'graph'})")
+    return _finish(_unlocated(outcome.results), assert_ok, f"verify.check({function or 'graph'})")
 
 
 def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
@@ -170,7 +168,13 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
     style = call or _call_style((fn, grad), case.variables)
     rows = compare_implementation(case, value=fn, gradient=grad, call=style, tensors=tensors,
                                   methods=tuple(methods))
-    return _finish(rows, assert_ok, f"verify.check_gradient({expression})")
+    return _finish(_unlocated(rows), assert_ok, f"verify.check_gradient({expression})")
+
+
+def _unlocated(rows):
+    """Rows of a case given in Python: their lines are of generated text, so none."""
+    from dataclasses import replace
+    return [replace(row, line=0) for row in rows]
 
 
 def build(keys: dict, who: str):
@@ -208,6 +212,7 @@ def _plain(value):
 
 
 def _call_style(functions, variables) -> str:
+    import inspect
     for function in functions:
         if function is None:
             continue

@@ -57,8 +57,9 @@ class RoundingBound:
     kind: str = "rounding"
 
     def describe(self) -> str:
-        return (f"{self.dtype} bound {self.total:.3g} = {SAFETY:g} x rounding {self.rounding:.3g} "
-                f"(running error of the exact formula) + one unit {self.floor:.3g}")
+        return (f"bound {self.total:.3g} for {self.dtype} = {SAFETY:g} x rounding "
+                f"{self.rounding:.3g} (running error of the exact formula) + one unit "
+                f"{self.floor:.3g}")
 
 
 def implementation_rows(case, options, artifacts=None):

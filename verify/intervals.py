@@ -24,8 +24,16 @@ class NotSmooth(ArithmeticError):
     """The box meets a kink, a pole or the edge of the domain."""
 
 
-def interval_max_abs(expr, variables, box, data=(), dps=30):
+WIDE = 1e-3   # boxes wider than this are split, to tame interval overestimation
+PIECES = 16
+
+
+def interval_max_abs(expr, variables, box, data=(), dps=30, pieces=None):
     """max |expr| over ``box`` (one (lo, hi) pair per variable), rigorously.
+
+    Interval arithmetic overestimates on wide boxes (each occurrence of x
+    is treated as independent), so a box wider than ``WIDE`` is split into
+    ``pieces`` along its widest side and the largest enclosure is taken.
 
     Returns
     -------
@@ -37,6 +45,16 @@ def interval_max_abs(expr, variables, box, data=(), dps=30):
     NotSmooth
         When the box meets a kink, a pole or the domain's edge.
     """
+    widths = [float(hi) - float(lo) for lo, hi in box]
+    if pieces is None:
+        pieces = PIECES if widths and max(widths) > WIDE else 1
+    if pieces > 1:
+        side = widths.index(max(widths))
+        lo, hi = mpmath.mpf(box[side][0]), mpmath.mpf(box[side][1])
+        cuts = [lo] + [lo + (hi - lo) * k / pieces for k in range(1, pieces)] + [hi]
+        return max(interval_max_abs(expr, variables,
+                                    [*box[:side], (a, b), *box[side + 1:]], data, dps, pieces=1)
+                   for a, b in zip(cuts[:-1], cuts[1:]))
     saved, iv.dps = iv.dps, dps
     try:
         env = {symbol(v): iv.mpf([a, b]) for v, (a, b) in zip(variables, box)}

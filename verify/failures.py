@@ -28,18 +28,19 @@ def bad_rows(results):
     return [r for r in results if r.status in ("fail", "error")]
 
 
-def _number(value, digits=10):
-    if value is None or value != value:
-        return "" if value is None else "nan"
-    return f"{value:.{digits}g}"
+def _number(value, digits=None):
+    """Full precision (the shortest repr) by default, or ``digits`` significant digits."""
+    if value is None:
+        return ""
+    return repr(float(value)) if digits is None else f"{value:.{digits}g}"
 
 
 def failure_table(rows) -> str:
     """The rows as an aligned table, then one numbered message per row."""
     rows = list(rows)
     shown = rows[:MAX_ROWS]
-    cells = [HEADER] + [(r.status, r.check, r.quantity, r.point, r.method, _number(r.exact, 17),
-                         _number(r.numeric, 17), _number(r.abs_error, 3),
+    cells = [HEADER] + [(r.status, r.check, r.quantity, r.point, r.method, _number(r.exact),
+                         _number(r.numeric), _number(r.abs_error, 3),
                          _number(r.tolerance, 3)) for r in shown]
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
     lines = ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip()

@@ -1,0 +1,129 @@
+"""The pytest plugin: ``pytest cases/`` runs each case of each case file as a test.
+
+Registered through the ``pytest11`` entry point (``-p no:verify`` turns it
+off). In the shape of pytest's own YAML-collector example: a YAML file is
+collected only when it is a case file (a mapping with a ``cases:`` list, or
+one case with ``name`` and ``function`` or ``graph``), so the other YAML of
+a repository (CI files, environments, configs) is never read as cases. Each
+case is one item, ``path/to/file.yaml::case``, run by the runner the CLI
+uses; a failure shows its failed rows as a small table. SymPy loads only
+when a case file is collected.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SUFFIXES = (".yaml", ".yml")
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("verify", "verify case files")
+    group.addoption("--verify-allow-import", action="store_true", default=False,
+                    help="import the user code named by 'implementation' keys of case files")
+    group.addoption("--verify-allow-outside-data", action="store_true", default=False,
+                    help="let a data csv path leave its case file's folder")
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix in SUFFIXES and is_case_file(file_path):
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+def is_case_file(path) -> bool:
+    """A mapping with a ``cases:`` list, or a case mapping (``name`` and an expression)."""
+    import yaml
+    try:
+        root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return False
+    if not isinstance(root, yaml.MappingNode):
+        return False
+    keys = {key.value: value for key, value in root.value if isinstance(key, yaml.ScalarNode)}
+    if "cases" in keys:
+        return isinstance(keys["cases"], yaml.SequenceNode)
+    return "name" in keys and ("function" in keys or "graph" in keys)
+
+
+def _options(config):
+    from .checks.common import RunOptions
+    return RunOptions(allow_import=config.getoption("verify_allow_import"),
+                      allow_outside_data=config.getoption("verify_allow_outside_data"),
+                      timeout=0.0)
+
+
+class CaseFile(pytest.File):
+    """One case file: an item per case, and a failing item per load error."""
+
+    def collect(self):
+        from .runner import load
+        try:
+            shown = self.path.relative_to(Path.cwd())
+        except ValueError:
+            shown = self.path
+        taken = set()
+        for kind, entry in load([shown], _options(self.config)).order:
+            if kind == "case":
+                name = entry.name if entry.name not in taken else f"{entry.name}@line{entry.line}"
+                taken.add(name)
+                yield CaseItem.from_parent(self, name=name, case=entry)
+            else:
+                name = entry.case or "load"
+                if name in taken:
+                    name = f"{name}@line{entry.line}"
+                taken.add(name)
+                yield LoadErrorItem.from_parent(self, name=name, row=entry)
+
+
+class CaseItem(pytest.Item):
+    """One case, run with :func:`verify.runner.run_case`."""
+
+    def __init__(self, *, case, **kwargs):
+        super().__init__(**kwargs)
+        self.case = case
+
+    def runtest(self):
+        from .failures import VerificationFailed, bad_rows
+        from .runner import run_case
+        results = run_case(self.case, _options(self.config)).results
+        failed = bad_rows(results)
+        if failed:
+            raise VerificationFailed(f"case '{self.case.name}' ({self.case.file}:{self.case.line}): "
+                                     f"{len(failed)} of {len(results)} comparisons failed or "
+                                     "could not run", failed)
+        if results and all(r.status == "skip" for r in results):
+            pytest.skip(results[0].message)
+
+    def repr_failure(self, excinfo, style=None):
+        from .failures import VerificationFailed
+        if isinstance(excinfo.value, VerificationFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, self.case.line - 1, f"case {self.case.name}"
+
+
+class LoadErrorItem(pytest.Item):
+    """A case (or file) that could not be read: it fails with the loader's message."""
+
+    def __init__(self, *, row, **kwargs):
+        super().__init__(**kwargs)
+        self.row = row
+
+    def runtest(self):
+        raise CaseLoadError(self.row.message)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CaseLoadError):
+            return f"could not load: {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, max(self.row.line - 1, 0), f"load error {self.name}"
+
+
+class CaseLoadError(Exception):
+    """A case file or case that could not be read."""

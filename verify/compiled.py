@@ -49,10 +49,15 @@ class Compiled:
         self._symbols = tuple(symbol(v) for v in variables)
         self._columns = tuple(symbol(c.name) for c in data)
         self._outer, self._sums = _split(expr)
+        self._functions = {}
 
     def _outer_fn(self, backend):
-        args = self._symbols + tuple(h for h, _ in self._sums)
-        return _lambdify(args, self._outer, backend)
+        # kept on the instance: the lru_cache key (SymPy trees) costs more to hash
+        # than a small stencil costs to evaluate
+        if backend not in self._functions:
+            args = self._symbols + tuple(h for h, _ in self._sums)
+            self._functions[backend] = _lambdify(args, self._outer, backend)
+        return self._functions[backend]
 
     def _inner_fn(self, inner, backend):
         return _lambdify(self._symbols + self._columns, inner, backend)
@@ -66,6 +71,11 @@ class Compiled:
         return self._outer_fn("mpmath")(*point, *sums)
 
     def numpy(self, *point):
+        if not self._sums:
+            with np.errstate(all="ignore"):
+                value = self._outer_fn("numpy")(*point)
+            if np.ndim(value) == np.ndim(point[0]) if point else True:
+                return value
         point = [np.asarray(p) for p in point]
         with np.errstate(all="ignore"):
             sums = []

@@ -33,7 +33,7 @@ import sympy
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from corpus import VARIABLE, load  # noqa: E402
+from corpus import VARIABLE, load  # noqa: E402  (bench/corpus.py)
 
 from verify import differences  # noqa: E402
 from verify.bounds import SAFETY, partial_bound  # noqa: E402
@@ -43,7 +43,7 @@ from verify.expressions import symbol  # noqa: E402
 from verify.values import Value  # noqa: E402
 
 METHODS = ("forward", "backward", "central", "central4", "richardson", "complex_step")
-REPEAT = 5          # best of this many timing runs
+REPEAT = 7          # best of this many timing runs (the machine is shared)
 RUN_SECONDS = 0.01  # each run lasts about this long
 U = differences.unit_roundoff(np.float64)
 
@@ -165,6 +165,7 @@ def summary(rows, methods):
 
 def main():
     entries = load()
+    busy = os.getloadavg()
     started = time.perf_counter()
     ours = run_ours(entries)
     peers = run_peers(entries)
@@ -174,7 +175,8 @@ def main():
     print(f"Corpus: {len(entries)} functions and points (bench/corpus.py), first derivatives; "
           f"exact values from verify.exact at the float64 point. Python {platform.python_version()}, "
           f"NumPy {np.__version__}, SciPy {scipy.__version__}, numdifftools "
-          f"{numdifftools.__version__}, {os.cpu_count()} CPUs ({platform.machine()}). "
+          f"{numdifftools.__version__}, {os.cpu_count()} CPUs ({platform.machine()}), load average "
+          f"{busy[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end. "
           f"Times: best of {REPEAT} runs of ~{RUN_SECONDS * 1e3:.0f} ms of calls, with a "
           f"prebuilt lambdified NumPy function; 'us (tool f)' is the same call with "
           f"verify.checks.common.numeric_function, the function the derivative check uses.\n")

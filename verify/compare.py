@@ -81,6 +81,11 @@ def judge_numeric(base: dict, *, method, quantity, point, exact, difference, bou
                       message=f"no finite error bound here ({detail})")
     passed = abs_error <= allowed
     note = difference.note
+    if passed and exact != 0 and allowed >= abs(exact):
+        # CASES.md calls this a pass; say that it tells nothing about the value
+        note = "; ".join(x for x in (note, (
+            f"the bound {allowed:.3g} is as large as |exact|: at this step the method cannot "
+            "tell a right value from a wrong one (try a smaller h or another method)")) if x)
     message = note if passed else (
         f"error {abs_error:.3g} exceeds the {kind} {detail}" + (f"; {note}" if note else ""))
     return Result(**row, tolerance=allowed, bound_kind=kind,
@@ -114,6 +119,76 @@ def judge_expectation(base: dict, *, quantity, point, expected, exact, tolerance
                           f"(differs by {float(difference):.3g}; {why})")
 
 
+# error_curve: the observed curve against its model (CASES.md `error_curve`)
+CURVE_H_FACTOR = 10.0       # observed best h within this factor of the predicted one
+CURVE_ERROR_FACTOR = 100.0  # observed minimum error at most this times the predicted one
+ORDER_TOLERANCE = 0.5       # fitted log-log slope within this of the expected order
+
+
+def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_error,
+                 predicted_h, predicted_error, excess=None, context="") -> Result:
+    """The observed best step of an error curve against the model's.
+
+    With ``excess`` given (the model has no valley: zero truncation), the
+    curve must instead stay within CURVE_ERROR_FACTOR times its model at
+    every step. A too-low observed error never fails: the rounding term is
+    a bound, the observed rounding is usually smaller.
+    """
+    row = dict(base, method=method, quantity=quantity, point=point, h=observed_h,
+               exact=predicted_h, numeric=observed_h, tolerance=CURVE_H_FACTOR,
+               bound_kind="model")
+    if observed_h is None or observed_error is None:
+        return Result(**row, status="error",
+                      message="no finite error anywhere on the curve (NaN or infinity never passes)")
+    seen = (f"observed best h {observed_h:.3g} (error {observed_error:.3g}) vs predicted "
+            f"{predicted_h:.3g} (error {predicted_error:.3g})")
+    context = f"; {context}" if context else ""
+    if excess is not None:
+        if excess <= CURVE_ERROR_FACTOR:
+            return Result(**row, status="pass",
+                          message=f"{seen}{context}; the errors stay within {excess:.3g} x the "
+                                  f"model (allowed {CURVE_ERROR_FACTOR:g})")
+        return Result(**row, status="fail",
+                      message=f"the curve does not follow its model: the errors reach "
+                              f"{excess:.3g} x the model (allowed {CURVE_ERROR_FACTOR:g}); {seen}"
+                              f"{context}: a non-smooth point nearby or a wrong stencil")
+    factor = max(observed_h / predicted_h, predicted_h / observed_h)
+    ratio = observed_error / predicted_error if predicted_error > 0 else math.inf
+    if factor <= CURVE_H_FACTOR and ratio <= CURVE_ERROR_FACTOR:
+        return Result(**row, status="pass",
+                      message=f"{seen}: within a factor {CURVE_H_FACTOR:g} in h and "
+                              f"{CURVE_ERROR_FACTOR:g} in error{context}")
+    return Result(**row, status="fail",
+                  message=f"the curve does not follow its model: {seen}, a factor {factor:.3g} "
+                          f"in h (allowed {CURVE_H_FACTOR:g}) and {ratio:.3g} x the error "
+                          f"(allowed {CURVE_ERROR_FACTOR:g}){context}: a non-smooth point "
+                          "nearby or a wrong stencil")
+
+
+def judge_order(base: dict, *, method, quantity, point, slope, expected, window=None,
+                reason="", context="") -> Result:
+    """A fitted convergence order (log-log slope) against the expected order."""
+    row = dict(base, method=method, quantity=quantity, point=point, exact=float(expected),
+               tolerance=ORDER_TOLERANCE, bound_kind="order")
+    if slope is None:
+        return Result(**row, status="skip", message=f"no order to fit: {reason}")
+    if not math.isfinite(slope):
+        return Result(**row, numeric=slope, status="error",
+                      message="the fitted slope is not finite (NaN or infinity never passes)")
+    difference = abs(slope - expected)
+    fitted = (f"slope {slope:.3g} fitted over h from {window[0]:.3g} to {window[1]:.3g} "
+              f"({window[2]} steps)") if window else f"slope {slope:.3g}"
+    row.update(h=window[0] if window else None, numeric=slope, abs_error=difference)
+    context = f"; {context}" if context else ""
+    if difference <= ORDER_TOLERANCE:
+        return Result(**row, status="pass",
+                      message=f"{fitted}, order {expected} expected{context}")
+    return Result(**row, status="fail",
+                  message=f"the observed order does not match: {fitted}, but order {expected} "
+                          f"expected (allowed {ORDER_TOLERANCE:g}){context}: a non-smooth point "
+                          "nearby or a wrong stencil")
+
+
 def error_row(base: dict, message: str, **columns) -> Result:
     return Result(**dict(base, **columns), status="error", message=message)
 
@@ -126,3 +201,60 @@ def exit_status(results) -> int:
     """CASES.md: 2 with any error row, else 1 with any fail, else 0."""
     statuses = {r.status for r in results}
     return 2 if "error" in statuses else 1 if "fail" in statuses else 0
+
+
+def expectation_allowance(expected, exact, tolerance=None) -> float:
+    """How far the exact value may be from a written expectation: the rules
+    of :func:`judge_expectation` (tolerance, written digits, or equality)."""
+    if tolerance is not None:
+        return tolerance.allows(float(exact))
+    if expected.half_unit is not None:
+        return float(expected.half_unit)
+    return float(EXACT_EQUALITY * max(1, abs(exact)))
+
+
+def judge_agreement(base: dict, *, quantity, point, exact, answers, note="") -> Result:
+    """Exact against several answers for one quantity; name the odd one out.
+
+    ``answers`` holds ``(name, value, allowed, problem)``: a value (float, or
+    mpf for a written expectation), how far from the exact value it may be,
+    and what it means when it alone disagrees ("a backprop graph problem").
+    Each answer agrees with the exact value when within ``allowed``; two
+    answers agree with each other when within the sum of their allowances.
+    """
+    with mpmath.workdps(60):  # a written expectation may hold more digits than a float
+        return _agreement(base, quantity, point, exact, answers, note)
+
+
+def _agreement(base, quantity, point, exact, answers, note):
+    def finite(value):
+        return mpmath.isfinite(mpmath.mpf(value))
+
+    agrees = [finite(v) and abs(mpmath.mpf(v) - exact) <= a for _, v, a, _ in answers]
+    listing = "; ".join([f"exact {mpmath.nstr(exact, 17)}"] + [
+        f"{n} {mpmath.nstr(mpmath.mpf(v), 17)} ({'within' if ok else 'beyond'} {float(a):.3g})"
+        for (n, v, a, _), ok in zip(answers, agrees)])
+    odd = [answer for answer, ok in zip(answers, agrees) if not ok]
+    shown = odd[0] if odd else answers[0]
+    row = dict(base, method="three-way", quantity=quantity, point=point, exact=float(exact),
+               numeric=float(shown[1]), tolerance=float(shown[2]), bound_kind="agreement")
+    if finite(shown[1]):
+        row["abs_error"], row["rel_error"] = _errors(exact, mpmath.mpf(shown[1]))
+    suffix = f" ({note})" if note else ""
+    if not odd:
+        names = ", ".join(n for n, _, _, _ in answers)
+        return Result(**row, status="pass", message=f"exact, {names} agree{suffix}")
+    numeric = [(n, mpmath.mpf(v), a) for n, v, a, _ in answers if finite(v)]
+    together = len(numeric) == len(answers) >= 2 and all(
+        abs(v1 - v2) <= a1 + a2 for i, (_, v1, a1) in enumerate(numeric)
+        for _, v2, a2 in numeric[i + 1:])
+    if len(odd) == 1 and len(answers) >= 2:
+        name, _, _, problem = odd[0]
+        message = f"{name} is the odd one out: {problem}; {listing}"
+    elif together:
+        message = f"the exact value is the odd one out (the others agree with each other); {listing}"
+    elif len(answers) == 1:
+        message = f"{answers[0][0]} disagrees with the exact value; {listing}"
+    else:
+        message = f"more than one answer disagrees with the exact value; {listing}"
+    return Result(**row, status="fail", message=message + suffix)

@@ -59,7 +59,7 @@ class Stencil:
     def weights_array(self) -> np.ndarray:
         return np.array([float(w) for w in self.weights])
 
-    @property
+    @functools.cached_property
     def span(self) -> tuple[float, float]:
         """The stencil's interval in units of h (always holding 0)."""
         return float(min(min(self.nodes), 0)), float(max(max(self.nodes), 0))
@@ -68,7 +68,7 @@ class Stencil:
     def peano_constant(self) -> float:
         return _peano_constant(self.nodes, self.weights, self.order, self.order + self.accuracy)
 
-    @property
+    @functools.cached_property
     def weight_sum(self) -> float:
         return float(sum(abs(w) for w in self.weights))
 

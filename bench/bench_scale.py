@@ -1,0 +1,139 @@
+"""The CLI at scale: a generated corpus of 1,000 cases, run with --jobs 1,
+--jobs 2 and ``pytest -n 2``, and the time of ``python -m verify --help``.
+
+    python bench/bench_scale.py [--cases 1000] [--keep DIR]
+
+The corpus mixes derivative cases (one variable, six methods), gradient
+cases (two or three variables, six methods) and, when the backprop check
+exists, backprop cases on small graphs; every expression is distinct
+(coefficients drawn with a fixed seed), so the exact engine's caches do not
+make the run trivial. Times are wall-clock seconds of whole runs, each a
+fresh process (start-up, SymPy import, loading, running, reports); "cpu s"
+adds up the CPU time of the run's processes (workers included) and "cores"
+is cpu / wall, the cores the run kept busy, which with the machine's load
+average beside it tells a slow-down by other work from one of our own. The
+``--help`` time is shown beside the time of ``python -c pass``, the
+interpreter's own start-up on this machine.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = 10  # the corpus is spread over this many case files
+
+ONE = ("sin({a}*x**2 + {b})", "exp({a}*x)*cos({b}*x)", "log(1 + exp({a}*x + {b}))",
+       "tanh({a}*x)*x**2 + {b}", "sqrt(1 + {a}*x**2)/({b} + x**2)", "atan({a}*x) + x**3/{b}",
+       "sigmoid({a}*x - {b})", "erf({a}*x)*exp(-{b}*x**2)")
+SEVERAL = ("x*exp(-{a}*y**2) + {b}*log(1 + x**2)", "sin({a}*x*y) + {b}*z**2*x",
+           "({a}*x + {b}*y - z)**2", "log(1 + exp(-({a}*x + {b}*y)))", "tanh({a}*x + {b}*y)*z")
+GRAPHS = (  # (nodes, variables, parameters)
+    ({"z": "w*x + {b}", "h": "tanh(z)", "L": "(h - {a})**2"}, ("w",), "{x: 0.5}"),
+    ({"z": "{a}*w + b", "p": "sigmoid(z)", "L": "-log(p)"}, ("b", "w"), ""),
+    ({"u": "w*w + {a}*b", "v": "exp(-u/{b})", "L": "v*w"}, ("b", "w"), ""))
+
+
+def _number(rng, low, high):
+    return f"{rng.uniform(low, high):.2f}"
+
+
+def case_text(index: int, rng: random.Random, backprop: bool) -> str:
+    """One case in YAML, of the kind index % 3 selects."""
+    a, b = rng.randint(1, 9), rng.randint(2, 9)
+    kind = index % 3 if backprop else index % 2
+    if kind == 0:
+        function = ONE[index % len(ONE)].format(a=f"{a}/{b + 1}", b=b)
+        return (f"  - name: d{index}\n    function: {function}\n"
+                f"    at: {{x: {_number(rng, 0.2, 1.8)}}}\n    checks: [derivative]\n")
+    if kind == 1:
+        function = SEVERAL[index % len(SEVERAL)].format(a=f"{a}/{b + 1}", b=b)
+        names = ("x", "y", "z") if "z" in function else ("x", "y")
+        point = ", ".join(f"{n}: {_number(rng, 0.2, 1.8)}" for n in names)
+        return (f"  - name: g{index}\n    function: {function}\n    at: {{{point}}}\n"
+                "    checks: [gradient]\n")
+    graph, variables, parameters = GRAPHS[index % len(GRAPHS)]
+    nodes = "".join(f"      {node}: {text.format(a=a, b=b)}\n" for node, text in graph.items())
+    point = ", ".join(f"{n}: {_number(rng, 0.2, 1.8)}" for n in variables)
+    return (f"  - name: b{index}\n    graph:\n{nodes}"
+            + (f"    parameters: {parameters}\n" if parameters else "")
+            + f"    variables: [{', '.join(variables)}]\n"
+            f"    at: {{{point}}}\n    checks: [backprop]\n")
+
+
+def write_corpus(folder: Path, count: int, backprop: bool) -> None:
+    rng = random.Random(20240601)
+    per_file = -(-count // FILES)
+    for start in range(0, count, per_file):
+        body = "".join(case_text(i, rng, backprop) for i in range(start, min(count, start + per_file)))
+        (folder / f"part{start // per_file:02d}.yaml").write_text("cases:\n" + body)
+
+
+def timed(command, cwd) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the run and all its processes, last line)."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    return seconds, cpu, f"exit {done.returncode}: {last[:100]}"
+
+
+def best_of(command, repeats=5) -> float:
+    return min(timed(command, ROOT)[0] for _ in range(repeats))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--keep", metavar="DIR", help="write the corpus here and keep it")
+    args = parser.parse_args()
+    backprop = (ROOT / "verify" / "checks" / "backprop.py").exists()
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="verify-scale-"))
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    write_corpus(corpus, args.cases, backprop)
+    kinds = "derivative, gradient" + (", backprop" if backprop else "")
+    print(f"corpus: {args.cases} cases ({kinds}) in {FILES} files, {os.cpu_count()} cores")
+    python = sys.executable
+    runs = [
+        ("verify --jobs 1", [python, "-m", "verify", str(corpus), "--jobs", "1", "-q",
+                             "--out", str(folder / "out1")]),
+        ("verify --jobs 2", [python, "-m", "verify", str(corpus), "--jobs", "2", "-q",
+                             "--out", str(folder / "out2")]),
+        ("pytest -n 2", [python, "-m", "pytest", str(corpus), "-n", "2", "-q", "-p",
+                         "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark"]),
+    ]
+    times = {}
+    print(f"{'run':<18} {'wall s':>8} {'cpu s':>8} {'cores':>6} {'load':>5}  outcome")
+    for label, command in runs:
+        load = os.getloadavg()[0]  # other work on the machine competes for the cores
+        times[label], cpu, outcome = timed(command, folder)
+        print(f"{label:<18} {times[label]:>8.1f} {cpu:>8.1f} {cpu / times[label]:>6.2f} "
+              f"{load:>5.1f}  {outcome}", flush=True)
+    same = (folder / "out1" / "results.csv").read_bytes() == (folder / "out2" / "results.csv").read_bytes()
+    print(f"{'speed-up, 2 jobs':<18} {times['verify --jobs 1'] / times['verify --jobs 2']:>8.2f}  "
+          f"(target >= 1.7); results.csv identical: {same}")
+    print(f"{'pytest -n 2 / cli':<18} {times['pytest -n 2'] / times['verify --jobs 2']:>8.2f}  "
+          "(time of pytest -n 2 over verify --jobs 2)")
+    help_time = best_of([python, "-m", "verify", "--help"])
+    bare = best_of([python, "-c", "pass"])
+    print(f"{'--help':<18} {help_time:>8.3f}  (target <= 0.2 s; best of 5; "
+          f"python -c pass: {bare:.3f} s, so verify adds {help_time - bare:.3f} s)")
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

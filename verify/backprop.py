@@ -51,7 +51,7 @@ from .expressions import DataSum, symbol
 _NUMPY = types.SimpleNamespace(
     sin=np.sin, cos=np.cos, tan=np.tan, asin=np.arcsin, acos=np.arccos, atan=np.arctan,
     sinh=np.sinh, cosh=np.cosh, tanh=np.tanh, exp=np.exp, log=np.log, sqrt=np.sqrt,
-    erf=special.erf, pow=np.power, pi=np.pi)
+    erf=special.erf, pow=np.power)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 # Local derivative f'(a) of each one-argument function, given a and out = f(a);
@@ -73,11 +73,22 @@ UNARY = {
 
 
 def _lib(*values):
-    return math if all(type(v) is float for v in values) else _NUMPY
+    for v in values:
+        if type(v) is not float:
+            return _NUMPY
+    return math
 
 
 def _value(a):
     return a.value if isinstance(a, Node) else a
+
+
+def _split(args):
+    """(parents, constants) of an operation's arguments."""
+    parents, constants = [], []
+    for a in args:
+        (parents if isinstance(a, Node) else constants).append(a)
+    return tuple(parents), constants
 
 
 class Node:
@@ -104,24 +115,23 @@ class Node:
 
     @staticmethod
     def add(*args):
-        parents = tuple(a for a in args if isinstance(a, Node))
-        value = 0.0
-        for a in args:
-            value = value + _value(a)
+        parents, constants = _split(args)
+        value = sum(constants, 0.0)
+        for p in parents:
+            value = value + p.value
         ones = (1.0,) * len(parents)
         return Node(value, parents, "+", lambda: ones)
 
     @staticmethod
     def mul(*args):
-        parents = tuple(a for a in args if isinstance(a, Node))
-        factor = 1.0
-        for a in args:
-            if not isinstance(a, Node):
-                factor = factor * a
+        parents, constants = _split(args)
+        factor = functools.reduce(operator.mul, constants, 1.0)
         values = [p.value for p in parents]
         value = functools.reduce(operator.mul, values, factor)
 
         def rule():  # d/dv_i = factor * the product of the other values
+            if len(values) == 2:
+                return factor * values[1], factor * values[0]
             return tuple(functools.reduce(operator.mul, values[:i] + values[i + 1:], factor)
                          for i in range(len(values)))
         return Node(value, parents, "*", rule)
@@ -131,20 +141,20 @@ class Node:
         b, e = _value(base), _value(exponent)
         lib = _lib(b, e)
         value = lib.pow(b, e)
+        if not isinstance(exponent, Node):  # the common case: x**n
+            parents = (base,) if isinstance(base, Node) else ()
+            return Node(value, parents, "**", lambda: (e * lib.pow(b, e - 1.0),))
 
         def rule():
-            local = []
-            if isinstance(base, Node):
-                local.append(e * lib.pow(b, e - 1.0))
-            if isinstance(exponent, Node):
-                local.append(lib.log(b) * value)
-            return tuple(local)
-        return Node(value, tuple(a for a in (base, exponent) if isinstance(a, Node)), "**", rule)
+            local = (lib.log(b) * value,)
+            return (e * lib.pow(b, e - 1.0),) + local if isinstance(base, Node) else local
+        parents = (base, exponent) if isinstance(base, Node) else (exponent,)
+        return Node(value, parents, "**", rule)
 
     @staticmethod
     def unary(name, a):
         v = _value(a)
-        lib = _lib(v)
+        lib = math if type(v) is float else _NUMPY
         value = getattr(lib, name)(v)
         derivative = UNARY[name]
         parents = (a,) if isinstance(a, Node) else ()
@@ -238,9 +248,10 @@ class Graph:
     inf/nan arithmetic when Python's ``math`` raises.
     """
 
-    def __init__(self, inputs, steps):
+    def __init__(self, inputs, steps, arrays=False):
         self.inputs = tuple(inputs)
         self.steps = tuple(steps)
+        self.arrays = arrays  # data rows: NumPy takes part even on the fast path
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -264,11 +275,16 @@ class Graph:
 
     def run(self, values):
         """Forward and backward passes at one point; the nodes, output last."""
-        with np.errstate(all="ignore"):
-            try:
+        try:
+            if self.arrays:
+                with np.errstate(all="ignore"):
+                    nodes = self.forward([float(v) for v in values])
+                    backward(nodes)
+            else:  # floats only: math raises where NumPy would warn
                 nodes = self.forward([float(v) for v in values])
                 backward(nodes)
-            except (ArithmeticError, ValueError):  # math's domain errors, poles, overflow
+        except (ArithmeticError, ValueError):  # math's domain errors, poles, overflow
+            with np.errstate(all="ignore"):
                 nodes = self.forward([np.float64(v) for v in values])
                 backward(nodes)
         return nodes
@@ -326,7 +342,9 @@ def from_expression(expr, inputs, data=(), *, output="f") -> Graph:
     columns = {symbol(c.name): np.asarray(c.floats, dtype=np.float64) for c in data}
     rows = len(data[0].floats) if data else 0
     names, steps, memo = list(inputs), [], {}
-    taken = set(inputs) | {c.name for c in data} | {output}
+    taken = set(inputs) | {c.name for c in data}
+    output = _fresh(output, taken)
+    taken.add(output)
 
     def visit(e):
         if e in memo:
@@ -363,7 +381,7 @@ def from_expression(expr, inputs, data=(), *, output="f") -> Graph:
         args = (top,)
         text = names[top] if type(top) is int else sympy.sstr(expr)
         steps.append(Step(output, text, Node.same, args, 0))
-    return Graph(inputs, steps)
+    return Graph(inputs, steps, arrays=bool(data))
 
 
 def from_graph(graph, inputs, data=()) -> Graph:
@@ -376,4 +394,4 @@ def from_graph(graph, inputs, data=()) -> Graph:
         steps.append(Step(node.name, node.text, functools.partial(Node.composite, inner),
                           tuple(names.index(n) for n in used), max(1, inner.operations)))
         names.append(node.name)
-    return Graph(inputs, steps)
+    return Graph(inputs, steps, arrays=bool(data))

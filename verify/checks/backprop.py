@@ -1,0 +1,311 @@
+"""The ``backprop`` check: the reverse-mode gradient against the exact one.
+
+For every point it runs :mod:`verify.backprop` once and writes
+
+- ``grad[x]`` (method ``backprop``): the adjoint of each variable against
+  the exact partial derivative, with the distance in ulps in the message;
+- ``agree[x]`` (method ``three-way``): exact, backprop and a finite
+  difference (the first of the check's ``methods``, default central), plus
+  ``expect.gradient`` when written; when one answer disagrees with the
+  others the row names it: a backprop graph problem, a finite-difference
+  step problem, or a wrong expectation;
+- ``expect:adjoint[z]`` for each ``expect.adjoint`` (the written value
+  against the exact adjoint dL/dz, derived by SymPy with z as a symbol),
+  and ``adjoint[z]``, backprop's adjoint of z against that exact one;
+- one ``graphs.csv`` row per node and a ``graph_table`` figure, the chain
+  rule step by step.
+
+The bound. Backprop and the exact derivative differ only by rounding, so
+a value passes when ``|backprop - exact| <= SAFETY * (running + steps) +
+point``, where ``running`` is the running error bound of evaluating the
+exact derivative formula in float64 (:func:`verify.rounding.running_error`:
+how the formula's roundings, and the errors of the forward values its
+functions see, add up); ``steps`` is ``2 * n * u * A``, with ``n`` the
+rounding steps of the graph (one per operation, log2(rows) more for a
+sum over data) and ``A`` the adjoint recomputed with every local derivative
+replaced by its absolute value (so cancellation between paths does not
+hide the magnitudes that were rounded); ``point`` is the shift from the
+written point to its nearest float (:func:`verify.bounds.representation`).
+Backprop runs in float64 whatever the case's ``dtype``.
+
+At a kink (a tie of ``abs``, ``Max``, ``Min``, ``relu``, found exactly or
+by the engine in some data rows), or where the function is not defined,
+the comparisons are ``error`` rows saying so; the graph table still shows
+the subgradient the engine used.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from .. import differences
+from ..backprop import from_expression, from_graph
+from ..bounds import SAFETY, partial_bound, representation
+from ..compare import (error_row, expectation_allowance, judge_agreement, judge_expectation,
+                       judge_numeric, where)
+from ..exact import ExactFunction, evaluate_safely, exact_function
+from ..expressions import symbol
+from ..kinks import is_analytic, point_problem
+from ..rounding import running_error
+from .common import dtype_of, numeric_function, smooth_between
+
+U64 = differences.unit_roundoff(np.float64)
+
+
+@dataclass(frozen=True)
+class BackpropBound:
+    """The rounding bound of a backprop value (see the module docstring)."""
+
+    total: float
+    running: float
+    steps: float
+    representation: float
+    kind: str = "rounding"
+
+    def describe(self) -> str:
+        return (f"bound {self.total:.3g} = {SAFETY:g} x (running error {self.running:.3g} "
+                f"+ backward steps {self.steps:.3g}) + point {self.representation:.3g}")
+
+
+@functools.lru_cache(maxsize=256)
+def _graph(expression, graph, inputs, data):
+    if graph:
+        return from_graph(graph, inputs, data)
+    return from_expression(expression, inputs, data)
+
+
+def graph_of(case):
+    """The compiled graph of a case; inputs are its variables, then parameters."""
+    inputs = case.variables + tuple(name for name, _ in case.parameters)
+    return _graph(case.expression, case.graph, inputs, case.data)
+
+
+@functools.lru_cache(maxsize=256)
+def _adjoint_function(graph, name, variables, parameters, data) -> ExactFunction:
+    """dL/d(node) exactly: later nodes written in the node's symbol, differentiated
+    by it, and the node's own expression put back."""
+    target = symbol(name)
+    env, composed = {}, None
+    for node in graph:
+        expr = node.expression.xreplace(env)
+        if node.name == name:
+            composed = expr
+        else:
+            env[symbol(node.name)] = expr
+    output = env.get(symbol(graph[-1].name), target)
+    adjoint = sympy.diff(output, target).xreplace({target: composed})
+    constants = {symbol(n): v.exact for n, v in parameters}
+    return ExactFunction(adjoint.xreplace(constants), variables, data)
+
+
+def adjoint_function(case, name) -> ExactFunction:
+    return _adjoint_function(case.graph, name, case.variables, case.parameters, case.data)
+
+
+def magnitudes(nodes) -> dict:
+    """The adjoints again with |local derivatives|, keyed by id(node): the size of
+    what the backward pass rounds, before any cancellation."""
+    found = {id(n): 0.0 for n in nodes}
+    found[id(nodes[-1])] = 1.0
+    for node in reversed(nodes):
+        for parent, d in zip(node.parents, node.local):
+            g = found[id(node)] * np.abs(d)
+            if isinstance(g, np.ndarray) and not isinstance(parent.value, np.ndarray):
+                g = np.sum(g)
+            found[id(parent)] = found[id(parent)] + g
+    return found
+
+
+def _bound(engine, orders, point, floats, magnitude, operations) -> BackpropBound:
+    try:
+        _, errors = running_error(engine.derivative(orders), engine.variables, [floats], U64,
+                                  engine.data)
+        running = float(errors[0])
+    except (ValueError, TypeError):
+        running = 0.0  # no rounding rule: the step term stands alone
+    steps = 2.0 * operations * U64 * float(np.max(magnitude))
+    shift = representation(engine, orders, point)
+    return BackpropBound(SAFETY * (running + steps) + shift, running, steps, shift)
+
+
+def _ulps(value, exact) -> str:
+    if not math.isfinite(value):
+        return f"backprop gave {value}"
+    nearest = float(exact)
+    if nearest == 0:
+        return "exact 0, backprop 0" if value == 0 else f"exact 0, backprop {value:.3g}"
+    count = abs(value - nearest) / float(np.spacing(abs(nearest)))
+    count = round(count) if count < 1e15 else count
+    return f"{count:.3g} ulps from the exact value" if isinstance(count, float) else \
+        f"{count} ulp{'s' if count != 1 else ''} from the exact value"
+
+
+def _judge(base, quantity, label, value, exact, bound, tolerance):
+    difference = differences.Difference(float(value), None, "backprop", 1,
+                                        _ulps(float(value), exact))
+    return judge_numeric(base, method="backprop", quantity=quantity, point=label, exact=exact,
+                         difference=difference, bound=bound, tolerance=tolerance)
+
+
+def _engine_kink(nodes) -> str | None:
+    for node in nodes:
+        if node.kink:
+            rows = " in some data rows" if isinstance(node.value, np.ndarray) else ""
+            return (f"node '{node.name}' is at a kink ({node.op} at a tie){rows}: the function is "
+                    "not differentiable there (the graph table shows the subgradient used)")
+    return None
+
+
+def _finite_difference(case, check, engine, point, floats, index):
+    """The first of the check's methods (complex step falls back to central
+    where it does not apply), with its bound; (difference, None) if not finite."""
+    method = check.option("methods")[0]
+    if method == "complex_step" and not is_analytic(engine.expression):
+        method = "central"
+    h = check.option("h")
+    if isinstance(h, tuple):
+        h = dict(h).get(method)
+    dtype = dtype_of(case)
+    orders = tuple(2 if k == index else 0 for k in range(len(floats)))
+    guard = smooth_between(engine, orders, index, floats) if method != "complex_step" else None
+    difference = differences.partial(
+        numeric_function(engine, dtype), floats, index, method=method,
+        h=None if h is None else h.float64, dtype=dtype, admissible=guard)
+    if not difference.ok:
+        return difference, None
+    return difference, partial_bound(engine, point, difference, index,
+                                     unit_roundoff=differences.unit_roundoff(dtype))
+
+
+def _plain(v):
+    """A value for the tables: a float, or a summary of an array over data rows."""
+    if isinstance(v, np.ndarray) and v.ndim:
+        return f"{v.size} rows, mean {float(np.mean(v)):.6g}"
+    return float(v)
+
+
+def describe(nodes, case, graph) -> list[dict]:
+    """Every node as plain data (names, numbers, strings), in node order."""
+    roles = {name: "variable" for name in case.variables}
+    roles.update({name: "parameter" for name, _ in case.parameters})
+    texts = {step.name: step.text for step in graph.steps}
+    plain = []
+    for node in nodes:
+        if node.op == "input":
+            role, text = roles.get(node.name, "input"), ""
+        else:
+            role, text = "node", texts.get(node.name, node.op)
+        note = ""
+        if node.kink:
+            note = ("kink: abs at 0, local derivative 0 used" if node.op == "abs" else
+                    f"kink: a tie of {node.op}, least-norm subgradient used"
+                    if node.op in ("Max", "Min") else "kink inside this node: least-norm "
+                    "subgradient used")
+        plain.append({"name": node.name, "role": role, "expression": text,
+                      "value": _plain(node.value), "adjoint": _plain(node.adjoint),
+                      "local": [[p.name, _plain(d)] for p, d in zip(node.parents, node.local)],
+                      "note": note})
+    return plain
+
+
+def _number(v) -> str:
+    if not isinstance(v, float):
+        return str(v)
+    text = repr(v)  # the shortest text that reads back as the same float
+    return text[:-2] if text.endswith(".0") else text
+
+
+def graph_rows(case, label, plain) -> list[dict]:
+    """graphs.csv rows: case, point, node, expression, value, local_derivatives, adjoint."""
+    return [{"case": case.id, "point": label, "node": n["name"], "expression": n["expression"],
+             "value": n["value"], "adjoint": n["adjoint"],
+             "local_derivatives": "; ".join(f"d{n['name']}/d{p}={_number(d)}"
+                                            for p, d in n["local"]),
+             "role": n["role"], "note": n["note"]} for n in plain]
+
+
+def run_backprop(case, check, options, artifacts):
+    """The check's rows; graphs.csv rows and a graph table per point."""
+    engine = exact_function(case)
+    graph = graph_of(case)
+    base = where(case, "backprop", check.line)
+    rows = []
+    for index, point in enumerate(case.points):
+        label = case.label(point)
+        floats = [p.float64 for p in point]
+        nodes = graph.run(floats + [v.float64 for _, v in case.parameters])
+        problem = point_problem(engine, point) or _engine_kink(nodes)
+        plain = describe(nodes, case, graph)
+        artifacts.add_rows("graphs", graph_rows(case, label, plain))
+        artifacts.add_figure("graph_table", f"{case.name}: backprop at {label}",
+                             {"output": nodes[-1].name, "point": label, "nodes": plain,
+                              "problem": problem or ""})
+        sizes = magnitudes(nodes)
+        for i, name in enumerate(case.variables):
+            rows.extend(_gradient_rows(case, check, engine, graph, nodes, sizes, point, floats,
+                                       i, name, label, base, problem, index))
+        rows.extend(_adjoint_rows(case, graph, nodes, sizes, point, floats, label, base,
+                                  problem, index))
+    return rows
+
+
+def _gradient_rows(case, check, engine, graph, nodes, sizes, point, floats, i, name, label,
+                   base, problem, index):
+    orders = tuple(int(k == i) for k in range(len(case.variables)))
+    quantities = ((f"grad[{name}]", "backprop"), (f"agree[{name}]", "three-way"))
+    exact, reason = (None, problem) if problem else evaluate_safely(engine, orders, point)
+    if reason:
+        return [error_row(base, reason, quantity=q, method=m, point=label) for q, m in quantities]
+    value = nodes[i].adjoint
+    bound = _bound(engine, orders, point, floats, sizes[id(nodes[i])], graph.operations)
+    grad = _judge(base, f"grad[{name}]", label, value, exact, bound, case.tolerance)
+    answers = [("backprop", float(value), grad.tolerance, "a backprop graph problem")]
+    difference, fd_bound = _finite_difference(case, check, engine, point, floats, i)
+    note = ""
+    if fd_bound is not None:
+        allowed = case.tolerance.allows(float(exact)) if case.tolerance else fd_bound.total
+        answers.append((difference.method, difference.value, allowed,
+                        "a finite-difference step problem"))
+    else:
+        note = f"no {difference.method} difference: {difference.note or 'not finite'}"
+    written = dict(case.expect.gradient[index]).get(name) if case.expect.gradient else None
+    if written is not None:
+        answers.append(("expect.gradient", written.mp(40),
+                        expectation_allowance(written, exact, case.tolerance),
+                        "a wrong expectation"))
+    agree = judge_agreement(base, quantity=f"agree[{name}]", point=label, exact=exact,
+                            answers=answers, note=note)
+    return [grad, agree]
+
+
+def _adjoint_rows(case, graph, nodes, sizes, point, floats, label, base, problem, index):
+    if not case.expect.adjoint:
+        return []
+    rows = []
+    expect_base = where(case, "expect", case.expect.line("adjoint", case.line))
+    names = graph.names
+    zero = (0,) * len(case.variables)
+    for name, written in case.expect.adjoint[index]:
+        node = nodes[names.index(name)]
+        cells = ((expect_base, f"expect:adjoint[{name}]", "exact"),
+                 (base, f"adjoint[{name}]", "backprop"))
+        if isinstance(node.value, np.ndarray):
+            reason = (f"node '{name}' has one value per data row; expect.adjoint applies to "
+                      "nodes with one value")
+        else:
+            reason = problem
+        adjoint = adjoint_function(case, name)
+        exact, reason = (None, reason) if reason else evaluate_safely(adjoint, zero, point)
+        if reason:
+            rows.extend(error_row(b, reason, quantity=q, method=m, point=label)
+                        for b, q, m in cells)
+            continue
+        rows.append(judge_expectation(expect_base, quantity=cells[0][1], point=label,
+                                      expected=written, exact=exact, tolerance=case.tolerance))
+        bound = _bound(adjoint, zero, point, floats, sizes[id(node)], graph.operations)
+        rows.append(_judge(base, cells[1][1], label, node.adjoint, exact, bound, case.tolerance))
+    return rows

@@ -126,13 +126,17 @@ ORDER_TOLERANCE = 0.5       # fitted log-log slope within this of the expected o
 
 
 def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_error,
-                 predicted_h, predicted_error, excess=None, context="") -> Result:
+                 predicted_h, predicted_error, floor=None, excess=None, context="") -> Result:
     """The observed best step of an error curve against the model's.
 
-    With ``excess`` given (the model has no valley: zero truncation), the
-    curve must instead stay within CURVE_ERROR_FACTOR times its model at
-    every step. A too-low observed error never fails: the rounding term is
-    a bound, the observed rounding is usually smaller.
+    Passes when the predicted best h is within CURVE_H_FACTOR of the
+    observed valley ``floor`` (h_lo, h_hi: the steps around the best one
+    whose error is nearly as low; the best step alone without it) and the
+    observed minimum error is at most CURVE_ERROR_FACTOR times the
+    predicted one. A too-low observed error never fails: the rounding term
+    is a bound, the observed rounding is usually smaller. With ``excess``
+    given (the model has no valley), the curve must instead stay within
+    CURVE_ERROR_FACTOR times its model at every step.
     """
     row = dict(base, method=method, quantity=quantity, point=point, h=observed_h,
                exact=predicted_h, numeric=observed_h, tolerance=CURVE_H_FACTOR,
@@ -140,7 +144,9 @@ def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_er
     if observed_h is None or observed_error is None:
         return Result(**row, status="error",
                       message="no finite error anywhere on the curve (NaN or infinity never passes)")
-    seen = (f"observed best h {observed_h:.3g} (error {observed_error:.3g}) vs predicted "
+    low, high = floor or (observed_h, observed_h)
+    flat = f"; its floor spans {low:.3g} to {high:.3g}" if high > low else ""
+    seen = (f"observed best h {observed_h:.3g} (error {observed_error:.3g}{flat}) vs predicted "
             f"{predicted_h:.3g} (error {predicted_error:.3g})")
     context = f"; {context}" if context else ""
     if excess is not None:
@@ -152,7 +158,8 @@ def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_er
                       message=f"the curve does not follow its model: the errors reach "
                               f"{excess:.3g} x the model (allowed {CURVE_ERROR_FACTOR:g}); {seen}"
                               f"{context}: a non-smooth point nearby or a wrong stencil")
-    factor = max(observed_h / predicted_h, predicted_h / observed_h)
+    factor = low / predicted_h if predicted_h < low else predicted_h / high \
+        if predicted_h > high else 1.0
     ratio = observed_error / predicted_error if predicted_error > 0 else math.inf
     if factor <= CURVE_H_FACTOR and ratio <= CURVE_ERROR_FACTOR:
         return Result(**row, status="pass",
@@ -187,6 +194,51 @@ def judge_order(base: dict, *, method, quantity, point, slope, expected, window=
                   message=f"the observed order does not match: {fitted}, but order {expected} "
                           f"expected (allowed {ORDER_TOLERANCE:g}){context}: a non-smooth point "
                           "nearby or a wrong stencil")
+
+
+def judge_within(base: dict, *, method, quantity, point, exact, numeric, allowed, kind, detail,
+                 tolerance=None, h=None, note="") -> Result:
+    """Compare a value (float or mpf, e.g. a partial sum in exact arithmetic)
+    with the exact value against a stated bound ``allowed``; ``detail``
+    says how the bound was obtained. The error is taken before rounding
+    ``numeric`` to the float shown in the row."""
+    row = dict(base, method=method, quantity=quantity, point=point, h=h, exact=float(exact))
+    with mpmath.workdps(60):  # an mpf numeric keeps its digits
+        numeric = mpmath.mpf(numeric)
+        if not mpmath.isfinite(numeric):
+            return Result(**row, numeric=float(numeric), status="error",
+                          message="the numeric value is not finite (NaN or infinity never passes)"
+                                  + (f"; {note}" if note else ""))
+        abs_error, rel_error = _errors(exact, numeric)
+    row.update(numeric=float(numeric), abs_error=abs_error, rel_error=rel_error)
+    if tolerance is not None:
+        allowed, kind = tolerance.allows(float(exact)), "tolerance"
+        detail = f"tolerance atol {tolerance.atol:g} + rtol {tolerance.rtol:g} * |exact|"
+    if not math.isfinite(allowed):
+        return Result(**row, tolerance=allowed, bound_kind=kind, status="error",
+                      message=f"no finite error bound here ({detail})" + (f"; {note}" if note else ""))
+    passed = abs_error <= allowed
+    message = note if passed else (
+        f"error {abs_error:.3g} exceeds the {kind} {detail}" + (f"; {note}" if note else ""))
+    return Result(**row, tolerance=float(allowed), bound_kind=kind,
+                  status="pass" if passed else "fail", message=message)
+
+
+def judge_outcome(base: dict, *, quantity, point, observed: str, expected: str | None,
+                  exact=None, numeric=None, note="", method="descent") -> Result:
+    """A classified run (``converged``, ``diverged``, ``unconverged``): it passes
+    when it is what ``expected`` says, or, with no expectation, when it converged."""
+    row = dict(base, method=method, quantity=quantity, point=point,
+               exact=None if exact is None else float(exact),
+               numeric=None if numeric is None else float(numeric), bound_kind="outcome")
+    if exact is not None and numeric is not None and math.isfinite(float(numeric)):
+        row["abs_error"], row["rel_error"] = _errors(mpmath.mpf(exact), mpmath.mpf(numeric))
+    wanted = expected or "converged"
+    if observed == wanted:
+        return Result(**row, status="pass", message=f"{observed}; {note}" if note else observed)
+    why = f"expected '{expected}'" if expected else "no outcome was given, so the run should converge"
+    return Result(**row, status="fail",
+                  message=f"the run {observed} ({why})" + (f"; {note}" if note else ""))
 
 
 def error_row(base: dict, message: str, **columns) -> Result:
@@ -230,6 +282,15 @@ def _agreement(base, quantity, point, exact, answers, note):
     def finite(value):
         return mpmath.isfinite(mpmath.mpf(value))
 
+    unbounded = [n for n, _, a, _ in answers if a is None or not math.isfinite(float(a))]
+    if unbounded:  # no bound to judge by: neither an agreement nor a disagreement
+        values = "; ".join([f"exact {mpmath.nstr(exact, 17)}"] + [
+            f"{n} {mpmath.nstr(mpmath.mpf(v), 17)}" for n, v, _, _ in answers])
+        return Result(**dict(base, method="three-way", quantity=quantity, point=point,
+                             exact=float(exact), bound_kind="agreement"), status="error",
+                      message=f"no finite error bound for {', '.join(unbounded)} here "
+                              f"(NaN or infinity never passes); {values}"
+                              + (f" ({note})" if note else ""))
     agrees = [finite(v) and abs(mpmath.mpf(v) - exact) <= a for _, v, a, _ in answers]
     listing = "; ".join([f"exact {mpmath.nstr(exact, 17)}"] + [
         f"{n} {mpmath.nstr(mpmath.mpf(v), 17)} ({'within' if ok else 'beyond'} {float(a):.3g})"

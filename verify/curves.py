@@ -16,6 +16,16 @@ the rounding of the final quotient. Its minimum is at
 h* = (n R / (p T))^(1/(n+p)). Complex step has no subtraction, so its
 rounding does not grow as h shrinks (n = 0 in the rounding term): no valley.
 
+What is read off the float64 curve: the best step is the lowest point of
+its running median over about a decade of steps (rounding noise swings
+the error by decades from one step to the next, so single steps are
+luck), with the valley floor around it (steps within FLOOR times its
+error); the order is the log-log slope over the truncation-dominated
+steps (truncation at least DOMINANCE times the rounding bound and the
+float64 error within AGREEMENT of the exact-arithmetic one), fitted over
+FIT_DECADES decades from the smallest of them, where the leading term of
+the expansion rules.
+
 The higher derivatives in T come from mpmath's Taylor expansion of the
 compiled function at 30 digits (a model needs two digits; SymPy would
 differentiate a large expression seven times for Richardson), the exact
@@ -40,12 +50,16 @@ import numpy as np
 
 from .stencils import stencil
 
+_NOT_FINITE = (mpmath.libmp.finf, mpmath.libmp.fninf, mpmath.libmp.fnan)
+
 DOMINANCE = 10.0      # truncation at least 10x the rounding bound: truncation-dominated
 AGREEMENT = 0.1       # float64 within 10% of exact arithmetic: rounding observed negligible
 FIT_DECADES = 1.5     # the slope is fitted over this many decades above the valley
 MIN_FIT_POINTS = 3
 EXTRA_TERMS = 4       # orders past the leading one searched when f^(k)(x) vanishes
 TAYLOR_DPS = 30       # digits of the higher derivatives behind the model
+MAX_WINDOW = 101      # steps in the running median (about a decade of them)
+FLOOR = 3.0           # the valley floor: steps around the lowest within this factor of it
 
 
 @dataclass(frozen=True)
@@ -86,11 +100,13 @@ class Curve:
     model: Model
     observed_h: float | None = None
     observed_error: float | None = None
+    floor: tuple | None = None        # (h_lo, h_hi): the valley floor around observed_h
     predicted_h: float | None = None  # inside [h_min, h_max]: the valley or the nearer end
     predicted_error: float | None = None
-    valley: str = "inside"            # "inside", "below", "above" (the range) or "none"
+    valley: str = "inside"            # see predicted_best
     slope: float | None = None
     window: tuple | None = None       # (h_lo, h_hi, points) of the fitted range
+    excess: float | None = None       # largest smoothed error / model over the range
     notes: tuple = field(default=())
 
 
@@ -209,14 +225,14 @@ class ExactArithmetic:
     def __init__(self, g, x, hs, dps):
         self.g, self.x, self.dps = g, x, dps
         self.hs = [mpmath.mpf(float(h)) for h in hs]  # the float steps, exactly
-        self._values = {}
+        self._columns = {}
 
-    def _value(self, s: Fraction, i: int):
-        key = (s, i)
-        if key not in self._values:
-            node = self.x + self.hs[i] * s.numerator / s.denominator
-            self._values[key] = self._safe(node)
-        return self._values[key]
+    def _column(self, s: Fraction) -> list:
+        """f(x + s h) at every step (None where f is not defined)."""
+        if s not in self._columns:
+            multiplier = mpmath.mpf(s.numerator) / s.denominator
+            self._columns[s] = [self._safe(self.x + h * multiplier) for h in self.hs]
+        return self._columns[s]
 
     def _safe(self, argument, *, complex_step=False):
         try:
@@ -230,7 +246,9 @@ class ExactArithmetic:
             if abs(value.imag) > abs(value) * mpmath.mpf(10) ** (5 - self.dps):
                 return None  # outside the domain: a complex value
             value = value.real
-        return value if mpmath.isfinite(value) else None
+        if not isinstance(value, mpmath.mpf):
+            value = mpmath.mpf(value)
+        return None if value._mpf_ in _NOT_FINITE else value
 
     def errors(self, method, exact, *, order=1) -> np.ndarray:
         out = np.full(len(self.hs), np.nan)
@@ -243,47 +261,70 @@ class ExactArithmetic:
                 return out
             st = stencil(method, order)
             weights = [mpmath.mpf(w.numerator) / w.denominator for w in st.weights]
+            columns = [self._column(s) for s in st.nodes]
             for i, h in enumerate(self.hs):
-                values = [self._value(s, i) for s in st.nodes]
-                if any(v is None for v in values):
-                    continue
-                quotient = mpmath.fdot(weights, values) / h ** order
-                out[i] = float(abs(quotient - exact))
+                total = 0
+                for w, column in zip(weights, columns):
+                    if column[i] is None:
+                        break
+                    total += w * column[i]
+                else:
+                    out[i] = float(abs(total / h ** order - exact))
         return out
 
 
 def smoothed(errors, window: int) -> np.ndarray:
     """Running median over ``window`` neighbouring steps (NaN ignored), so a
-    lucky cancellation at one h does not count as the best h."""
-    if window <= 1:
-        return np.asarray(errors, dtype=float)
-    half = window // 2
+    lucky cancellation at one h (an error far below its neighbours') does not
+    count as the best h."""
     errors = np.asarray(errors, dtype=float)
-    out = np.full(len(errors), np.nan)
-    for i in range(len(errors)):
-        chunk = errors[max(0, i - half): i + half + 1]
-        chunk = chunk[np.isfinite(chunk)]
-        if chunk.size:
-            out[i] = np.median(chunk)
-    return out
+    if window <= 1:
+        return errors.copy()
+    half = window // 2
+    padded = np.concatenate([np.full(half, np.nan), errors, np.full(half, np.nan)])
+    ranked = np.sort(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)  # NaN last
+    count = np.isfinite(ranked).sum(axis=1)
+    rows = np.arange(len(errors))
+    low = ranked[rows, np.maximum(count - 1, 0) // 2]   # the two middle ones of the
+    high = ranked[rows, np.minimum(count // 2, window - 1)]  # finite values (one when odd)
+    with np.errstate(invalid="ignore"):
+        return np.where(count > 0, (low + high) / 2, np.nan)
 
 
 def smoothing_window(hs) -> int:
-    """5 steps where there are at least 6 steps per decade, fewer on coarser grids."""
+    """An odd window spanning about one decade of steps (at least 3 steps,
+    at most MAX_WINDOW): rounding noise swings the error over decades from
+    one step to the next, so a single step proves nothing."""
     decades = math.log10(hs[-1] / hs[0])
     per_decade = (len(hs) - 1) / decades if decades > 0 else len(hs)
-    half = int(min(2, per_decade // 3))
+    half = min(max(1, round(per_decade / 2)), MAX_WINDOW // 2)
     return 2 * half + 1
 
 
-def observed_best(hs, errors) -> tuple[float | None, float | None]:
+def observed_best(hs, errors, curve=None) -> tuple[float | None, float | None]:
     """(best h, its error) of the smoothed curve; ties go to the largest h."""
-    curve = smoothed(errors, smoothing_window(hs))
+    curve = smoothed(errors, smoothing_window(hs)) if curve is None else curve
     if not np.any(np.isfinite(curve)):
         return None, None
     lowest = np.nanmin(curve)
     index = int(np.flatnonzero(curve <= lowest)[-1])
     return float(hs[index]), float(curve[index])
+
+
+def valley_floor(hs, curve, best_h) -> tuple[float, float] | None:
+    """(h_lo, h_hi) of the steps next to the best one whose smoothed error is
+    within FLOOR times its error: where the valley is flat (rounding that
+    does not grow as fast as u/h), any step on the floor is as good."""
+    if best_h is None:
+        return None
+    index = int(np.flatnonzero(np.asarray(hs) == best_h)[0])
+    limit = FLOOR * curve[index]
+    lo = hi = index
+    while lo > 0 and curve[lo - 1] <= limit:
+        lo -= 1
+    while hi < len(curve) - 1 and curve[hi + 1] <= limit:
+        hi += 1
+    return float(hs[lo]), float(hs[hi])
 
 
 def fit_order(hs, float64, exact_arithmetic, model: Model):
@@ -297,7 +338,8 @@ def fit_order(hs, float64, exact_arithmetic, model: Model):
     term of the expansion still rules.
     """
     if model.truncation == 0:
-        return None, "the truncation error is zero here (the stencil is exact for this function)"
+        return None, ("the model has no truncation term here (the derivatives it needs vanish "
+                      "at the point: the stencil is exact for this function)")
     hs = np.asarray(hs)
     e64, emp = np.asarray(float64), np.asarray(exact_arithmetic)
     with np.errstate(all="ignore"):
@@ -318,13 +360,19 @@ def fit_order(hs, float64, exact_arithmetic, model: Model):
 
 
 def predicted_best(model: Model, hs) -> tuple[float, float, str]:
-    """(h, error, where) of the model's optimum within the range: the valley
-    when it lies inside, else the nearer end ("below"/"above"/"none")."""
+    """(h, error, where) of the model's optimum within the range.
+
+    ``where`` is "inside" (the valley lies in the range), "below" or
+    "above" (it lies outside: the nearer end is taken), "exact" (no
+    truncation term: the largest h is best) or "flat" (the rounding term
+    does not grow as h shrinks, as for complex step or where f(x) = 0:
+    the error falls to a floor and any h below the knee is best; h_min is
+    taken).
+    """
     best = model.best_h
     if best is None:
-        # no valley: truncation zero (the largest h is best) or no rounding growth
         h = float(hs[-1]) if model.truncation == 0 else float(hs[0])
-        return h, float(model.error(h)), "none"
+        return h, float(model.error(h)), "exact" if model.truncation == 0 else "flat"
     where = "inside" if hs[0] <= best <= hs[-1] else "below" if best < hs[0] else "above"
     h = float(min(max(best, hs[0]), hs[-1]))
     return h, float(model.error(h)), where
@@ -332,11 +380,22 @@ def predicted_best(model: Model, hs) -> tuple[float, float, str]:
 
 def analyse(method, hs, float64, exact_arithmetic, model, *, order=1) -> Curve:
     """The observed and predicted best h and the fitted order of one curve."""
-    observed_h, observed_error = observed_best(hs, float64)
+    curve = smoothed(float64, smoothing_window(hs))
+    observed_h, observed_error = observed_best(hs, float64, curve)
+    floor = valley_floor(hs, curve, observed_h)
     predicted_h, predicted_error, valley = predicted_best(model, hs)
     slope, window = fit_order(hs, float64, exact_arithmetic, model)
     notes = () if slope is not None else (window,)
     return Curve(method, nominal_order(method, order), np.asarray(hs), np.asarray(float64),
-                 np.asarray(exact_arithmetic), model, observed_h, observed_error,
+                 np.asarray(exact_arithmetic), model, observed_h, observed_error, floor,
                  predicted_h, predicted_error, valley, slope,
-                 window if slope is not None else None, notes)
+                 window if slope is not None else None, excess(hs, float64, model, curve), notes)
+
+
+def excess(hs, errors, model: Model, curve=None) -> float | None:
+    """The largest ratio of the smoothed error to the model over the range."""
+    curve = smoothed(errors, smoothing_window(hs)) if curve is None else curve
+    with np.errstate(all="ignore"):
+        ratio = curve / model.error(hs)
+    ratio = ratio[np.isfinite(ratio)]
+    return float(ratio.max()) if ratio.size else None

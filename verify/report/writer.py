@@ -3,16 +3,49 @@
 Every file is first written in full to a temporary name in the output
 folder, then all are renamed into place together with SIGINT/SIGTERM held
 back, so an interrupted run leaves the previous set or the complete new
-one. ``manifest.json`` names the run that wrote the set.
+one. ``manifest.json`` names the run that wrote the set and the sha256 of
+each file; it is renamed in last, so even a SIGKILL landing between two
+renames leaves a set that can be told apart (its digests do not match).
+
+Figures: every case that lists a check drawing one (``error_curve``,
+``taylor``, ``descent``, ``backprop``) asks for its figures. They are drawn
+in page order, failing and erroring cases first, until FIGURE_CAP figures
+are on the page; past that only failing and erroring cases get theirs, up
+to FAILURE_FIGURE_CAP in all. A case whose figures were left out says so
+(their data stay in ``curves.csv`` and ``results.csv``). Each drawn SVG
+figure is also written as ``plots/<case>--<check>.svg``. The function of
+each case is drawn as mathematics for the first MATH_CAP cases in page
+order; the others show it as text. So a run of a thousand cases writes a
+page of a few megabytes in seconds.
 """
 from __future__ import annotations
 
+import html
+import hashlib
 import json
 import os
+import re
 import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+
+FIGURE_CAP = 60            # figures per page for cases that ask for them
+FAILURE_FIGURE_CAP = 120   # past FIGURE_CAP, failing and erroring cases' figures up to this
+MATH_CAP = 200             # cases whose function is drawn as mathematics
+MANIFEST = "manifest.json"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SVG = re.compile(r"<svg\b.*</svg>", re.S)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
 
 
 @contextmanager
@@ -29,13 +62,21 @@ def _signals_held():
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def digests(files: dict) -> dict:
+    """``{name: sha256 hex}`` of the set's contents, for ``manifest.json``."""
+    return {name: hashlib.sha256(c.encode("utf-8") if isinstance(c, str) else c).hexdigest()
+            for name, c in sorted(files.items())}
+
+
 def write_set(out_dir, files: dict[str, bytes | str]) -> list[Path]:
     """Write ``{relative name: content}`` under ``out_dir`` atomically as a set."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     staged = []
     try:
-        for name, content in sorted(files.items()):
+        # manifest.json goes in last: it lists the set and each file's digest,
+        # so a set that a SIGKILL cut between two renames does not check out
+        for name, content in sorted(files.items(), key=lambda kv: (kv[0] == MANIFEST, kv[0])):
             target = out / name
             if out.resolve() not in target.resolve().parents:
                 raise ValueError(f"report file {name!r} would leave the output folder")
@@ -43,6 +84,7 @@ def write_set(out_dir, files: dict[str, bytes | str]) -> list[Path]:
             data = content.encode("utf-8") if isinstance(content, str) else content
             handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                             dir=target.parent)
+            os.chmod(temp, 0o666 & ~_UMASK)  # mkstemp makes 0600; reports are for sharing
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
                 stream.flush()
@@ -58,10 +100,133 @@ def write_set(out_dir, files: dict[str, bytes | str]) -> list[Path]:
     return [target for _, target in staged]
 
 
+def plot_name(case_id: str, kind: str, taken: set) -> str:
+    """``plots/<case>--<kind>.svg`` with only ``[A-Za-z0-9._-]`` in the name,
+    no leading dot, at most 120 characters, unique within ``taken``."""
+    stem = _UNSAFE.sub("_", f"{case_id}--{kind}").strip("._-")[:110] or "figure"
+    name, k = stem, 1
+    while name.lower() in taken:
+        k += 1
+        name = f"{stem}-{k}"
+    taken.add(name.lower())
+    return f"plots/{name}.svg"
+
+
+def standalone_svg(fragment: str) -> str | None:
+    """The ``<svg>`` of a figure fragment as a file of its own, or None (a table)."""
+    found = _SVG.search(fragment)
+    if not found:
+        return None
+    svg = found.group(0)
+    if "xmlns=" not in svg[:300]:
+        svg = svg.replace("<svg", "<svg xmlns='http://www.w3.org/2000/svg'", 1)
+    return "<?xml version='1.0' encoding='utf-8'?>\n" + svg + "\n"
+
+
+def select_figures(ordered, runs_by_id):
+    """(chosen, notes): the ``(case_id, kind, title, data)`` to draw, in page
+    order, under FIGURE_CAP and FAILURE_FIGURE_CAP, and a note for each case
+    whose figures were (partly) left out."""
+    chosen, notes = [], {}
+    for case_id, _, status in ordered:
+        run = runs_by_id.get(case_id)
+        if run is None or not run.figures:
+            continue
+        failing = status in ("fail", "error")
+        left = 0
+        for kind, title, data in run.figures:
+            if len(chosen) >= FIGURE_CAP and not (failing and len(chosen) < FAILURE_FIGURE_CAP):
+                left += 1
+                continue
+            chosen.append((case_id, kind, title, data))
+        if left:
+            notes[case_id] = (f"{left} figure(s) of this case are not drawn: this page already "
+                              f"holds {len(chosen)} figures (the first {FIGURE_CAP} in page "
+                              f"order, then failing cases' up to {FAILURE_FIGURE_CAP}); their "
+                              "data are in the CSV files.")
+    return chosen, notes
+
+
+def formula_tasks(ordered, cases_by_id):
+    """``(case_id, latex, plain)`` of the first MATH_CAP cases in page order."""
+    from .maths import latex_of
+    tasks = []
+    for case_id, _, _ in ordered[:MATH_CAP]:
+        case = cases_by_id.get(case_id)
+        if case is None:
+            continue
+        try:
+            latex = latex_of(case.expression, case.variables)
+        except Exception:  # noqa: BLE001 - the text form is always on the page
+            continue
+        tasks.append((case_id, latex, case.function_text or str(case.expression)))
+    return tasks
+
+
+def _draw(task) -> str:
+    """One figure's or formula's HTML fragment; a figure that cannot be drawn
+    becomes a note, a formula the plain text."""
+    from . import html as page
+    from .maths import render_latex
+    if len(task) == 3:
+        _, latex, plain = task
+        try:
+            return render_latex(latex, plain)
+        except Exception:  # noqa: BLE001
+            return ""
+    _, kind, title, data = task
+    try:
+        return page.render_figure(kind, title, data)
+    except Exception as exc:  # noqa: BLE001 - a bad figure never stops the report
+        return (f"<p class='note'>this figure could not be drawn: "
+                f"{html.escape(f'{type(exc).__name__}: {exc}')}</p>")
+
+
+def draw_all(tasks) -> list[str]:
+    """The fragments of ``tasks`` (figures and formulas), in order, drawn here:
+    forked drawing processes were tried and lost to their start-up and
+    copy-on-write costs on a busy two-core machine."""
+    return [_draw(task) for task in tasks]
+
+
+def draw_figures(ordered, runs_by_id, cases_by_id=None):
+    """(figures, notes, files, maths): per case the figures the page shows and
+    its formula, the notes on figures left out, and the SVG files."""
+    chosen, notes = select_figures(ordered, runs_by_id)
+    formulas = formula_tasks(ordered, cases_by_id or {})
+    fragments = draw_all(chosen + formulas)
+    figures, files, taken = {}, {}, set()
+    for (case_id, kind, title, _), fragment in zip(chosen, fragments):
+        svg = standalone_svg(fragment)
+        name = plot_name(case_id, kind, taken) if svg else None
+        if svg:
+            files[name] = svg
+        figures.setdefault(case_id, []).append((title, fragment, name))
+    maths = {case_id: fragment for (case_id, _, _), fragment
+             in zip(formulas, fragments[len(chosen):])
+             if fragment.startswith("<svg")}  # the fallback text is on the page already
+    return figures, notes, files, maths
+
+
+def draw_maths(ordered, cases_by_id):
+    """Each case's function as mathematics, for the first MATH_CAP cases in page order."""
+    return draw_figures(ordered, {}, cases_by_id)[3]
+
+
+def _previous_plots(out_dir) -> set:
+    try:
+        listed = json.loads((Path(out_dir) / "manifest.json").read_text()).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {name for name in listed if isinstance(name, str) and re.fullmatch(
+        r"plots/[A-Za-z0-9._-]+\.svg", name)}
+
+
 def write_reports(out_dir, results, runs=(), *, interrupted=False, meta=None):
-    """results.csv, summary.csv, graphs.csv, curves.csv, report.html (and the
-    plots) as one set. ``runs`` are the CaseRuns, for their tables and figures."""
-    from .html import render_page
+    """results.csv, summary.csv, graphs.csv, curves.csv, report.html, the
+    plots under plots/ and manifest.json, as one set. ``runs`` are the
+    CaseRuns, for their tables, figures and cases."""
+    from .html import ordered_cases, render_page
     from .tables import results_frame, side_tables, summary_frame, to_csv_text
     files = {
         "results.csv": to_csv_text(results_frame(results)),
@@ -70,8 +235,19 @@ def write_reports(out_dir, results, runs=(), *, interrupted=False, meta=None):
     for name, frame in side_tables(runs).items():
         files[f"{name}.csv"] = to_csv_text(frame)
     cases = [run.case for run in runs if run.case is not None]
+    ordered = ordered_cases(results)
+    figures, notes, plots, maths = draw_figures(ordered, {run.case_id: run for run in runs},
+                                                {case.id: case for case in cases})
+    files.update(plots)
     files["report.html"] = render_page(results, cases, interrupted=interrupted, runs=runs,
-                                       files=files)
-    files["manifest.json"] = json.dumps(dict(meta or {}, interrupted=interrupted,
-                                             files=sorted(files)), indent=2, sort_keys=True)
-    return write_set(out_dir, files)
+                                       files=files, figures=figures, maths=maths, notes=notes)
+    stale = _previous_plots(out_dir) - set(files)
+    files[MANIFEST] = json.dumps(dict(meta or {}, interrupted=interrupted, files=sorted(files),
+                                      sha256=digests(files)), indent=2, sort_keys=True)
+    written = write_set(out_dir, files)
+    for name in sorted(stale):  # plots of an earlier run that this one did not draw
+        try:
+            (Path(out_dir) / name).unlink()
+        except OSError:
+            pass
+    return written

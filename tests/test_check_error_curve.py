@@ -1,0 +1,213 @@
+"""The ``error_curve`` check: rows, the curves table, the figure, and its judging helpers."""
+import math
+from pathlib import Path
+
+import pytest
+
+from verify.checks.common import Artifacts, RunOptions
+from verify.checks.error_curve import run_error_curve
+from verify.compare import (CURVE_ERROR_FACTOR, CURVE_H_FACTOR, ORDER_TOLERANCE, judge_best_h,
+                            judge_order)
+from verify.runner import load, run_case
+
+from tests.conftest import load_one
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = {"file": "f.yaml", "case": "c", "check": "error_curve"}
+
+
+def run(tmp_path, text):
+    cases, errors = load_one(tmp_path, text)
+    assert not errors, errors
+    case = cases[0]
+    artifacts = Artifacts()
+    rows = run_error_curve(case, case.checks[0], RunOptions(), artifacts)
+    return case, rows, artifacts
+
+
+def by(rows, method, quantity):
+    found = [r for r in rows if r.method == method and r.quantity == quantity]
+    assert len(found) == 1, (method, quantity, rows)
+    return found[0]
+
+
+LAB = """\
+name: lab
+function: x**2
+at: {x: 3}
+checks:
+  error_curve: {h_min: 1e-15, h_max: 1, methods: [forward, central]}
+"""
+
+
+def test_the_labs_figure_rows(tmp_path):
+    case, rows, _ = run(tmp_path, LAB)
+    forward = by(rows, "forward", "best_h")
+    assert forward.status == "pass"
+    # model: h + 2 E / h with E = 27 u (running error of x**2 at 3): h* = sqrt(54 u) / sqrt(1.01)
+    assert forward.exact == pytest.approx(math.sqrt(54 * 2.0 ** -53 / 1.01), rel=1e-6)
+    assert 0.1 < forward.numeric / forward.exact < 10
+    assert forward.message.startswith(f"observed best h {forward.numeric:.3g}")
+    order = by(rows, "forward", "order")
+    assert order.status == "pass" and order.exact == 1
+    assert order.numeric == pytest.approx(1.0, abs=0.05)
+    central = by(rows, "central", "best_h")
+    assert central.status == "pass" and central.exact == 1.0
+    assert "all rounding and its best h is the largest" in central.message
+    assert by(rows, "central", "order").status == "skip"
+    assert {r.status for r in rows} <= {"pass", "skip"}
+
+
+def test_curves_table_and_figure(tmp_path):
+    case, rows, artifacts = run(tmp_path, LAB)
+    table = artifacts.tables["curves"]
+    assert len(table) == 2 * 100
+    first = table[0]
+    assert list(first)[:5] == ["case", "method", "h", "error_float64", "error_exact_arithmetic"]
+    assert first["case"] == case.id and first["method"] == "forward" and first["h"] == 1e-15
+    # forward differences of x**2 err by exactly h in exact arithmetic
+    forward = [r for r in table if r["method"] == "forward"]
+    assert all(r["error_exact_arithmetic"] == pytest.approx(r["h"], rel=1e-12) for r in forward)
+    central = [r for r in table if r["method"] == "central"]
+    assert all(r["error_exact_arithmetic"] < 1e-40 for r in central)
+    [(kind, title, data)] = artifacts.figures
+    assert kind == "error_curve" and "lab" in title
+    assert [m["method"] for m in data["methods"]] == ["forward", "central"]
+    entry = data["methods"][0]
+    assert len(entry["h"]) == len(entry["float64"]) == len(entry["model"]) == 100
+    assert all(v is None or type(v) is float for v in entry["float64"] + entry["exact_arithmetic"])
+    assert entry["observed"][0] == by(rows, "forward", "best_h").numeric
+    assert entry["predicted"][0] == by(rows, "forward", "best_h").exact
+
+
+def test_every_method_on_a_smooth_function(tmp_path):
+    _, rows, artifacts = run(tmp_path, """\
+        name: smooth
+        function: exp(x)/sqrt(sin(x)**3 + cos(x)**3)
+        at: {x: 1.5}
+        checks: {error_curve: {h_max: 0.5, num: 80}}
+        """)
+    assert all(r.status == "pass" for r in rows), [r.message for r in rows if r.status != "pass"]
+    orders = {r.method: r.exact for r in rows if r.quantity == "order"}
+    assert orders == {"forward": 1, "backward": 1, "central": 2, "central4": 4, "richardson": 6,
+                      "complex_step": 2}
+    # complex step has no rounding valley: an order row and no best_h row
+    assert [r.quantity for r in rows if r.method == "complex_step"] == ["order"]
+    assert "no rounding valley" in by(rows, "complex_step", "order").message
+
+
+def test_a_kink_near_the_point_breaks_the_model(tmp_path):
+    _, rows, _ = run(tmp_path, """\
+        name: near_kink
+        function: abs(x - 0.001)
+        at: {x: 0}
+        checks: {error_curve: {methods: [central, complex_step]}}
+        """)
+    row = by(rows, "central", "best_h")
+    assert row.status == "fail"
+    assert row.message.startswith("the curve does not follow its model")
+    assert row.message.endswith("a non-smooth point nearby or a wrong stencil")
+    skipped = by(rows, "complex_step", "order")
+    assert skipped.status == "skip" and "analytic" in skipped.message
+
+
+def test_at_a_kink_every_method_is_an_error(tmp_path):
+    _, rows, _ = run(tmp_path, """\
+        name: kink
+        function: abs(x)
+        at: {x: 0}
+        checks: {error_curve: {methods: [forward, central]}}
+        """)
+    assert [r.status for r in rows] == ["error", "error"]
+    assert all("kink of abs(x)" in r.message for r in rows)
+
+
+def test_a_bad_range_is_an_input_error(tmp_path):
+    _, rows, _ = run(tmp_path, """\
+        name: bad
+        function: x
+        at: {x: 1}
+        checks: {error_curve: {h_min: 1, h_max: 0.5}}
+        """)
+    assert [(r.status, r.message) for r in rows] == [("error", "`h_max` must be larger than `h_min`.")]
+
+
+def test_vanishing_second_derivative_raises_the_expected_order(tmp_path):
+    _, rows, _ = run(tmp_path, """\
+        name: sin0
+        function: sin(x)
+        at: {x: 0}
+        checks: {error_curve: {methods: [forward]}}
+        """)
+    order = by(rows, "forward", "order")
+    assert order.status == "pass" and order.exact == 2
+    assert "f'' vanishes at the point" in order.message
+
+
+def test_several_variables_and_points(tmp_path):
+    _, rows, artifacts = run(tmp_path, """\
+        name: two
+        function: sin(x)*exp(y)
+        points: [{x: 0.5, y: 0.25}, {x: 1, y: 2}]
+        checks: {error_curve: {methods: [central], num: 40}}
+        """)
+    assert sorted({r.quantity for r in rows}) == ["best_h[x]", "best_h[y]", "order[x]", "order[y]"]
+    assert len(rows) == 2 * 2 * 2 and all(r.status == "pass" for r in rows)
+    assert len(artifacts.figures) == 4
+    assert {row["variable"] for row in artifacts.tables["curves"]} == {"x", "y"}
+
+
+def test_shipped_cases_pass():
+    loaded = load([ROOT / "cases" / "error_curve.yaml"])
+    assert not loaded.errors
+    for case in loaded.cases:
+        outcome = run_case(case)
+        assert {r.status for r in outcome.results} <= {"pass", "skip"}, outcome.results
+        assert outcome.figures and dict(outcome.tables)["curves"]
+
+
+def best(observed_h, observed_error, predicted_h=1e-8, predicted_error=1e-8, **extra):
+    return judge_best_h(BASE, method="forward", quantity="best_h", point="x=1",
+                        observed_h=observed_h, observed_error=observed_error,
+                        predicted_h=predicted_h, predicted_error=predicted_error, **extra)
+
+
+def test_best_h_is_judged_within_a_factor_10_in_h_and_100_in_error():
+    assert (CURVE_H_FACTOR, CURVE_ERROR_FACTOR) == (10.0, 100.0)
+    assert best(1e-7, 1e-8).status == "pass"
+    assert best(1e-9, 1e-6).status == "pass"
+    assert best(1e-9, 1e-12).status == "pass"   # a lower error than the model is no failure
+    assert best(1.1e-7, 1e-8).status == "fail"
+    row = best(1e-8, 1.1e-6)
+    assert row.status == "fail" and "and 110 x the error (allowed 100)" in row.message
+    assert best(None, None).status == "error"
+
+
+def test_a_flat_valley_floor_counts_as_observed():
+    # the best step at 1e-9, but the errors stay within 3x of its error up to 1e-8
+    row = best(1e-9, 1e-8, 1e-7, 1e-8, floor=(5e-10, 1e-8))
+    assert row.status == "pass" and "its floor spans 5e-10 to 1e-08" in row.message
+    assert best(1e-9, 1e-8, 1.1e-7, 1e-8, floor=(5e-10, 1e-8)).status == "fail"
+    assert best(1e-9, 1e-8, 4.9e-11, 1e-8, floor=(5e-10, 1e-8)).status == "fail"
+
+
+def test_without_a_valley_the_curve_must_stay_near_its_model():
+    assert best(1.0, 0.0, 1.0, 1e-15, excess=100.0).status == "pass"
+    row = best(1.0, 0.0, 1.0, 1e-15, excess=101.0)
+    assert row.status == "fail" and "the errors reach 101 x the model" in row.message
+
+
+def order(slope, expected=2, **extra):
+    return judge_order(BASE, method="central", quantity="order", point="x=1", slope=slope,
+                       expected=expected, window=(1e-5, 1e-3, 10), **extra)
+
+
+def test_order_is_judged_within_half_an_order():
+    assert ORDER_TOLERANCE == 0.5
+    assert order(2.5).status == "pass" and order(1.5).status == "pass"
+    failed = order(2.6)
+    assert failed.status == "fail" and failed.abs_error == pytest.approx(0.6)
+    assert "order 2 expected" in failed.message
+    assert order(math.nan).status == "error"
+    skipped = order(None, reason="nothing to fit")
+    assert skipped.status == "skip" and skipped.message == "no order to fit: nothing to fit"

@@ -1,0 +1,214 @@
+"""report.html and the report set: order, navigation, figures, plots/ files, large runs."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from verify.compare import Result
+from verify.report import html as page
+from verify.report import writer
+from verify.runner import CaseRun
+from tests.conftest import load_one
+
+FAKE_SVG = ("<div class='plot'><svg xmlns='http://www.w3.org/2000/svg' width='400pt' "
+            "height='300pt' viewBox='0 0 400 300'><title>{title}</title></svg></div>")
+
+
+def row(case, status, rel=None, check="derivative"):
+    return Result(file="f.yaml", case=case, check=check, method="central", quantity="d/dx",
+                  point="x=1", exact=1.0, numeric=1.0, rel_error=rel, status=status,
+                  message="" if status == "pass" else f"why {status}", case_id=f"f::{case}")
+
+
+def runs_of(results, figures=None):
+    figures = figures or {}
+    by_case = {}
+    for r in results:
+        by_case.setdefault(r.case_id, []).append(r)
+    return [CaseRun(case_id, tuple(rows), figures=tuple(figures.get(case_id, ())))
+            for case_id, rows in by_case.items()]
+
+
+RESULTS = [row("good", "pass", 1e-12), row("good", "pass", 3e-9), row("bad", "pass"),
+           row("bad", "fail", 0.25), row("broken", "error"), row("quiet", "skip")]
+
+
+def sections(text):
+    return re.findall(r"<section class='case' id='([^']+)'><details( open)?>", text)
+
+
+def test_problems_come_first_and_every_link_lands_on_a_section():
+    text = page.render_page(RESULTS, runs=runs_of(RESULTS))
+    found = sections(text)
+    assert [s[0] for s in found] == ["case-f--broken", "case-f--bad", "case-f--good",
+                                     "case-f--quiet"]
+    links = re.findall(r"<a href='#([^']+)'>", text)
+    assert sorted(links) == sorted(s[0] for s in found)
+    assert len(set(s[0] for s in found)) == len(found)
+    nav = text[text.index("<nav"):text.index("</nav>")]
+    assert nav.index("Errors (1)") < nav.index("Failing (1)") < nav.index("Passing (1)")
+    assert text.count("href='#cases'") == 4 and "<nav id='cases'>" in text
+
+
+def test_problems_are_open_and_passing_cases_collapsed():
+    opened = dict(sections(page.render_page(RESULTS, runs=runs_of(RESULTS))))
+    assert opened == {"case-f--broken": " open", "case-f--bad": " open", "case-f--good": "",
+                      "case-f--quiet": ""}
+
+
+def test_summary_cards_and_marked_rows():
+    text = page.render_page(RESULTS, runs=runs_of(RESULTS))
+    cards = dict((label, value) for value, label in
+                 re.findall(r"<b>([^<]+)</b><span>([^<]+)</span>", text))
+    assert cards == {"cases": "4", "comparisons": "6", "passed": "3", "failed": "1",
+                     "errors": "1", "skipped": "1", "worst rel. error": "0.25"}
+    assert "<tr class='fail'>" in text and "<span class='badge fail'>fail</span>" in text
+    assert ".badge.pass{" in text and "\n.pass{" not in text  # a passing row is not painted green
+
+
+def test_page_is_self_contained():
+    text = page.render_page(RESULTS, runs=runs_of(RESULTS))
+    assert "<script" not in text.lower() and "http" not in text.lower()
+
+
+def test_figures_are_drawn_with_their_caption():
+    results = [row("c", "pass")]
+    figures = {"f::c": [("error_curve", "c: error against h", {"methods": []})]}
+    text = page.render_page(results, runs=runs_of(results, figures))
+    assert "<figure><div class='plot'><svg" in text
+    assert "<figcaption class='note'>c: error against h</figcaption>" in text
+    assert dict(sections(text))["case-f--c"] == " open"
+
+
+def test_the_function_is_drawn_as_mathematics(tmp_path):
+    cases, _ = load_one(tmp_path, """\
+        name: chain
+        function: sin(x**2)
+        at: {x: 1}
+        """)
+    case = cases[0]
+    results = [Result(file=case.file, case=case.name, check="derivative", status="pass",
+                      case_id=case.id)]
+    maths = writer.draw_maths(page.ordered_cases(results), {case.id: case})
+    text = page.render_page(results, [case], figures={}, maths=maths)
+    assert "<div class='math'><svg" in text and "aria-label='sin(x**2)'" in text
+    assert "<code>sin(x**2)</code>" in text
+
+
+@pytest.mark.parametrize("case_id, kind, expected", [
+    ("cases/lab::x_squared", "error_curve", "plots/cases_lab_x_squared--error_curve.svg"),
+    ("../../etc/passwd::a", "taylor", "plots/etc_passwd_a--taylor.svg"),
+    (".hidden::ü b", "descent", "plots/hidden_b--descent.svg"),
+])
+def test_plot_names_are_sanitised(case_id, kind, expected):
+    assert writer.plot_name(case_id, kind, set()) == expected
+
+
+def test_plot_names_are_unique():
+    taken = set()
+    names = [writer.plot_name("a::b", "error_curve", taken) for _ in range(3)]
+    names.append(writer.plot_name("a:b", "error_curve", taken))
+    assert names == ["plots/a_b--error_curve.svg", "plots/a_b--error_curve-2.svg",
+                     "plots/a_b--error_curve-3.svg", "plots/a_b--error_curve-4.svg"]
+
+
+@pytest.fixture
+def fake_figures(monkeypatch):
+    calls = []
+
+    def render(kind, title, data):
+        calls.append(title)
+        return FAKE_SVG.format(title=title)
+    monkeypatch.setattr(page, "render_figure", render)
+    return calls
+
+
+def test_report_set_writes_each_figure_as_its_own_svg(tmp_path, monkeypatch):
+    results = [row("c", "pass"), row("d", "fail")]
+    figures = {"f::c": [("error_curve", "c: h", {}), ("error_curve", "c: h again", {})],
+               "f::d": [("taylor", "d: sums", {}), ("graph_table", "d: table", {})]}
+
+    def table_or_svg(kind, title, data):
+        return "<table><tr><td>x</td></tr></table>" if kind == "graph_table" else \
+            FAKE_SVG.format(title=title)
+    monkeypatch.setattr(page, "render_figure", table_or_svg)
+    writer.write_reports(tmp_path, results, runs_of(results, figures))
+    plots = sorted(p.name for p in (tmp_path / "plots").iterdir())
+    assert plots == ["f_c--error_curve-2.svg", "f_c--error_curve.svg", "f_d--taylor.svg"]
+    svg = (tmp_path / "plots" / "f_d--taylor.svg").read_text()
+    assert svg.startswith("<?xml") and "<title>d: sums</title>" in svg
+    text = (tmp_path / "report.html").read_text()
+    assert "<a href='plots/f_d--taylor.svg'>SVG file</a>" in text
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert "plots/f_d--taylor.svg" in manifest["files"]
+    assert (tmp_path / "report.html").stat().st_mode & 0o044  # readable by others (umask 022)
+
+
+def test_plots_of_an_earlier_run_are_removed(tmp_path, fake_figures):
+    results = [row("c", "pass")]
+    writer.write_reports(tmp_path, results,
+                         runs_of(results, {"f::c": [("error_curve", "old", {})]}))
+    assert (tmp_path / "plots" / "f_c--error_curve.svg").exists()
+    (tmp_path / "plots" / "mine.svg").write_text("not ours")
+    writer.write_reports(tmp_path, results, runs_of(results))
+    assert not (tmp_path / "plots" / "f_c--error_curve.svg").exists()
+    assert (tmp_path / "plots" / "mine.svg").exists()  # never listed by us: left alone
+
+
+def test_large_runs_draw_figures_up_to_the_caps(tmp_path, fake_figures, monkeypatch):
+    monkeypatch.setattr(writer, "FIGURE_CAP", 3)
+    monkeypatch.setattr(writer, "FAILURE_FIGURE_CAP", 5)
+    results = [row(f"p{i}", "pass") for i in range(6)] + [row(f"f{i}", "fail") for i in range(4)]
+    figures = {r.case_id: [("error_curve", f"{r.case} curve", {})] for r in results}
+    figures["f::f0"].append(("taylor", "f0 sums", {}))
+    writer.write_reports(tmp_path, results, runs_of(results, figures))
+    # failures first: f0 (2 figures) and f1 fill FIGURE_CAP; then only failures, up to
+    # FAILURE_FIGURE_CAP: f2, f3; the passing cases' figures are left out
+    assert fake_figures == ["f0 curve", "f0 sums", "f1 curve", "f2 curve", "f3 curve"]
+    text = (tmp_path / "report.html").read_text()
+    assert text.count("<figure>") == 5
+    assert len(list((tmp_path / "plots").iterdir())) == 5
+    assert text.count("figure(s) of this case are not drawn") == 6
+    assert "this page already holds 5 figures" in text
+
+
+def test_past_both_caps_failures_lose_figures_too(tmp_path, fake_figures, monkeypatch):
+    monkeypatch.setattr(writer, "FIGURE_CAP", 1)
+    monkeypatch.setattr(writer, "FAILURE_FIGURE_CAP", 2)
+    results = [row(f"f{i}", "fail") for i in range(3)]
+    figures = {r.case_id: [("error_curve", f"{r.case} curve", {})] for r in results}
+    writer.write_reports(tmp_path, results, runs_of(results, figures))
+    assert fake_figures == ["f0 curve", "f1 curve"]
+
+
+def test_passing_figures_fill_the_page_before_the_cap(tmp_path, fake_figures, monkeypatch):
+    monkeypatch.setattr(writer, "FIGURE_CAP", 2)
+    results = [row(f"p{i}", "pass") for i in range(4)]
+    figures = {r.case_id: [("error_curve", f"{r.case} curve", {})] for r in results}
+    writer.write_reports(tmp_path, results, runs_of(results, figures))
+    assert fake_figures == ["p0 curve", "p1 curve"]
+
+
+def test_a_figure_that_cannot_be_drawn_is_a_note(tmp_path, monkeypatch):
+    def broken(kind, title, data):
+        raise KeyError("grid")
+    monkeypatch.setattr(page, "render_figure", broken)
+    results = [row("c", "pass")]
+    writer.write_reports(tmp_path, results, runs_of(results, {"f::c": [("taylor", "t", {})]}))
+    text = (tmp_path / "report.html").read_text()
+    assert "this figure could not be drawn: KeyError: &#x27;grid&#x27;" in text
+    assert not (tmp_path / "plots").exists() or not any((tmp_path / "plots").iterdir())
+
+
+def test_maths_are_drawn_for_the_first_cases_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer, "MATH_CAP", 1)
+    cases, _ = load_one(tmp_path, """\
+        cases:
+          - {name: a, function: x**2, at: {x: 1}}
+          - {name: b, function: x**3, at: {x: 1}}
+        """)
+    results = [Result(file=c.file, case=c.name, check="derivative", status="pass",
+                      case_id=c.id) for c in cases]
+    maths = writer.draw_maths(page.ordered_cases(results), {c.id: c for c in cases})
+    assert list(maths) == [cases[0].id]

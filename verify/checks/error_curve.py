@@ -1,0 +1,212 @@
+"""The ``error_curve`` check: error against step size, explained by theory.
+
+For each point, variable and method: the float64 error and the
+exact-arithmetic (mpmath, ``dps`` digits) error at ``num`` log-spaced steps
+go to ``curves.csv``; two rows go to ``results.csv``:
+
+- ``best_h``: the observed best step (lowest point of the running median of
+  the float64 curve, with its valley floor: the steps around it within 3x
+  of its error) beside the model's (:mod:`verify.curves`): pass when the
+  predicted step is within a factor 10 of the floor and the lowest error
+  within 100 times the predicted one. Where the truncation term is zero (a
+  polynomial the stencil is exact for, such as x**2 with central
+  differences) the curve is all rounding, the best h is the largest, and
+  the row checks instead that the errors stay within 100 times the rounding
+  model at every step; likewise where the rounding does not grow (f
+  evaluated exactly at the point, as sin at 0).
+- ``order``: the log-log slope over the truncation-dominated range against
+  the expected order, within 0.5: the method's nominal order, or higher
+  where the leading derivative vanishes at the point (then the row says so).
+
+Complex step has no rounding valley (no subtraction: its error falls to a
+floor of about u |f'| and stays there), so it gets the ``order`` row only.
+"""
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+
+from .. import curves
+from ..compare import error_row, judge_best_h, judge_order, skip_row, where
+from ..differences import unit_roundoff
+from ..exact import evaluate_safely, exact_function
+from ..kinks import is_analytic, point_problem
+from ..rounding import running_error
+from .common import dtype_of, numeric_function
+
+FALLBACK_ULPS = 4.0  # rounding of f in units of u|f| where verify.rounding has no rule
+
+
+def _name(prefix, variables, variable):
+    return prefix if len(variables) == 1 else f"{prefix}[{variable}]"
+
+
+def _ordinal(k):
+    return {1: "f'", 2: "f''", 3: "f'''"}.get(k, f"f^({k})")
+
+
+def run_error_curve(case, check, options, artifacts):
+    base = where(case, check.name, check.line)
+    try:
+        hs = curves.steps(check.option("h_min").float64, check.option("h_max").float64,
+                          check.option("num"))
+    except ValueError as exc:
+        return [error_row(base, str(exc))]
+    engine = exact_function(case)
+    dtype = dtype_of(case)
+    setting = dict(engine=engine, hs=hs, dtype=dtype, u=unit_roundoff(dtype),
+                   f=numeric_function(engine, dtype), analytic=is_analytic(engine.expression),
+                   methods=check.option("methods"), dps=check.option("dps"))
+    rows = []
+    for point in case.points:
+        problem = point_problem(engine, point)
+        for index, variable in enumerate(case.variables):
+            rows.extend(_curves_at(case, base, point, index, variable, problem, setting,
+                                   artifacts))
+    return rows
+
+
+def _curves_at(case, base, point, index, variable, problem, s, artifacts):
+    engine, hs, dps, u = s["engine"], s["hs"], s["dps"], s["u"]
+    label = case.label(point)
+    names = (_name("best_h", case.variables, variable), _name("order", case.variables, variable))
+    orders = tuple(1 if k == index else 0 for k in range(len(case.variables)))
+    reason = problem or evaluate_safely(engine, orders, point)[1]
+    if reason:
+        return [error_row(base, reason, method=m, quantity=names[0], point=label)
+                for m in s["methods"]]
+    with mpmath.workdps(dps + 10):
+        exact = mpmath.re(engine.compiled(orders).mp(*[p.mp(dps + 10) for p in point]))
+    value_fn = engine.compiled(tuple(0 for _ in orders)).mp
+    with mpmath.workdps(dps):
+        coordinates = [p.mp(dps) for p in point]
+
+    def g(t):
+        if len(coordinates) == 1:
+            return value_fn(t)
+        args = list(coordinates)
+        args[index] = t
+        return value_fn(*args)
+
+    deepest = max(1 + curves.nominal_order(m) + curves.EXTRA_TERMS for m in s["methods"])
+    try:
+        derivatives = curves.taylor_derivatives(g, coordinates[index], deepest)
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        return [error_row(base, f"the higher derivatives behind the error model could not be "
+                                f"evaluated at {label} ({exc})", method=m, quantity=names[0],
+                          point=label) for m in s["methods"]]
+    floats = [p.float64 for p in point]
+    value_error = _rounding(engine.expression, engine, floats, u, abs(float(derivatives[0])))
+    exact_side = curves.ExactArithmetic(g, coordinates[index], hs, dps)
+    rows, drawn = [], []
+    for method in s["methods"]:
+        cell = dict(method=method, point=label)
+        if method == "complex_step" and not s["analytic"]:
+            rows.append(skip_row(base, "complex step needs an analytic function; abs, Max, Min "
+                                       "and relu are not (it is not applicable here)",
+                                 quantity=names[1], **cell))
+            continue
+        derivative_error = _rounding(engine.derivative(orders), engine, floats, u,
+                                     abs(float(exact))) if method == "complex_step" else 0.0
+        model = curves.error_model(method, derivatives, value_error=value_error,
+                                   derivative_error=derivative_error, unit_roundoff=u)
+        e64 = curves.float_errors(curves.float_quotients(s["f"], floats, index, method, hs,
+                                                         dtype=s["dtype"]), exact)
+        emp = exact_side.errors(method, exact)
+        curve = curves.analyse(method, hs, e64, emp, model)
+        if method != "complex_step":
+            rows.append(_best_h_row(base, curve, names[0], cell))
+        rows.append(_order_row(base, curve, names[1], cell))
+        artifacts.add_rows("curves", [
+            {"case": case.id, "method": method, "h": h, "error_float64": a,
+             "error_exact_arithmetic": b, "point": label, "variable": variable}
+            for h, a, b in zip(hs.tolist(), _list(e64), _list(emp))])
+        drawn.append(_figure_entry(curve, rows[-2:] if method != "complex_step" else rows[-1:]))
+    if drawn:
+        title = f"{case.name}: error against h, d/d{variable} at {label}"
+        artifacts.add_figure("error_curve", title, {
+            "variable": variable, "point": label, "dtype": np.dtype(s["dtype"]).name,
+            "dps": dps, "h_min": float(hs[0]), "h_max": float(hs[-1]), "methods": drawn})
+    return rows
+
+
+def _rounding(expr, engine, floats, u, magnitude):
+    """Running error bound of ``expr`` at the point (:mod:`verify.rounding`);
+    where it has no rule, FALLBACK_ULPS units of u |expr| (``magnitude``)."""
+    try:
+        _, errors = running_error(expr, engine.variables, np.array([floats]), u, engine.data)
+        bound = float(errors[0])
+        if np.isfinite(bound):
+            return bound
+    except (ValueError, TypeError, KeyError):
+        pass
+    return FALLBACK_ULPS * u * magnitude
+
+
+def _best_h_row(base, curve, quantity, cell):
+    model = curve.model
+    context = ""
+    excess = None
+    if curve.valley == "exact":
+        context = ("the model has no truncation term here (the derivatives it needs vanish at "
+                   "the point), so it is all rounding and its best h is the largest")
+        excess = curve.excess if curve.excess is not None else float("inf")
+    elif curve.valley == "flat":
+        context = ("the rounding term does not grow as h shrinks here (f is evaluated without "
+                   "rounding at the point), so the error falls to a floor: no valley, any h "
+                   "below the knee is best")
+        excess = curve.excess if curve.excess is not None else float("inf")
+    elif curve.valley == "below":
+        context = f"the model's valley ({model.best_h:.3g}) lies below h_min: compared at h_min"
+    elif curve.valley == "above":
+        context = f"the model's valley ({model.best_h:.3g}) lies above h_max: compared at h_max"
+    if model.truncation > 0 and model.derivative != 1 + curve.nominal:
+        context = "; ".join(filter(None, [context, _vanishing(model, curve)]))
+    return judge_best_h(base, quantity=quantity, observed_h=curve.observed_h,
+                        observed_error=curve.observed_error, predicted_h=curve.predicted_h,
+                        predicted_error=curve.predicted_error, floor=curve.floor, excess=excess,
+                        context=context, **cell)
+
+
+def _vanishing(model, curve):
+    leading = 1 + curve.nominal
+    return (f"{_ordinal(leading)} vanishes at the point, so {_ordinal(model.derivative)} "
+            f"sets the truncation term (h^{model.power})")
+
+
+def _order_row(base, curve, quantity, cell):
+    model = curve.model
+    context = f"nominal order {curve.nominal}"
+    if model.truncation > 0 and model.power != curve.nominal:
+        context = (f"nominal order {curve.nominal}; {_ordinal(1 + curve.nominal)} vanishes at the "
+                   f"point, so the leading error term is h^{model.power}")
+    if curve.method == "complex_step":
+        context += "; complex step has no rounding valley: its error falls to a floor of " \
+                   f"about {model.rounding + model.floor:.3g} and stays there"
+    return judge_order(base, quantity=quantity, slope=curve.slope, expected=model.power,
+                       window=curve.window, reason=curve.notes[0] if curve.notes else "",
+                       context=context, **cell)
+
+
+def _list(values):
+    """Floats with None for NaN and infinity (plain data for CSV and figures)."""
+    values = np.asarray(values, dtype=float)
+    return [v if ok else None for v, ok in zip(values.tolist(), np.isfinite(values).tolist())]
+
+
+def _figure_entry(curve, rows):
+    """Plain lists for the report (they cross process boundaries)."""
+    model = curve.model
+    return {
+        "method": curve.method, "nominal": curve.nominal, "expected": model.power,
+        "h": _list(curve.h), "float64": _list(curve.float64),
+        "exact_arithmetic": _list(curve.exact_arithmetic), "model": _list(model.error(curve.h)),
+        "observed": [curve.observed_h, curve.observed_error] if curve.observed_h else None,
+        "floor": list(curve.floor) if curve.floor else None,
+        "predicted": [curve.predicted_h, curve.predicted_error]
+        if curve.method != "complex_step" else None,
+        "valley": curve.valley, "slope": curve.slope,
+        "window": list(curve.window[:2]) if curve.window else None,
+        "status": "fail" if any(r.status == "fail" for r in rows) else
+                  "error" if any(r.status == "error" for r in rows) else "pass",
+    }

@@ -39,6 +39,12 @@ class Artifacts:
         self.figures.append((kind, title, data))
 
 
+def plain_floats(values) -> list:
+    """Figure data: floats, with None for NaN and infinity (JSON has neither)."""
+    array = np.asarray(values, dtype=float).ravel()
+    return [float(v) if np.isfinite(v) else None for v in array]
+
+
 def dtype_of(case):
     return np.float32 if case.dtype == "float32" else np.float64
 

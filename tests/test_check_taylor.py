@@ -1,0 +1,152 @@
+"""The ``taylor`` check: rows, expectations, the radius flag and the figure."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from verify.checks.common import Artifacts, RunOptions
+from verify.checks.taylor import run_taylor
+from verify.runner import run_case
+from tests.conftest import load_one
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(tmp_path, text):
+    (case,), errors = load_one(tmp_path, text)
+    assert not errors
+    check = next(c for c in case.checks if c.name == "taylor")
+    artifacts = Artifacts()
+    return run_taylor(case, check, RunOptions(timeout=0), artifacts), artifacts
+
+
+def _row(rows, quantity):
+    return next(r for r in rows if r.quantity == quantity)
+
+
+EXP = """
+name: exp_at_1
+function: exp(x)
+at: {x: 1}
+checks:
+  taylor: {about: 0, order: 4, sums_at: [1]}
+"""
+
+
+def test_rows_for_coefficients_radius_and_partial_sums(tmp_path):
+    rows, _ = _run(tmp_path, EXP)
+    assert [r.quantity for r in rows] == (
+        [f"taylor[{k}]" for k in range(5)] + ["radius"]
+        + [f"partial_sum[n={n}](x=1)" for n in range(5)])
+    c3 = _row(rows, "taylor[3]")
+    assert (c3.method, c3.point, c3.status, c3.bound_kind) == ("cauchy_fft", "x=0", "pass", "estimate")
+    assert abs(c3.numeric - 1 / 6) < 1e-14 and c3.exact == 1 / 6
+    radius = _row(rows, "radius")
+    assert radius.status == "skip" and "infinite" in radius.message
+    s4 = _row(rows, "partial_sum[n=4](x=1)")
+    assert (s4.numeric, s4.status, s4.message) == (65 / 24, "pass", "5 nonzero terms")
+    assert s4.bound_kind == "rigorous"
+    # Lagrange: e^xi / 5! with xi in [0, 1], so the bound is e/120 (times a hair)
+    assert 2.718281828 / 120 <= s4.tolerance <= 2.7182819 / 120
+    assert s4.abs_error <= s4.tolerance
+
+
+def test_a_high_order_partial_sum_is_judged_before_rounding(tmp_path):
+    rows, _ = _run(tmp_path, EXP.replace("order: 4", "order: 19"))
+    last = _row(rows, "partial_sum[n=19](x=1)")
+    # the float of the sum equals float(e); the exact error is 1/20! + ..., under e/20!
+    assert last.status == "pass" and last.numeric == 2.718281828459045
+    assert 4e-19 < last.abs_error < last.tolerance < 1.2e-18
+
+
+def test_expectations_raise_the_order_and_name_wrong_values(tmp_path):
+    rows, _ = _run(tmp_path, """
+        name: tan
+        function: tan(x)
+        at: {x: 0}
+        checks: {taylor: {order: 2}}
+        expect:
+          taylor: [0, 1, 0, "1/3", 0, 0.1333, 0, "1/7"]
+    """)
+    expectations = [r for r in rows if r.quantity.startswith("expect:")]
+    assert [r.status for r in expectations] == ["pass"] * 7 + ["fail"]
+    assert "taylor[7]" in {r.quantity for r in rows}
+    wrong = expectations[-1]
+    assert wrong.check == "expect" and wrong.message.startswith(
+        "expected 1/7 but the exact value is 0.053968253968253968")
+
+
+def test_points_outside_the_radius_are_skips_that_say_so(tmp_path):
+    rows, _ = _run(tmp_path, """
+        name: runge
+        function: 1/(1 + 25*x**2)
+        at: {x: 0}
+        checks: {taylor: {order: 6, sums_at: [0.1, 0.3]}}
+    """)
+    inside = [r for r in rows if r.quantity.endswith("(x=0.1)")]
+    outside = [r for r in rows if r.quantity.endswith("(x=0.3)")]
+    assert {r.status for r in inside} == {"pass"}
+    assert {r.status for r in outside} == {"skip"}
+    assert outside[-1].message.startswith(
+        "x=0.3 is outside the radius of convergence 0.2 about x=0 (|x - a| = 0.3): "
+        "the partial sums diverge as n grows")
+    errors = [r.abs_error for r in outside]
+    assert errors[6] > errors[4] > errors[2] > errors[0]  # growing with the order
+    assert "0.2 (nearest singularities 0.2i, -0.2i)" in _row(rows, "radius").message
+
+
+def test_errors_at_kinks_and_for_several_variables(tmp_path):
+    rows, _ = _run(tmp_path, "{name: k, function: relu(x), at: {x: 0}, checks: [taylor]}")
+    assert [(r.status, r.message) for r in rows] == [
+        ("error", "no Taylor series about x=0: the expansion point is a kink (abs, Max, Min "
+                  "switch there)")]
+    rows, _ = _run(tmp_path, "{name: k, function: x*y, at: {x: 0, y: 1}, checks: [taylor]}")
+    assert rows[0].status == "error" and "'taylor' needs one variable" in rows[0].message
+
+
+def test_an_undefined_sum_point_is_an_error(tmp_path):
+    rows, _ = _run(tmp_path, """
+        {name: l, function: log(1 + x), at: {x: 0},
+         checks: {taylor: {order: 2, sums_at: [-1]}}}
+    """)
+    assert _row(rows, "partial_sum(x=-1)").status == "error"
+
+
+def test_figure_data(tmp_path):
+    _, artifacts = _run(tmp_path, """
+        name: lab_plot
+        function: exp(x)
+        at: {x: 0}
+        checks: {taylor: {about: 0, order: 10, sums_at: [-3, -1, 1, 3]}}
+    """)
+    ((kind, title, data),) = artifacts.figures
+    assert kind == "taylor" and title == "lab_plot: Taylor partial sums about x=0"
+    assert sorted(data) == ["about", "bound", "f", "grid", "orders", "partial_sums", "radius",
+                            "sums_at", "variable"]
+    assert data["orders"] == [1, 2, 3, 5, 10] and data["radius"] is None
+    assert data["grid"][0] == -3 and data["grid"][-1] == 3 and 0.0 in data["grid"]
+    assert sorted(data["partial_sums"]) == sorted(data["bound"]) == ["1", "10", "2", "3", "5"]
+    json.dumps(data)  # plain data only
+    for n in data["orders"]:
+        for x, f, p, b in zip(data["grid"], data["f"], data["partial_sums"][str(n)],
+                              data["bound"][str(n)]):
+            assert abs(f - p) <= b * (1 + 1e-9) + 1e-12, (n, x)
+
+
+def test_shipped_cases_pass_with_the_lab_numbers(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "verify", str(ROOT / "cases" / "taylor.yaml"),
+                           "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = (out / "results.csv").read_text()
+    for number in ("2.708333333333333", "2.7182815255731922", "0.7046526512091675",
+                   "0.7071430457793603"):
+        assert number in text
+
+
+def test_run_case_collects_the_figure(tmp_path):
+    (case,), _ = load_one(tmp_path, EXP)
+    run = run_case(case, RunOptions(timeout=0))
+    assert [kind for kind, _, _ in run.figures] == ["taylor"]

@@ -1,0 +1,65 @@
+"""Stationary points: SymPy's solutions, Newton's polish, the Hessian's verdict."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from verify.data import Column
+from verify.minimisers import exact_loss, stationary_points
+from tests.test_descent import engine, run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_stationary_points_are_classified():
+    found = stationary_points(engine("x**4 - 3*x**3 + 2"))
+    assert [(str(m.exact[0]), m.kind) for m in found] == [("0", "saddle"), ("9/4", "minimum")]
+    saddle = stationary_points(engine("x**2 - y**2", ("x", "y")))
+    assert [m.kind for m in saddle] == ["saddle"]
+    top = stationary_points(engine("-(x**2) - y**4", ("x", "y")))
+    assert [m.kind for m in top] == ["maximum"]  # singular Hessian: decided by sampling
+
+
+def test_periodic_minimisers_beyond_sympys_list_come_from_the_runs():
+    outcome, path, nearest = run("cos(x)", [7.0], 0.5, 200)
+    assert outcome == "converged"
+    assert float(nearest.point[0]) == pytest.approx(3 * math.pi)
+    assert nearest.how.startswith("Newton polish")
+
+
+def test_unsolvable_gradients_fall_back_to_newton():
+    function = engine("x*sin(x) + x**2/10")
+    found = stationary_points(function, [(0.3,), (-2.0,)], budget=0.5)
+    assert all(m.how.startswith("Newton polish") for m in found)
+    for m in found:
+        assert abs(function.value((1,), m.point)) < 1e-25
+
+
+def regression_data():
+    rows = np.loadtxt(ROOT / "cases" / "regression.csv", delimiter=",", skiprows=1)
+    texts = [tuple(f"{v:.6f}" for v in rows[:, i]) for i in (0, 1)]
+    data = (Column("x", texts[0], tuple(rows[:, 0])), Column("y", texts[1], tuple(rows[:, 1])))
+    return rows, data
+
+
+def test_the_regression_minimiser_is_the_least_squares_solution():
+    rows, data = regression_data()
+    function = engine("mean((y - (w*x + b))**2)", ("w", "b"), data)
+    (minimum,) = stationary_points(function)
+    assert minimum.kind == "minimum" and minimum.how == "SymPy solve"
+    solution = np.linalg.lstsq(np.c_[rows[:, 0], np.ones(len(rows))], rows[:, 1], rcond=None)[0]
+    assert [float(c) for c in minimum.point] == pytest.approx(solution, rel=1e-12)
+    # and exactly: the normal equations over the six-decimal data, in rationals
+    assert all(c.is_Rational for c in minimum.exact)
+
+
+def test_exact_loss_expands_data_sums_into_polynomials():
+    data = (Column("x", ("1", "2"), (1.0, 2.0)), Column("y", ("3", "5"), (3.0, 5.0)))
+    function = engine("sum((y - w*x)**2)", ("w",), data)
+    w = function.symbols[0]
+    assert exact_loss(function).expand() == (5 * w ** 2 - 26 * w + 34).expand()
+    nonpolynomial = engine("sum(exp(w*x))", ("w",), data)
+    assert exact_loss(nonpolynomial) is None

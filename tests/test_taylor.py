@@ -1,0 +1,147 @@
+"""Taylor coefficients (exact and numeric), remainder bounds and the radius."""
+from __future__ import annotations
+
+import math
+
+import mpmath
+import pytest
+import sympy
+
+from verify.exact import ExactFunction
+from verify.expressions import parse, symbol
+from verify.singularities import radius_of_convergence
+from verify.taylor import (NotAnalytic, exact_coefficients, numeric_coefficients, partial_sum,
+                           remainder_bounds)
+from verify.values import parse_value
+
+X = symbol("x")
+
+
+def engine(text, data=()):
+    return ExactFunction(parse(text), ("x",), data)
+
+
+def coefficients(text, about="0", order=8):
+    return exact_coefficients(engine(text), parse_value(about), order)
+
+
+@pytest.mark.parametrize("text, formula", [
+    ("exp(x)", lambda k: sympy.Rational(1, math.factorial(k))),
+    ("sin(x)", lambda k: 0 if k % 2 == 0 else sympy.Rational((-1) ** (k // 2), math.factorial(k))),
+    ("log(1 + x)", lambda k: 0 if k == 0 else sympy.Rational((-1) ** (k + 1), k)),
+    ("1/(1 - x)", lambda k: 1),
+    ("1/(1 + 25*x**2)", lambda k: 0 if k % 2 else (-25) ** (k // 2)),
+])
+def test_exact_coefficients_of_known_series(text, formula):
+    series = coefficients(text, order=12)
+    assert [series.expression(k) for k in range(13)] == [formula(k) for k in range(13)]
+    assert series.route.startswith("series arithmetic")
+
+
+def test_tan_coefficients_are_the_tangent_numbers():
+    series = coefficients("tan(x)", order=11)
+    expected = [0, 1, 0, sympy.Rational(1, 3), 0, sympy.Rational(2, 15), 0,
+                sympy.Rational(17, 315), 0, sympy.Rational(62, 2835), 0,
+                sympy.Rational(1382, 155925)]
+    assert [series.expression(k) for k in range(12)] == expected
+
+
+@pytest.mark.parametrize("text, about", [
+    ("exp(sin(x))", "0"), ("sin(x)", "pi/4"), ("exp(sin(x))", "1"), ("atan(x)", "0.5"),
+    ("asin(x)", "0.25"), ("acos(x)", "-0.5"), ("erf(x)", "0.3"), ("tanh(x)", "1"),
+    ("sqrt(1 + x)", "2"), ("x**pi", "1.5"), ("cosh(x)*sinh(x)", "1"), ("x**x", "2"),
+])
+def test_exact_coefficients_match_sympy_derivatives(text, about):
+    expr, a = parse(text), parse_value(about).exact
+    series = exact_coefficients(ExactFunction(expr, ("x",)), parse_value(about), 6)
+    with mpmath.workdps(50):
+        for k in range(7):
+            want = sympy.diff(expr, X, k).subs(X, a) / math.factorial(k)
+            assert abs(series.values[k] - mpmath.mpf(sympy.N(want, 50))) < mpmath.mpf(10) ** -35
+
+
+def test_coefficients_agree_with_sympy_series_about_0():
+    reference = sympy.series(parse("exp(sin(x))"), X, 0, 9).removeO()
+    series = coefficients("exp(sin(x))", "0", 8)
+    assert [series.expression(k) for k in range(9)] == [reference.coeff(X, k) for k in range(9)]
+
+
+def test_irrational_points_keep_exact_constants():
+    series = coefficients("sin(x)", "pi/4", 3)
+    assert series.expression(2) == -sympy.sqrt(2) / 4
+    series = coefficients("exp(sin(x))", "1", 1)
+    assert series.expression(1) == sympy.exp(sympy.sin(1)) * sympy.cos(1)
+
+
+def test_data_sums_take_the_derivative_route():
+    from verify.data import Column
+    data = (Column("y", ("1", "2"), (1.0, 2.0)),)
+    function = ExactFunction(parse("sum((y - x)**2)", data={"rows": 2}), ("x",), data)
+    series = exact_coefficients(function, parse_value("0.5"), 3)
+    assert series.route.startswith("SymPy derivatives")
+    assert [float(v) for v in series.values] == [2.5, -4.0, 2.0, 0.0]
+
+
+@pytest.mark.parametrize("text, about, why", [
+    ("1/x", "0", "pole"), ("sqrt(x)", "0", "branch point"), ("relu(x)", "0", "kink"),
+    ("log(x)", "-1", "not finite and real"),
+])
+def test_points_without_a_series_are_refused(text, about, why):
+    with pytest.raises(NotAnalytic, match=why):
+        coefficients(text, about, 3)
+
+
+@pytest.mark.parametrize("text, about, order", [
+    ("exp(x)", 0.0, 20), ("tan(x)", 0.0, 20), ("1/(1 + 25*x**2)", 0.0, 20),
+    ("log(1 + x)", 0.0, 12), ("exp(sin(x))", 1.0, 20), ("abs(x)", 1.0, 4),
+])
+def test_numeric_coefficients_are_within_their_bounds(text, about, order):
+    function = engine(text)
+    exact = exact_coefficients(function, parse_value(repr(about)), order).values
+    radius = radius_of_convergence(function, about).value
+    found = numeric_coefficients(function, about, order, radius)
+    assert len(found) == order + 1
+    for k, c in enumerate(found):
+        error = abs(c.value - float(exact[k]))
+        assert error <= c.bound, (k, error, c.bound)
+        # a bound, not a blanket: within 1e5 of the actual error or of one ulp
+        assert c.bound < 1e5 * max(error, 1e-16 * abs(float(exact[k])), 1e-300)
+
+
+def test_numeric_route_for_functions_with_kinks_is_mpmath_taylor():
+    found = numeric_coefficients(engine("abs(x)"), -2.0, 3, 2.0)
+    assert [c.method for c in found] == ["mpmath_taylor"] * 4
+    assert [c.value for c in found] == pytest.approx([2.0, -1.0, 0.0, 0.0], abs=1e-14)
+
+
+def _actual_errors(text, about, x, order):
+    function = engine(text)
+    series = exact_coefficients(function, parse_value(about), order + 1)
+    with mpmath.workdps(50):
+        a, point = parse_value(about).mp(50), parse_value(x).mp(50)
+        fx = function.value((0,), [parse_value(x)])
+        errors = [abs(fx - partial_sum(series.values, a, point, n)) for n in range(order + 1)]
+        bounds = remainder_bounds(function, a, point, order)
+    return errors, bounds
+
+
+@pytest.mark.parametrize("x", ["1", "-1", "3", "-3"])
+def test_lagrange_bound_holds_and_is_tight_for_exp(x):
+    errors, bounds = _actual_errors("exp(x)", "0", x, 19)
+    for n, (error, bound) in enumerate(zip(errors, bounds)):
+        assert error <= bound, (n, error, bound)
+        assert bound / error < 100, (n, bound / error)
+
+
+@pytest.mark.parametrize("text, about, x", [
+    ("sin(x)", "0", "pi/4"), ("log(1 + x)", "0", "0.5"), ("tan(x)", "0", "1"),
+    ("exp(sin(x))", "1", "0.5"), ("1/(1 + 25*x**2)", "0", "0.1"),
+])
+def test_lagrange_bound_holds(text, about, x):
+    errors, bounds = _actual_errors(text, about, x, 12)
+    assert all(e <= b for e, b in zip(errors, bounds))
+
+
+def test_lagrange_bound_is_infinite_across_a_pole():
+    _, bounds = _actual_errors("tan(x)", "0", "2", 3)
+    assert bounds == [math.inf] * 4

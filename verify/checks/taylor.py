@@ -1,0 +1,174 @@
+"""The ``taylor`` check: coefficients, partial sums, remainder bounds, radius.
+
+Rows, for a one-variable function about ``a`` (option ``about``, default
+the case's first point) to order ``n`` (option ``order``, raised to fit
+``expect.taylor``):
+
+- ``taylor[k]``, k = 0..n: the numeric coefficient (Cauchy integral + FFT,
+  or ``mpmath.taylor``) against the exact one, within its predicted bound;
+- ``expect:taylor[k]``: the hand-written coefficients against the exact ones;
+- ``radius``: the radius of convergence, an informational ``skip`` row;
+- ``partial_sum[n=m](x=..)`` for m = 0..n at each point of ``sums_at``
+  (default: the case's points): the partial sum, computed exactly, against
+  f(x); it passes when the error is within the Lagrange remainder bound.
+
+A point of ``sums_at`` outside the radius of convergence gets ``skip`` rows
+that say so, with the error and the bound in the message. The bound there
+is still a true statement, so a ``pass`` would be correct but misleading
+(the sums diverge as n grows: more terms make it worse), and an ``error``
+or ``fail`` would blame a function and a check that are both right. Skips
+do not change the exit status; the flag is in the message and the report.
+"""
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+
+from ..bounds import SAFETY
+from ..compare import error_row, judge_expectation, judge_within, skip_row, where
+from ..exact import evaluate_safely, exact_function
+from ..singularities import radius_of_convergence
+from ..taylor import (NotAnalytic, enclosures, exact_coefficients, numeric_coefficients,
+                      partial_sum, remainder_bounds)
+from .common import plain_floats
+
+FIGURE_ORDERS = (1, 2, 3, 5, 10, 20)
+FIGURE_MAX_ORDER = 20  # higher orders draw on f itself and cost interval work
+FIGURE_POINTS = 40   # pieces of the figure's grid
+ESTIMATE_ORDER = 30  # coefficients used to estimate a radius SymPy cannot solve for
+DPS = 50
+
+
+def run_taylor(case, check, options=None, artifacts=None):
+    base = where(case, "taylor", check.line)
+    if len(case.variables) != 1:
+        return [error_row(base, f"'taylor' needs one variable; this case has "
+                                f"{len(case.variables)} ({', '.join(case.variables)})")]
+    engine = exact_function(case)
+    name = case.variables[0]
+    about = check.option("about") or case.points[0][0]
+    order = max(check.option("order"), len(case.expect.taylor) - 1)
+    at = f"{name}={about.text}"
+    try:
+        series = exact_coefficients(engine, about, order + 1)
+    except NotAnalytic as exc:
+        return [error_row(base, f"no Taylor series about {at}: {exc}", quantity="taylor",
+                          point=at)]
+    radius = radius_of_convergence(
+        engine, about.float64,
+        lambda: exact_coefficients(engine, about, max(order, ESTIMATE_ORDER)).values)
+    rows = _coefficient_rows(case, engine, base, about, at, order, series, radius)
+    rows.append(skip_row(base, f"informational: radius of convergence about {at}: "
+                               f"{radius.describe()}", quantity="radius", point=at, method="exact",
+                         exact=radius.value if math.isfinite(radius.value) else None))
+    sums_at = check.option("sums_at") or tuple(point[0] for point in case.points)
+    for x in sums_at:
+        rows.extend(_partial_sum_rows(case, engine, base, name, about, x, order, series, radius))
+    if artifacts is not None:
+        artifacts.add_figure("taylor", f"{case.name}: Taylor partial sums about {at}",
+                             figure_data(engine, name, about, order, series, radius, sums_at))
+    return rows
+
+
+def _coefficient_rows(case, engine, base, about, at, order, series, radius):
+    wide = radius.value if "estimated" not in radius.how else radius.value / 2
+    numeric = numeric_coefficients(engine, about.float64, order, wide)
+    # the numeric side expands about the nearest float of a: c_k moves by about (k+1) c_{k+1} da
+    shift = float(abs(about.mp(DPS) - mpmath.mpf(about.float64)))
+    rows = []
+    for k, found in enumerate(numeric):
+        moved = SAFETY * (k + 1) * float(abs(series.values[k + 1])) * shift
+        rows.append(judge_within(base, method=found.method, quantity=f"taylor[{k}]", point=at,
+                                 exact=series.values[k], numeric=found.value,
+                                 allowed=found.bound + moved, kind="estimate",
+                                 detail=found.describe() + (f" + point {moved:.3g}" if moved else ""),
+                                 tolerance=case.tolerance, h=found.radius or None))
+    line = case.expect.line("taylor", case.line)
+    for k, expected in enumerate(case.expect.taylor):
+        rows.append(judge_expectation(where(case, "expect", line), quantity=f"expect:taylor[{k}]",
+                                      point=at, expected=expected, exact=series.values[k],
+                                      tolerance=case.tolerance))
+    return rows
+
+
+def _terms(values, n):
+    count = sum(1 for v in values[:n + 1] if v != 0)
+    return f"{count} nonzero term{'s' if count != 1 else ''}"
+
+
+def _partial_sum_rows(case, engine, base, name, about, x, order, series, radius):
+    label = f"{name}={x.text}"
+    fx, reason = evaluate_safely(engine, (0,), [x])
+    if reason:
+        return [error_row(base, reason, quantity=f"partial_sum({label})", point=label)]
+    with mpmath.workdps(DPS):
+        a, point = about.mp(DPS), x.mp(DPS)
+        distance = float(abs(point - a))
+        bounds = remainder_bounds(engine, a, point, order)
+        sums = [partial_sum(series.values, a, point, n) for n in range(order + 1)]
+    outside = radius.outside(distance)
+    rows = []
+    for n, (value, bound) in enumerate(zip(sums, bounds)):
+        cell = dict(method="partial_sum", quantity=f"partial_sum[n={n}]({label})", point=label)
+        if outside:
+            error = abs(value - fx)
+            rows.append(skip_row(
+                base, f"{label} is outside the radius of convergence {radius.value:.6g} about "
+                      f"{name}={about.text} (|x - a| = {distance:.6g}): the partial sums diverge "
+                      f"as n grows; here the error is {float(error):.3g}, the Lagrange bound "
+                      f"{bound:.3g}", exact=float(fx), numeric=float(value),
+                abs_error=float(error), tolerance=bound, **cell))
+            continue
+        # the sum is taken at 50 digits: its own rounding is far below the bound
+        slack = float(mpmath.mpf(10) ** (10 - DPS) * max(1, abs(fx)))
+        rows.append(judge_within(
+            base, exact=fx, numeric=value, allowed=bound * (1 + 1e-9) + slack,
+            kind="rigorous", tolerance=case.tolerance, note=_terms(series.values, n),
+            detail=f"Lagrange bound {bound:.3g} = max|f^({n + 1})| |x - a|^{n + 1}/{n + 1}! "
+                   f"over [a, x] (interval arithmetic)", **cell))
+    return rows
+
+
+# --- the figure --------------------------------------------------------------------
+
+def _grid(about, sums_at, radius):
+    a = about.float64
+    xs = [x.float64 for x in sums_at]
+    reach = max([abs(x - a) for x in xs] + [0.0])
+    if reach == 0:
+        reach = min(1.0, radius.value / 2) if math.isfinite(radius.value) else 1.0
+    lo, hi = min([a - reach] + xs), max([a + reach] + xs)
+    left = max(1, round(FIGURE_POINTS * (a - lo) / (hi - lo)))
+    right = max(1, FIGURE_POINTS - left)
+    return list(np.linspace(lo, a, left + 1)) + list(np.linspace(a, hi, right + 1)[1:]), left
+
+
+def figure_data(engine, name, about, order, series, radius, sums_at):
+    """The data of the ``taylor`` figure: f, partial sums and Lagrange bands on a grid."""
+    grid, centre = _grid(about, sums_at, radius)
+    a = about.float64
+    top = min(order, FIGURE_MAX_ORDER)
+    orders = sorted({n for n in FIGURE_ORDERS if n <= top} | {top})
+    with np.errstate(all="ignore"):
+        f = np.asarray(engine.compiled((0,)).numpy(np.array(grid)), dtype=float) * np.ones(len(grid))
+        t = np.array(grid) - a
+        coefficients = np.array([float(v) for v in series.values[:top + 1]])
+        sums = {str(n): plain_floats(np.polyval(coefficients[:n + 1][::-1], t)) for n in orders}
+    with mpmath.workdps(DPS):
+        pieces = enclosures(engine, [mpmath.mpf(g) for g in grid], max(orders) + 1)
+    bound = {}
+    for n in orders:
+        tops = [p[n + 1] for p in pieces]
+        band = [0.0] * len(grid)
+        for side in (range(centre - 1, -1, -1), range(centre + 1, len(grid))):
+            worst = 0.0
+            for j in side:
+                worst = max(worst, tops[j - 1 if j > centre else j])
+                band[j] = worst * abs(grid[j] - a) ** (n + 1) if math.isfinite(worst) else None
+        bound[str(n)] = plain_floats(band)
+    return {"variable": name, "about": a, "grid": [float(g) for g in grid], "f": plain_floats(f),
+            "orders": orders, "partial_sums": sums, "bound": bound,
+            "sums_at": [x.float64 for x in sums_at],
+            "radius": radius.value if math.isfinite(radius.value) else None}

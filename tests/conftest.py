@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# The hostile corpus is data for test_hostile.py, not cases for the verify
+# pytest plugin to collect (they are meant to be broken).
+collect_ignore_glob = ["hostile/*", "hostile/**/*"]
+
 
 @pytest.fixture
 def write_cases(tmp_path):

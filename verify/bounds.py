@@ -130,7 +130,9 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff) -> Bound:
         values, errors = running_error(engine.expression, engine.variables, nodes, unit_roundoff,
                                        engine.data)
         # the weighted sum itself rounds, relative to sum |w f| (not to its small result)
-        summed = (len(st.nodes) + 1) * unit_roundoff * float(np.dot(np.abs(st.weights_array),
+        # adaptive Richardson sums two values per level, then combines the levels
+        terms = 2 if difference.method == "richardson" and difference.levels > 1 else len(st.nodes)
+        summed = (terms + 1) * unit_roundoff * float(np.dot(np.abs(st.weights_array),
                                                                     np.abs(values)))
         rounding = (float(np.dot(np.abs(st.weights_array), errors)) + summed) / h ** n \
             + len(st.nodes) * unit_roundoff * abs(difference.value)

@@ -157,27 +157,40 @@ def _richardson_adaptive(f, x, index, order, dtype, admissible):
     return _not_applied("richardson", order, start)
 
 
+_FACTORS = tuple((4.0 ** j / (4.0 ** j - 1), 1 / (4.0 ** j - 1)) for j in range(1, 8))
+
+
 def _tableau(column):
-    """The best entry (value, row, level) of a Richardson tableau (ratio 2)."""
-    best = (float("inf"), column[0], 0, 0)
+    """The best entry (value, row, level) of a Richardson tableau (ratio 2).
+
+    An entry's error estimate is its distance to the two entries it was
+    made from (Ridders). Plain floats and local names: this loop is half
+    the cost of a derivative.
+    """
+    best_error, best_value, best_k, best_j = float("inf"), column[0], 0, 0
     previous = [column[0]]
+    full = RIDDERS_LEVELS
     for k in range(1, len(column)):
         row = [column[k]]
-        for j in range(1, min(k, RIDDERS_LEVELS - 1) + 1):
-            factor = 4.0 ** j
-            row.append((factor * row[j - 1] - previous[j - 1]) / (factor - 1))
-            error = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1]))
-            if error <= best[0]:
-                best = (error, row[j], k, j)
+        for j in range(1, min(k, full - 1) + 1):
+            keep, drop = _FACTORS[j - 1]
+            below, left = row[j - 1], previous[j - 1]
+            value = keep * below - drop * left
+            row.append(value)
+            error = abs(value - below)
+            other = abs(value - left)
+            if other > error:
+                error = other
+            if error <= best_error:
+                best_error, best_value, best_k, best_j = error, value, k, j
         # Ridders' stop: once the newest row is clearly worse, rounding has taken over;
         # but only once a full row exists and the estimate has settled, since
         # the first rows of a steep function (exp(100 x)) are not yet asymptotic.
-        settled = best[0] <= RIDDERS_SETTLED * abs(best[1])
-        if len(row) == RIDDERS_LEVELS and settled and \
-                abs(row[-1] - previous[min(len(previous), len(row)) - 1]) >= 2 * best[0] > 0:
+        if len(row) == full and 0 < best_error <= RIDDERS_SETTLED * abs(best_value) and \
+                abs(row[-1] - previous[-1]) >= 2 * best_error:
             break
         previous = row
-    return best[1], best[2], best[3]
+    return best_value, best_k, best_j
 
 
 def derivative(f, x, *, method="central", order=1, h=None, dtype=np.float64,

@@ -132,9 +132,10 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
         Finite-difference methods applied to ``fn``.
     rtol, atol : float, optional
         A tolerance |yours - exact| <= atol + rtol |exact| replacing the bounds.
-    call : {"keywords", "vector"}, optional
-        ``fn(x=.., y=..)`` or ``fn(array([x, y]))``; default: keywords when the
-        function's signature names every variable, else vector.
+    call : {"keywords", "positional", "vector"}, optional
+        ``fn(x=.., y=..)``, ``fn(x, y)`` or ``fn(array([x, y]))``; default, for
+        each function: keywords when its signature names every variable,
+        positional when it takes one argument per variable, vector when it takes one.
     tensors : bool
         Pass PyTorch tensors instead of NumPy numbers.
     assert_ok : bool
@@ -165,7 +166,7 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
     case = build(dict(name="check_gradient", function=expression, variables=variables,
                       parameters=parameters, points=point_list, checks=[], tolerance=tolerance,
                       dtype=dtype), "verify.check_gradient")
-    style = call or _call_style((fn, grad), case.variables)
+    style = call or (_call_style(fn, case.variables), _call_style(grad, case.variables))
     rows = compare_implementation(case, value=fn, gradient=grad, call=style, tensors=tensors,
                                   methods=tuple(methods))
     return _finish(_unlocated(rows), assert_ok, f"verify.check_gradient({expression})")
@@ -211,20 +212,25 @@ def _plain(value):
     return str(value)  # e.g. a SymPy number: its text is an exact number
 
 
-def _call_style(functions, variables) -> str:
+def _call_style(function, variables) -> str:
+    """keywords when the signature names every variable, positional when it takes
+    one argument per variable, vector when it takes one array."""
     import inspect
-    for function in functions:
-        if function is None:
-            continue
-        try:
-            parameters = inspect.signature(function).parameters.values()
-        except (TypeError, ValueError):
-            return "keywords"
-        names = {p.name for p in parameters}
-        if any(p.kind is p.VAR_KEYWORD for p in parameters) or set(variables) <= names:
-            return "keywords"
-        return "vector"
-    return "keywords"
+    if function is None:
+        return "keywords"
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):  # e.g. a NumPy ufunc: arguments by position
+        return "positional"
+    kinds = {p.kind for p in parameters}
+    named = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    required = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and p.default is p.empty]
+    if set(variables) <= named or inspect.Parameter.VAR_KEYWORD in kinds:
+        return "keywords"
+    if len(required) == len(variables) or inspect.Parameter.VAR_POSITIONAL in kinds:
+        return "positional"
+    return "vector" if len(required) == 1 else "keywords"
 
 
 def _finish(results, assert_ok, title):

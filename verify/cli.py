@@ -1,18 +1,26 @@
 """``python -m verify PATHS``: run case files, print a line per case, write reports.
 
-Only argparse is imported at start, so ``--help`` is instant; SymPy, pandas
-and matplotlib load when a run needs them.
+``python -m verify new NAME`` writes a commented case-file template. Only
+argparse is imported at start, so ``--help`` is instant; SymPy, pandas and
+matplotlib load when a run needs them. On a terminal (and not under CI) a
+tqdm progress bar shows the cases done.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from . import __version__
 
 EXAMPLE = """\
 example:
   python -m verify cases/                     run every case file under cases/
   python -m verify cases/lab.yaml --out out/  one file, reports in out/
   python -m verify cases/ -k chain            only cases whose id contains 'chain'
+  python -m verify cases/ --jobs 2 --timeout 60
+  python -m verify new my_cases               write my_cases.yaml, a commented template
+  pytest cases/                               the same cases as pytest tests
 
 exit status: 0 all passed, 1 a comparison failed, 2 a case could not be read
 or run (an 'error' row), 130 interrupted. Reports: DIR/results.csv,
@@ -44,27 +52,36 @@ def build_parser() -> argparse.ArgumentParser:
                         help="import the user code named by 'implementation' keys")
     parser.add_argument("--allow-outside-data", action="store_true",
                         help="let a data csv path leave its case file's folder")
-    parser.add_argument("--version", action="version", version=f"verify {_version()}")
+    parser.add_argument("--version", action="version", version=f"verify {__version__}")
     return parser
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+def new_template(argv) -> int:
+    """``verify new NAME``: write NAME.yaml, a case file that loads and passes."""
+    parser = argparse.ArgumentParser(prog="verify new",
+                                     description="Write NAME.yaml, a commented case-file template.")
+    parser.add_argument("name", metavar="NAME", help="file to write (.yaml is added)")
+    args = parser.parse_args(argv)
+    from .templates import write_template
     try:
-        return version("verify")
-    except PackageNotFoundError:
-        return "0.1.0"
+        path = write_template(args.name)
+    except (FileExistsError, OSError) as exc:
+        print(f"verify new: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}; run it with: python -m verify {path}")
+    return 0
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["new"]:  # a folder called 'new' is still reachable as ./new
+        return new_template(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.jobs is not None and args.jobs < 1:
         parser.error("`--jobs` must be at least 1.")
     if args.timeout < 0:
         parser.error("`--timeout` must be non-negative.")
-    import os
-
     from .checks.common import RunOptions
     from .compare import exit_status
     from .report import write_reports
@@ -81,13 +98,20 @@ def main(argv=None) -> int:
         rows = [entry[1]] if entry[0] == "error" else entry[1].results
         return args.fail_fast and any(r.status in ("fail", "error") for r in rows)
 
+    bar = None if args.quiet else progress_bar(len(loaded.order))
+    say = bar.write if bar is not None else print
     try:
         for entry in run_all(loaded, options, jobs=jobs, stop=failed):
             runs.append(entry)
-            _print_entry(entry, args.quiet)
+            if bar is not None:
+                bar.update(1)
+            _print_entry(entry, args.quiet, say)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted: writing the reports of the cases that finished", file=sys.stderr)
+    finally:
+        if bar is not None:
+            bar.close()
     results = [r for kind, item in runs for r in ([item] if kind == "error" else item.results)]
     write_reports(args.out, results, [item for kind, item in runs if kind == "case"],
                   interrupted=interrupted, meta={"paths": [str(p) for p in args.paths]})
@@ -96,22 +120,33 @@ def main(argv=None) -> int:
     return status
 
 
-def _print_entry(entry, quiet):
+def progress_bar(total):
+    """A tqdm bar on stderr, only on a terminal and not under CI; else None."""
+    if os.environ.get("CI") or not (sys.stdout.isatty() and sys.stderr.isatty()):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm is optional (pip install verify[progress])
+        return None
+    return tqdm(total=total, unit="case", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _print_entry(entry, quiet, say=print):
     kind, item = entry
     if quiet:
         return
     if kind == "error":
-        print(f"ERROR {item.message}")
+        say(f"ERROR {item.message}")
         return
     rows = item.results
     counts = {s: sum(r.status == s for r in rows) for s in ("pass", "fail", "error", "skip")}
     status = "ERROR" if counts["error"] else "FAIL " if counts["fail"] else "PASS "
-    print(f"{status} {item.case_id}  ({counts['pass']} passed, {counts['fail']} failed, "
-          f"{counts['error']} errors, {counts['skip']} skipped)")
+    say(f"{status} {item.case_id}  ({counts['pass']} passed, {counts['fail']} failed, "
+        f"{counts['error']} errors, {counts['skip']} skipped)")
     for r in rows:
         if r.status in ("fail", "error"):
             where = " ".join(x for x in (r.check, r.method, r.quantity, r.point and f"at {r.point}") if x)
-            print(f"      {r.status}: {where}: {r.message}")
+            say(f"      {r.status}: {where}: {r.message}")
 
 
 def _print_total(results, out, status):

@@ -21,10 +21,7 @@ roundoff of the largest quantity compared at the point.
 """
 from __future__ import annotations
 
-import importlib
-import sys
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import sympy
@@ -36,14 +33,10 @@ from .compare import error_row, judge_numeric, where
 from .exact import evaluate_safely, exact_function
 from .kinks import point_problem
 from .rounding import running_error
+from .usercode import CALLS, Caller, ImplementationError, load_callable
 from .values import Value
 
 FD_METHODS = ("central",)   # finite differences of the user's value function
-CALLS = ("keywords", "vector")
-
-
-class ImplementationError(ValueError):
-    """The user's code could not be imported or called as CASES.md says."""
 
 
 @dataclass(frozen=True)
@@ -78,36 +71,6 @@ def implementation_rows(case, options, artifacts=None):
                                   base=base)
 
 
-def load_callable(target: str, folder) -> object:
-    """``"module:callable"`` imported with ``folder`` first on ``sys.path``."""
-    module_name, _, attribute = target.partition(":")
-    folder = str(Path(folder).resolve())
-    sys.path.insert(0, folder)
-    try:
-        importlib.invalidate_caches()  # a module written after start-up is found too
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - any failure of user code is reported, not raised
-        raise ImplementationError(f"cannot import '{module_name}' (looked in {folder} first): "
-                                  f"{type(exc).__name__}: {exc}") from None
-    finally:
-        sys.path.remove(folder)
-    _same_module(module, module_name, folder)
-    function = getattr(module, attribute, None)
-    if not callable(function):
-        raise ImplementationError(f"'{module_name}' has no callable '{attribute}'")
-    return function
-
-
-def _same_module(module, module_name, folder):
-    """Refuse a module of the same name imported earlier from another folder."""
-    candidate = Path(folder, *module_name.split("."))
-    local = [p for p in (candidate.with_suffix(".py"), candidate / "__init__.py") if p.exists()]
-    loaded = getattr(module, "__file__", None)
-    if local and loaded and Path(loaded).resolve() != local[0].resolve():
-        raise ImplementationError(f"a different module '{module_name}' is already imported "
-                                  f"(from {loaded}); rename one of them")
-
-
 def compare_implementation(case, *, value=None, gradient=None, base=None, call="keywords",
                            tensors=False, methods=FD_METHODS):
     """Compare the user's ``value`` and ``gradient`` callables with the case's exact results.
@@ -116,8 +79,10 @@ def compare_implementation(case, *, value=None, gradient=None, base=None, call="
     ----------
     case : verify.cases.Case
     value, gradient : callable, optional
-        Called with the point's variables as keyword arguments (``call="keywords"``)
-        or with one array of them in ``case.variables`` order (``call="vector"``).
+        Called with the point's variables as keyword arguments (``call="keywords"``),
+        as positional arguments in ``case.variables`` order (``"positional"``) or
+        as one array of them in that order (``"vector"``); ``call`` may also be
+        a pair, the value's way and the gradient's.
         ``gradient`` returns a mapping variable: number or a sequence in
         variables order; tensors and arrays are converted at the edge.
     tensors : bool
@@ -125,25 +90,29 @@ def compare_implementation(case, *, value=None, gradient=None, base=None, call="
     methods : sequence of str
         Finite-difference methods applied to ``value``.
     """
-    if call not in CALLS:
+    value_call, gradient_call = (call, call) if isinstance(call, str) else call
+    if value_call not in CALLS or gradient_call not in CALLS:
         raise ValueError(f"`call` must be one of {', '.join(CALLS)}.")
     base = base or where(case, "implementation", case.line_of("implementation"))
     engine = exact_function(case)
     dtype = dtype_of(case)
     u = differences.unit_roundoff(dtype)
-    caller = _Caller(case.variables, dtype, call, tensors)
+    if value is not None:
+        value = Caller(value, case.variables, value_call, tensors)
+    if gradient is not None:
+        gradient = Caller(gradient, case.variables, gradient_call, tensors)
     rows = []
     for point in case.points:
         label = case.label(point)
         received = [dtype(p.float64) for p in point]
         at = tuple(Value(repr(float(x)), sympy.Rational(float(x))) for x in received)
         problem = point_problem(engine, at)
-        rows.extend(_point_rows(case, engine, caller, value, gradient, at, received, label, base,
+        rows.extend(_point_rows(case, engine, value, gradient, at, received, label, base,
                                 problem, dtype, u, methods))
     return rows
 
 
-def _point_rows(case, engine, caller, value, gradient, at, received, label, base, problem, dtype,
+def _point_rows(case, engine, value, gradient, at, received, label, base, problem, dtype,
                 u, methods):
     size = len(case.variables)
     floats = [float(x) for x in received]
@@ -158,7 +127,7 @@ def _point_rows(case, engine, caller, value, gradient, at, received, label, base
     if value is not None:
         cell = dict(method="implementation", quantity="value", point=label)
         try:
-            mine = caller.scalar(value, received)
+            mine = value.scalar(received)
         except ImplementationError as exc:
             rows.append(error_row(base, f"your value function {exc}", **cell))
         else:
@@ -167,12 +136,10 @@ def _point_rows(case, engine, caller, value, gradient, at, received, label, base
             else:
                 row = _judge(base, cell, exact_value, mine, bound.of((0,) * size), case)
                 rows.append(_explain_value(row, case))
-    if gradient is None and value is None:
-        return rows
     mine_grad, trouble = None, None
     if gradient is not None:
         try:
-            mine_grad = caller.vector(gradient, received)
+            mine_grad = gradient.vector(received)
         except ImplementationError as exc:
             trouble = f"your gradient function {exc}"
     for i, name in enumerate(case.variables):
@@ -183,7 +150,7 @@ def _point_rows(case, engine, caller, value, gradient, at, received, label, base
             for method in methods:
                 cell = dict(method=method, quantity=quantity, point=label)
                 fd_rows.append(error_row(base, why, **cell) if why else _finite_difference(
-                    case, engine, caller, value, at, floats, i, method, exact, base, cell,
+                    case, engine, value, at, floats, i, method, exact, base, cell,
                     dtype, u))
         if gradient is not None:
             cell = dict(method="implementation", quantity=quantity, point=label)
@@ -224,9 +191,9 @@ def _explain_value(row, case):
     if row.status != "fail":
         return row
     text = case.function_text or "the graph"
-    return replace(row, message=f"your value function gives {row.numeric!r} but the exact value "
-                                f"of {text} is {row.exact!r} (off by {row.abs_error:.3g}): the code "
-                                f"and the expression differ; {row.message}")
+    return replace(row, message=f"your value function gives {row.numeric!r} but the exact "
+                                f"value of {text} is {row.exact!r} (off by {row.abs_error:.3g}): "
+                                f"the code and the expression differ; {row.message}")
 
 
 def _explain_component(row, name, fd_rows):
@@ -244,14 +211,16 @@ def _explain_component(row, name, fd_rows):
                                 f"{row.abs_error:.3g}{relative}){verdict}; {row.message}")
 
 
-def _finite_difference(case, engine, caller, value, at, floats, index, method, exact, base, cell,
+def _finite_difference(case, engine, value, at, floats, index, method, exact, base, cell,
                        dtype, u):
     orders = tuple(int(k == index) for k in range(len(floats)))
-    guard = smooth_between(engine, tuple(k + (1 if n == index else 0) for n, k in enumerate(orders)),
-                           index, floats) if method != "complex_step" else None
+    guard = None
+    if method != "complex_step":  # the stencil must not cross a kink or leave the domain
+        guard = smooth_between(engine, tuple(k + (n == index) for n, k in enumerate(orders)),
+                               index, floats)
 
     def f(points):
-        return np.asarray([caller.scalar(value, row) for row in points])
+        return np.asarray([value.scalar(row) for row in points])
 
     try:
         difference = differences.partial(f, floats, index, method=method, dtype=dtype,
@@ -261,64 +230,3 @@ def _finite_difference(case, engine, caller, value, at, floats, index, method, e
     bound = partial_bound(engine, at, difference, index, unit_roundoff=u) if difference.ok else None
     return judge_numeric(base, exact=exact, difference=difference, bound=bound,
                          tolerance=case.tolerance, **cell)
-
-
-class _Caller:
-    """Calls user code with a point in the dtype, and converts what comes back."""
-
-    def __init__(self, variables, dtype, call, tensors):
-        self.variables, self.dtype, self.call, self.tensors = variables, dtype, call, tensors
-        if tensors:
-            try:
-                import torch
-            except ImportError:
-                raise ImportError("`tensors=True` needs PyTorch, which is not installed.") from None
-            self.torch = torch
-
-    def _arguments(self, point):
-        numbers = [np.asarray(x).astype(self.dtype if np.isrealobj(x) else x.dtype)[()]
-                   for x in point]
-        if self.tensors:
-            numbers = [self.torch.as_tensor(np.asarray(x)) for x in numbers]
-        if self.call == "vector":
-            vector = np.array(numbers) if not self.tensors else self.torch.stack(numbers)
-            return (vector,), {}
-        return (), dict(zip(self.variables, numbers))
-
-    def _invoke(self, function, point):
-        args, kwargs = self._arguments(point)
-        shown = ", ".join(f"{v}={float(np.real(x))!r}" for v, x in zip(self.variables, point))
-        try:
-            return function(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the user's code failing is a result
-            raise ImplementationError(f"raised {type(exc).__name__}: {exc} (at {shown})") from None
-
-    def scalar(self, function, point):
-        out = to_numpy(self._invoke(function, point))
-        if out.size != 1:
-            raise ImplementationError(f"returned {out.size} numbers, expected one")
-        return out.reshape(())[()]
-
-    def vector(self, function, point):
-        out = self._invoke(function, point)
-        if isinstance(out, dict):
-            missing = [v for v in self.variables if v not in out]
-            if missing:
-                raise ImplementationError(f"returned no component '{missing[0]}' "
-                                          f"(keys: {', '.join(map(str, out))})")
-            out = [out[v] for v in self.variables]
-        elif not hasattr(out, "__len__") and not hasattr(out, "shape"):
-            out = [out]
-        numbers = [to_numpy(x).reshape(-1) for x in (out if isinstance(out, (list, tuple)) else [out])]
-        flat = np.concatenate(numbers) if numbers else np.array([])
-        if flat.size != len(self.variables):
-            raise ImplementationError(f"returned {flat.size} components; the case has "
-                                      f"{len(self.variables)} variables ({', '.join(self.variables)})")
-        return [float(x) for x in flat]
-
-
-def to_numpy(value) -> np.ndarray:
-    """A NumPy array from a number, an array or a PyTorch tensor (converted at the edge)."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)

@@ -36,8 +36,14 @@ def is_case_file(path) -> bool:
     """A mapping with a ``cases:`` list, or a case mapping (``name`` and an expression)."""
     import yaml
     try:
-        root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "cases" not in text and "name" not in text:  # most other YAML is never parsed
+        return False
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
         return False
     if not isinstance(root, yaml.MappingNode):
         return False
@@ -90,7 +96,8 @@ class CaseItem(pytest.Item):
         results = run_case(self.case, _options(self.config)).results
         failed = bad_rows(results)
         if failed:
-            raise VerificationFailed(f"case '{self.case.name}' ({self.case.file}:{self.case.line}): "
+            case = self.case
+            raise VerificationFailed(f"case '{case.name}' ({case.file}:{case.line}): "
                                      f"{len(failed)} of {len(results)} comparisons failed or "
                                      "could not run", failed)
         if results and all(r.status == "skip" for r in results):

@@ -1,0 +1,143 @@
+"""The command line at scale: --jobs, -k, --fail-fast, --timeout, --quiet,
+--version, --help, the progress bar, and ``verify new``."""
+import csv
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import verify
+from verify.cli import main
+
+CORPUS = textwrap.dedent("""\
+    cases:
+      - {name: chain, function: sin(x**2), at: {x: 1.5}, checks: [derivative]}
+      - {name: wrong, function: x*y, at: {x: 1, y: 2}, checks: [gradient],
+         expect: {gradient: {x: 3, y: 1}}}
+      - {name: logistic, function: log(1 + exp(-w*x)), parameters: {x: 2},
+         points: [{w: 0.3}, {w: -1.7}], checks: [derivative]}
+      - {name: pair, function: x*exp(-y**2), at: {x: 0.7, y: 1.3}, checks: [gradient]}
+      - {name: single32, function: tanh(x)**2, at: {x: 0.4}, checks: [derivative], dtype: float32}
+      - {name: kink, function: abs(x - 1), at: {x: 1}, checks: [derivative]}
+    """)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "lab.yaml"
+    path.write_text(CORPUS)
+    return path
+
+
+def cases_in(out):
+    with open(out / "summary.csv") as stream:
+        return [row["case"] for row in csv.DictReader(stream)]
+
+
+def test_two_jobs_write_the_bytes_one_job_writes(corpus, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([str(corpus), "--out", str(one), "--jobs", "1", "--quiet"]) == 2  # kink: error
+    assert main([str(corpus), "--out", str(two), "--jobs", "2", "--quiet"]) == 2
+    for name in ("results.csv", "summary.csv"):
+        assert (one / name).read_bytes() == (two / name).read_bytes()
+    assert cases_in(one) == ["chain", "wrong", "logistic", "pair", "single32", "kink"]
+
+
+def test_k_selects_cases_by_id_and_quiet_prints_only_the_total(corpus, tmp_path, capsys):
+    assert main([str(corpus), "--out", str(tmp_path), "-k", "::l", "--timeout", "0", "-q"]) == 0
+    assert cases_in(tmp_path) == ["logistic"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"1 cases, 12 comparisons: 12 passed, 0 failed, 0 errors, 0 skipped; reports in "
+        f"{tmp_path}/ (exit 0)"]
+
+
+def test_fail_fast_stops_after_the_first_failing_case(corpus, tmp_path, capsys):
+    assert main([str(corpus), "--out", str(tmp_path), "--fail-fast", "--jobs", "2"]) == 1
+    assert cases_in(tmp_path) == ["chain", "wrong"]
+    out = capsys.readouterr().out
+    assert "FAIL  lab::wrong" in out and "lab::pair" not in out
+
+
+def test_timeout_stops_a_slow_case_and_the_others_go_on(tmp_path):
+    (tmp_path / "slow.py").write_text("import time\n\n\ndef f(x):\n    time.sleep(60)\n"
+                                      "    return x\n")
+    (tmp_path / "lab.yaml").write_text(
+        "cases:\n  - {name: slow, function: x, at: {x: 1}, checks: [],"
+        " implementation: {value: 'slow:f'}}\n"
+        "  - {name: quick, function: x**2, at: {x: 1}, checks: [derivative]}\n")
+    out = tmp_path / "out"
+    assert main([str(tmp_path / "lab.yaml"), "--out", str(out), "--timeout", "1",
+                 "--allow-import", "--jobs", "1", "-q"]) == 2
+    with open(out / "results.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    assert rows[0]["status"] == "error"
+    assert rows[0]["message"] == ("time limit: the case ran longer than 1 s and was stopped "
+                                  "(--timeout)")
+    assert {r["status"] for r in rows[1:]} == {"pass"} and len(rows) == 7
+
+
+def test_new_writes_a_template_that_loads_and_passes(tmp_path, capsys):
+    target = tmp_path / "mine"
+    assert main(["new", str(target)]) == 0
+    written = tmp_path / "mine.yaml"
+    assert f"wrote {written}" in capsys.readouterr().out
+    text = written.read_text()
+    assert text.startswith("# mine.yaml: case file for verify")
+    assert main([str(written), "--out", str(tmp_path / "out"), "--timeout", "0"]) == 0
+    assert cases_in(tmp_path / "out") == ["chain_rule", "two_variables", "logistic_loss"]
+    assert main(["new", str(target)]) == 2  # never overwrites
+    assert "exists; not overwriting it" in capsys.readouterr().err
+    assert written.read_text() == text
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "verify", *args], capture_output=True,
+                          text=True, env=env)
+
+
+def test_version_and_help():
+    done = run_cli("--version")
+    assert done.stdout.strip() == f"verify {verify.__version__}"
+    done = run_cli("--help")
+    assert done.returncode == 0
+    assert "example:" in done.stdout and "python -m verify new my_cases" in done.stdout
+    for option in ("--jobs", "--timeout", "--fail-fast", "--quiet", "-k", "--allow-import"):
+        assert option in done.stdout
+
+
+def bar_drawn(corpus, tmp_path, **env_changes):
+    """Run the CLI on a pseudo-terminal; whether a tqdm bar was drawn."""
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(env_changes)
+    process = subprocess.Popen([sys.executable, "-m", "verify", str(corpus), "-k", "chain",
+                                "--out", str(tmp_path), "--timeout", "0"],
+                               stdout=secondary, stderr=secondary, env=env)
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait()
+    os.close(primary)
+    text = output.decode(errors="replace")
+    assert "PASS  lab::chain" in text
+    return "1/1 [" in text
+
+
+def test_progress_bar_on_a_terminal_only_and_not_under_ci(corpus, tmp_path):
+    pytest.importorskip("tqdm")
+    assert bar_drawn(corpus, tmp_path)
+    assert not bar_drawn(corpus, tmp_path, CI="true")  # (and the other tests run piped)

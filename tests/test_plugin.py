@@ -116,6 +116,13 @@ def test_a_case_that_cannot_be_read_is_a_failing_item_with_the_message(pytester)
                                  "unknown key (did you mean 'function'?)*"])
 
 
+def test_a_single_case_file_with_a_misspelt_function_is_still_collected(pytester):
+    pytester.makefile(".yaml", single="name: typo\nfucntion: x**2\nat: {x: 1}\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*key 'fucntion': unknown key (did you mean 'function'?)*"])
+
+
 def test_implementation_needs_the_allow_import_option(pytester):
     pytester.makepyfile(mine="def f(x):\n    return x * x\n\ndef g(x):\n    return [2 * x]\n")
     pytester.makefile(".yaml", impl="name: own\nfunction: x**2\nat: {x: 1.5}\nchecks: []\n"

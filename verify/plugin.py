@@ -3,7 +3,9 @@
 Registered through the ``pytest11`` entry point (``-p no:verify`` turns it
 off). In the shape of pytest's own YAML-collector example: a YAML file is
 collected only when it is a case file (a mapping with a ``cases:`` list, or
-one case with ``name`` and ``function`` or ``graph``), so the other YAML of
+one case with ``name`` and one of ``function``, ``graph``, ``at``, ``points``),
+so a single case with a misspelt ``function`` is still collected (and fails
+with the loader's message) while the other YAML of
 a repository (CI files, environments, configs) is never read as cases. Each
 case is one item, ``path/to/file.yaml::case``, run by the runner the CLI
 uses; a failure shows its failed rows as a small table. SymPy loads only
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 SUFFIXES = (".yaml", ".yml")
+CASE_ONLY_KEYS = {"function", "graph", "at", "points"}
 
 
 def pytest_addoption(parser):
@@ -33,7 +36,7 @@ def pytest_collect_file(file_path, parent):
 
 
 def is_case_file(path) -> bool:
-    """A mapping with a ``cases:`` list, or a case mapping (``name`` and an expression)."""
+    """A mapping with a ``cases:`` list, or a case mapping (``name`` and a key only cases have)."""
     import yaml
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -50,7 +53,7 @@ def is_case_file(path) -> bool:
     keys = {key.value: value for key, value in root.value if isinstance(key, yaml.ScalarNode)}
     if "cases" in keys:
         return isinstance(keys["cases"], yaml.SequenceNode)
-    return "name" in keys and ("function" in keys or "graph" in keys)
+    return "name" in keys and bool(CASE_ONLY_KEYS & set(keys))
 
 
 def _options(config):

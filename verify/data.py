@@ -7,6 +7,7 @@ from elsewhere cannot read arbitrary files.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,8 @@ def _check_name(name, line, where="data"):
 
 def _number_text(text, where, line):
     if _PLAIN_NUMBER.match(text):
+        if not math.isfinite(float(text)):
+            raise CaseError(f"{where}: {text!r} is beyond the float64 range", line=line, key="data")
         return text
     try:
         value = parse_value(text)

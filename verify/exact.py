@@ -16,7 +16,7 @@ import mpmath
 import sympy
 
 from .compiled import Compiled
-from .expressions import symbol
+from .expressions import MAX_OPERATIONS, DataSum, operations, symbol
 
 DPS = 40
 MAX_DPS = 640
@@ -24,6 +24,13 @@ MAX_DPS = 640
 
 class NotDefined(ArithmeticError):
     """The function or a derivative has no real finite value at the point."""
+
+
+class DerivativeTooLarge(RuntimeError):
+    """A derivative grew past MAX_OPERATIONS; the message names it and the limit.
+
+    Not an ArithmeticError: the function is defined, we refuse to go on.
+    """
 
 
 class ExactFunction:
@@ -42,19 +49,41 @@ class ExactFunction:
         self.variables = tuple(variables)
         self.data = data
         self.symbols = tuple(symbol(v) for v in self.variables)
+        self._too_large = {}  # orders -> message, so a refused derivative is not redone
 
     def __repr__(self):
         return f"ExactFunction({self.expression}, {self.variables})"
 
-    @functools.lru_cache(maxsize=None)
     def derivative(self, orders: tuple[int, ...]) -> sympy.Expr:
-        """The partial derivative with ``orders[i]`` times by variable i."""
+        """The partial derivative with ``orders[i]`` times by variable i.
+
+        Raises
+        ------
+        DerivativeTooLarge
+            When it has more than MAX_OPERATIONS operations.
+        """
+        orders = tuple(orders)
+        if orders in self._too_large:
+            raise DerivativeTooLarge(self._too_large[orders])
+        try:
+            return self._derivative(orders)
+        except DerivativeTooLarge as exc:
+            self._too_large[orders] = str(exc)
+            raise
+
+    @functools.lru_cache(maxsize=None)
+    def _derivative(self, orders):
         if not any(orders):
             return self.expression
         index = max(i for i, k in enumerate(orders) if k)
         lower = list(orders)
         lower[index] -= 1
-        return sympy.diff(self.derivative(tuple(lower)), self.symbols[index])
+        result = sympy.diff(self.derivative(tuple(lower)), self.symbols[index])
+        if operations(result, limit=MAX_OPERATIONS) > MAX_OPERATIONS:
+            raise DerivativeTooLarge(
+                f"the derivative {_name(orders, self.variables)} has more than {MAX_OPERATIONS} "
+                "operations (the limit on expression size); it is not computed")
+        return result
 
     def nth(self, n: int, index: int = 0) -> sympy.Expr:
         orders = [0] * len(self.variables)
@@ -86,6 +115,12 @@ class ExactFunction:
 
     def value_float(self, orders, point) -> float:
         return float(self.value(orders, point))
+
+
+def _name(orders, variables) -> str:
+    total = sum(orders)
+    bys = "".join(f"d{v}" + (f"^{k}" if k > 1 else "") for v, k in zip(variables, orders) if k)
+    return f"d^{total}f/{bys}" if total > 1 else f"df/{bys}"
 
 
 def _at(point, dps):
@@ -127,14 +162,14 @@ def evaluate_safely(engine: ExactFunction, orders, point):
     """``(value, None)`` or ``(None, reason)`` naming why it is not defined."""
     try:
         return engine.value(orders, point), None
-    except (NotDefined, ZeroDivisionError, ValueError, OverflowError) as exc:
+    except (NotDefined, ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
+        # TypeError: mpmath's max/min met a complex argument (Max(x, asin(x)) at x=-2.5)
         return None, explain(engine, point, exc)
 
 
 def explain(engine: ExactFunction, point, exc) -> str:
     """Why the function has no value here: the innermost failing piece."""
-    values = {s: (p.exact if hasattr(p, "exact") else sympy.Rational(p))
-              for s, p in zip(engine.symbols, point)}
+    values = {s: _exactly(p) for s, p in zip(engine.symbols, point)}
     culprit = _innermost_failure(engine.expression, values)
     where = ", ".join(f"{v}={_show(p)}" for v, p in zip(engine.variables, point))
     if culprit is None:
@@ -143,6 +178,52 @@ def explain(engine: ExactFunction, point, exc) -> str:
     if kind == "pole":
         return f"{piece} has a pole (singularity) at {where}: division by zero"
     return f"{piece} is not defined at {where} (outside the domain: its value would be complex)"
+
+
+def complex_piece(engine: ExactFunction, point) -> str | None:
+    """The innermost piece with no real value at ``point`` where the whole has
+    one (log(y) in tanh(log(y)) at y = -1.4, since tanh has period i*pi); else None.
+
+    Each distinct piece is evaluated once, from its arguments' values.
+    """
+    expr = engine.expression
+    if expr.has(DataSum) or not expr.has(sympy.log, sympy.asin, sympy.acos, sympy.Pow):
+        return None
+    values = {s: _exactly(p) for s, p in zip(engine.symbols, point)}
+    found = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in found:
+            continue
+        if not node.args:
+            found[node] = sympy.N(values.get(node, node), 30)
+        elif ready:
+            try:
+                value = sympy.N(node.func(*[found[a] for a in node.args]), 30)
+            except (TypeError, ValueError, ArithmeticError):
+                return None  # e.g. Max of a complex value: the whole is not defined
+            real, imaginary = (float(abs(part)) if part.is_finite else 0.0
+                               for part in value.as_real_imag())
+            if imaginary > 1e-25 * max(1.0, real):
+                where = ", ".join(f"{v}={_show(p)}" for v, p in zip(engine.variables, point))
+                return (f"{node} is not defined at {where} (outside the domain: its value "
+                        "would be complex)")
+            found[node] = value
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in found)
+    return None
+
+
+def _exactly(p):
+    """A point's coordinate as an exact SymPy number (a Value, a float or an mpf)."""
+    if hasattr(p, "exact"):
+        return p.exact
+    if isinstance(p, mpmath.mpf):  # one-sided points of kinks.py: exact binary numbers
+        mantissa, exponent = p.man_exp
+        return sympy.Integer(mantissa) * sympy.Integer(2) ** exponent
+    return sympy.Rational(p)
 
 
 def _innermost_failure(expr, values):

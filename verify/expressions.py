@@ -18,12 +18,77 @@ MAX_LENGTH = 10_000
 MAX_DEPTH = 100
 MAX_EXPONENT = 1_000
 MAX_DIGITS = 10_000  # a numeric power may not build a larger number than this
+# Operations (+, *, **, function calls) in an expression tree, shared subtrees
+# counted each time they occur: a graph that reuses each node twice doubles
+# per level, and a high derivative grows several-fold per order. Printing,
+# compiling and evaluating cost this many steps, so past it we stop.
+MAX_OPERATIONS = 200_000
+# SymPy levels of a graph written out (each node's text is held to MAX_DEPTH)
+MAX_COMPOSED_DEPTH = 250
+# SymPy differentiates, prints and compiles by recursion, several frames per
+# level: a legal expression 100 levels deep needs more than Python's 1000.
+RECURSION_LIMIT = 10_000
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
 class ExpressionError(ValueError):
     """An expression that CASES.md does not allow, with the reason."""
+
+
+class ExpressionTooLarge(ExpressionError):
+    """An expression (a composed graph, a derivative) past MAX_OPERATIONS."""
+
+
+def allow_deep_recursion() -> None:
+    """Raise the interpreter's recursion limit to RECURSION_LIMIT (never lower it)."""
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
+
+def depth(expr) -> int:
+    """SymPy levels of ``expr`` (a symbol or number is 0), each distinct
+    subexpression visited once and without recursion."""
+    levels = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in levels:
+            continue
+        if not node.args:
+            levels[node] = 0
+        elif ready:
+            levels[node] = 1 + max(levels[a] for a in node.args)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in levels)
+    return levels[expr]
+
+
+def operations(expr, *, limit=None) -> int:
+    """The number of operations in ``expr`` written out as a tree.
+
+    Shared subexpressions count each time they occur (that is the size of
+    the printed formula), but each distinct one is visited once, so a graph
+    of 40 nodes that doubles per node costs 40 steps, not 2**40. With
+    ``limit``, counting stops early once the count passes it.
+    """
+    sizes = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in sizes:
+            continue
+        if not node.args:
+            sizes[node] = 0
+        elif ready:
+            sizes[node] = 1 + sum(sizes[a] for a in node.args)
+            if limit is not None and sizes[node] > limit:
+                return sizes[node]
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in sizes)
+    return sizes[expr]
 
 
 class DataSum(sympy.Function):
@@ -110,6 +175,7 @@ def parse(text: str, *, names=None, data=None) -> sympy.Expr:
     if not text.strip():
         raise ExpressionError("expression is empty")
     _check_bracket_depth(text)
+    allow_deep_recursion()
     limit = sys.getrecursionlimit()
     try:
         # CPython's ast construction counts a long a + b + ... chain as
@@ -123,7 +189,26 @@ def parse(text: str, *, names=None, data=None) -> sympy.Expr:
     finally:
         sys.setrecursionlimit(limit)
     _check_tree_depth(tree.body)
-    expr = _Builder(text.strip(), names or {}, data).build(tree.body)
+    try:
+        expr = _Builder(text.strip(), names or {}, data).build(tree.body)
+    except ExpressionError:
+        raise
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        # SymPy refusing to build something, e.g. Max(x, asin(2)): "not comparable"
+        raise ExpressionError(f"cannot build {text.strip()[:80]!r}: {exc}") from None
+    if names and operations(expr, limit=MAX_OPERATIONS) > MAX_OPERATIONS:
+        # only names (graph nodes) can make a short text a huge tree
+        raise ExpressionTooLarge(
+            f"written out with its earlier nodes, {text.strip()[:80]!r} has more than "
+            f"{MAX_OPERATIONS} operations (the limit on expression size)")
+    if names and depth(expr) > MAX_COMPOSED_DEPTH:
+        raise ExpressionTooLarge(
+            f"written out with its earlier nodes, {text.strip()[:80]!r} is nested more than "
+            f"{MAX_COMPOSED_DEPTH} levels deep (the limit for a graph)")
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise ExpressionError(f"{text.strip()[:80]!r} is not a finite number anywhere "
+                              "(a division by zero such as 1/(x - x), or log(0))")
+    _check_real_constants(expr, text.strip())
     for power in expr.atoms(sympy.Pow):
         # x*x*...*x folds into one power: hold it to the same limit.
         if power.exp.is_number and abs(power.exp) > MAX_EXPONENT:
@@ -142,7 +227,33 @@ def parse_number(text: str) -> sympy.Expr:
         raise ExpressionError(f"{text!r} is not a finite number")
     if not expr.is_real:
         raise ExpressionError(f"{text!r} is not a real number")
+    try:
+        expr.evalf(20)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        # e.g. exp(exp(exp(exp(10)))): too large for any arithmetic to hold
+        raise ExpressionError(f"{text!r} is too large to evaluate") from None
     return expr
+
+
+def _check_real_constants(expr, text) -> None:
+    """Refuse a constant piece that is not real (asin(2), log(1/2 - E)): it has
+    no value in the reals, even where the whole comes back real (asin(2)**2)."""
+    constant = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in constant:
+            continue
+        if not node.args:
+            constant[node] = not isinstance(node, sympy.Symbol)
+        elif ready:
+            constant[node] = all(constant[a] for a in node.args)
+            if constant[node] and node.is_real is False:
+                raise ExpressionError(f"{sympy.sstr(node)[:60]} is not a real number: "
+                                      f"{text[:80]!r}")
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in constant)
 
 
 def _check_bracket_depth(text: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mpmath
 import sympy
 
-from .exact import evaluate_safely
+from .exact import complex_piece, evaluate_safely
 from .expressions import DataSum
 
 SIDE_STEP = mpmath.mpf("1e-30")
@@ -43,8 +43,10 @@ def kink_at(engine, point) -> str | None:
 
 
 def _at_switch(piece, values) -> bool:
-    args = [a.evalf(40, subs=values) for a in piece.args]
     try:
+        # substitute exactly, then evaluate: evalf(subs=) may build Max(sin(1), 0.e-172),
+        # which SymPy refuses as "not comparable"
+        args = [a.xreplace(values).evalf(40) for a in piece.args]
         numbers = [mpmath.mpf(sympy.re(a).evalf(40)) for a in args]
     except (TypeError, ValueError):
         return False
@@ -81,4 +83,4 @@ def point_problem(engine, point) -> str | None:
     _, reason = evaluate_safely(engine, zero, point)
     if reason:
         return reason
-    return kink_at(engine, point)
+    return complex_piece(engine, point) or kink_at(engine, point)

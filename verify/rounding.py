@@ -105,6 +105,17 @@ def _node(expr, env, u, data, memo):
         return result, np.abs(_DERIVATIVES[name](a)) * ea + LIBM_ULPS * u * np.abs(result)
     if name == "Abs":
         return np.abs(values[0]), errors[0]
+    # SymPy's derivative of abs(g), for g not provably real, brings re, im and
+    # atan2 in; where the point is in the domain every value is real
+    if name == "re":
+        return values[0], errors[0]
+    if name == "im":
+        return np.zeros_like(values[0]), 0.0
+    if name == "atan2":
+        (a, ea), (b, eb) = parts
+        result, scale = np.arctan2(a, b), a * a + b * b
+        spread = np.where(scale > 0, (np.abs(b) * ea + np.abs(a) * eb) / scale, np.inf)
+        return result, spread + LIBM_ULPS * u * np.abs(result)
     if name in ("Max", "Min"):
         pick = np.maximum if name == "Max" else np.minimum
         return functools.reduce(pick, values), functools.reduce(np.maximum, errors)
@@ -112,6 +123,11 @@ def _node(expr, env, u, data, memo):
         fn = {"sign": np.sign, "Heaviside": lambda a: np.heaviside(a, 0.5),
               "DiracDelta": lambda a: np.zeros_like(a)}[name]
         return fn(values[0]), 0.0
+    if not expr.free_symbols and not expr.has(DataSum):
+        # SymPy folds constants into functions outside the allow-list
+        # (tan(acos(sin(3/2))) is cot(3/2)): the numeric side computes it in a few steps
+        value = float(expr)
+        return value, (1 + len(expr.args)) * LIBM_ULPS * u * abs(value)
     raise ValueError(f"no rounding rule for {name}")
 
 

@@ -134,6 +134,9 @@ def _implementation_rows(case, options, artifacts):
 
 
 def _crash(case, check, exc, line=None) -> Result:
+    from .exact import DerivativeTooLarge
+    if isinstance(exc, DerivativeTooLarge):  # a limit the case hit, not a bug: say which
+        return error_row(where(case, check, line), str(exc))
     last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
     return error_row(where(case, check, line),

@@ -19,6 +19,7 @@ from .expressions import ExpressionError, parse_number
 # A plain decimal or float literal: only these carry "written digits".
 _DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?\Z")
 MAX_MAGNITUDE = sympy.Float("1e300")
+MAX_EXPONENT = 10_000  # of a decimal literal; far beyond float64, far below a slow Rational
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ def parse_value(raw) -> Value:
     text = raw if isinstance(raw, str) else repr(raw)
     text = text.strip()
     literal = _DECIMAL.match(text.replace("_", ""))
+    if literal and abs(int(literal.group(2)[1:] if literal.group(2) else 0)) > MAX_EXPONENT:
+        # 1e999999999 would build a billion-digit integer before any check
+        raise ExpressionError(f"{text!r} is out of range (exponent beyond {MAX_EXPONENT})")
     if literal:
         exact = sympy.Rational(text.replace("_", ""))
         half_unit = _half_unit(text.replace("_", "")) if ("." in text or "e" in text.lower()) else None

@@ -36,7 +36,9 @@ def _limit_memory(megabytes):
 def _worker(connection, options):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(options.memory_mb)
+    from .expressions import allow_deep_recursion
     from .runner import limit_row, run_case
+    allow_deep_recursion()  # a spawned worker parses nothing, yet its cases may be deep
     while True:
         try:
             job = connection.recv()

@@ -49,7 +49,7 @@ def test_k_selects_cases_by_id_and_quiet_prints_only_the_total(corpus, tmp_path,
     assert main([str(corpus), "--out", str(tmp_path), "-k", "::l", "--timeout", "0", "-q"]) == 0
     assert cases_in(tmp_path) == ["logistic"]
     assert capsys.readouterr().out.splitlines() == [
-        f"1 cases, 12 comparisons: 12 passed, 0 failed, 0 errors, 0 skipped; reports in "
+        f"1 case, 12 comparisons: 12 passed, 0 failed, 0 errors, 0 skipped; reports in "
         f"{tmp_path}/ (exit 0)"]
 
 

@@ -152,9 +152,14 @@ def _print_entry(entry, quiet, say=print):
 def _print_total(results, out, status):
     cases = {r.case_id for r in results}
     counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error", "skip")}
-    print(f"{len(cases)} cases, {len(results)} comparisons: {counts['pass']} passed, "
+    print(f"{_count(len(cases), 'case')}, {_count(len(results), 'comparison')}: "
+          f"{counts['pass']} passed, "
           f"{counts['fail']} failed, {counts['error']} errors, {counts['skip']} skipped; "
           f"reports in {out}/ (exit {status})")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 from tests.test_fuzz import COORDINATES, outcome, random_expression  # noqa: E402
 
 
-class _TimedOut(Exception):
-    pass
+class _TimedOut(BaseException):
+    """Not an Exception: run_case turns those into rows and would carry on."""
 
 
 def _alarm(signum, frame):
@@ -109,7 +109,8 @@ def main(argv=None):
     print(f"  timed out (> {args.limit} s): {totals['timed_out']}")
     print(f"  crashes: {crashes}")
     print(f"  disagreements outside the bounds: {disagreements} "
-          f"({totals['fail']} fail rows, {totals['passed_at_a_problem']} passes at a problem point)")
+          f"({totals['fail']} fail rows, {totals['passed_at_a_problem']} passes at a problem "
+          "point)")
     print("  slowest: " + "; ".join(f"{s:.1f} s {f} at {p}" for s, f, p in slowest[:3]))
     for index, function, point, counts, why in sorted(bad)[:10]:
         print(f"  BAD #{index}: function: {function!r} at {point}: {counts}")

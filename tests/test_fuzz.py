@@ -246,7 +246,8 @@ def test_the_good_file_loads_cleanly(tmp_path):
 
 
 def test_read_nodes_refuses_rather_than_raising_on_odd_documents(tmp_path):
-    for text in ("--- a\n--- b\n", "? [a, b]\n: 1\n", "name: [*x]\n", "&a [*a]\n", "%YAML 9.9\n---\n"):
+    odd = ("--- a\n--- b\n", "? [a, b]\n: 1\n", "name: [*x]\n", "&a [*a]\n", "%YAML 9.9\n---\n")
+    for text in odd:
         path = tmp_path / "odd.yaml"
         path.write_text(text)
         try:

@@ -20,7 +20,8 @@ from verify.values import parse_value
      name: c
      function: Max(x, asin(2))
      at: {x: 1}
-     """, "key 'function': cannot build 'Max(x, asin(2))': The argument 'asin(2)' is not comparable."),
+     """, "key 'function': cannot build 'Max(x, asin(2))': The argument 'asin(2)' is not "
+         "comparable."),
     # a constant with no real value, even where the whole comes back real
     ("""
      name: c

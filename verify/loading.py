@@ -8,6 +8,7 @@ goes to :func:`verify.cases.build_case`.
 from __future__ import annotations
 
 import difflib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import yaml
 
 MAX_FILE_BYTES = 50_000_000
 MAX_NODES = 2_000_000  # bounds alias expansion ("billion laughs")
+YAML_FRAMES = 1_000  # recursion the YAML composer may use (about 330 levels of nesting)
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map",
@@ -138,6 +140,13 @@ def merge(default, case):
     return yaml.MappingNode(case.tag, merged, case.start_mark, case.end_mark)
 
 
+def _frames() -> int:
+    frame, count = sys._getframe(), 0
+    while frame is not None:
+        frame, count = frame.f_back, count + 1
+    return count
+
+
 def read_nodes(path: Path, shown: str):
     """The case mapping nodes of one file, each paired with its line.
 
@@ -156,6 +165,10 @@ def read_nodes(path: Path, shown: str):
         raise CaseError(f"not a text file (invalid UTF-8 at byte {exc.start})", file=shown) from None
     if "\x00" in text:
         raise CaseError("not a text file (it holds NUL bytes)", file=shown)
+    limit = sys.getrecursionlimit()
+    # PyYAML composes by recursion: give it Python's usual 1000 frames whatever
+    # the run raised the limit to, so a file of 20,000 '[' fails fast
+    sys.setrecursionlimit(_frames() + YAML_FRAMES)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -165,6 +178,8 @@ def read_nodes(path: Path, shown: str):
                         line=mark.line + 1 if mark else None) from None
     except RecursionError:
         raise CaseError("malformed YAML: nested too deeply", file=shown) from None
+    finally:
+        sys.setrecursionlimit(limit)
     if root is None:
         raise CaseError("file is empty (expected 'cases:' or a single case)", file=shown)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from . import __version__
@@ -83,14 +84,37 @@ def main(argv=None) -> int:
     if args.timeout < 0:
         parser.error("`--timeout` must be non-negative.")
     from .checks.common import RunOptions
-    from .compare import exit_status
-    from .report import write_reports
-    from .runner import load, run_all
 
     options = RunOptions(allow_import=args.allow_import,
                          allow_outside_data=args.allow_outside_data,
                          timeout=args.timeout, memory_mb=args.memory_mb)
-    loaded = load(args.paths, options).select(args.select)
+    # SIGTERM ends a run like Ctrl-C: the cases that finished are written
+    previous = _on_sigterm(_interrupt)
+    try:
+        return _run(args, options)
+    finally:
+        _on_sigterm(previous)
+
+
+def _on_sigterm(handler):
+    """Install ``handler`` for SIGTERM where we can (the main thread); return the old one."""
+    try:
+        return signal.signal(signal.SIGTERM, handler) if handler is not None else None
+    except ValueError:
+        return None
+
+
+def _run(args, options) -> int:
+    from .compare import exit_status
+    from .report import write_reports
+    from .runner import load, run_all
+    try:
+        loaded = load(args.paths, options).select(args.select)
+    except KeyboardInterrupt:
+        print("interrupted while loading the cases: no case ran", file=sys.stderr)
+        write_reports(args.out, [], [], interrupted=True,
+                      meta={"paths": [str(p) for p in args.paths]})
+        return 130
     jobs = args.jobs or os.cpu_count() or 1
     runs, interrupted = [], False
 
@@ -156,6 +180,10 @@ def _print_total(results, out, status):
           f"{counts['pass']} passed, "
           f"{counts['fail']} failed, {counts['error']} errors, {counts['skip']} skipped; "
           f"reports in {out}/ (exit {status})")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _count(number: int, noun: str) -> str:

@@ -157,9 +157,10 @@ def formula_tasks(ordered, cases_by_id):
             continue
         try:
             latex = latex_of(case.expression, case.variables)
+            plain = case.function_text or str(case.expression)
         except Exception:  # noqa: BLE001 - the text form is always on the page
             continue
-        tasks.append((case_id, latex, case.function_text or str(case.expression)))
+        tasks.append((case_id, latex, plain))
     return tasks
 
 

@@ -143,8 +143,13 @@ def _richardson_adaptive(f, x, index, order, dtype, admissible):
         with np.errstate(all="ignore"):
             values = np.asarray(f(points), dtype=np.float64).tolist()
         width = len(nodes)
-        column = [sum(w * v for w, v in zip(weights, values[k * width:(k + 1) * width]))
-                  / steps[k] ** order for k in range(RIDDERS_STEPS)]
+        scale = [1.0 / h ** order for h in steps]
+        if width == 2:  # first derivatives: f(x + h) and f(x - h) per step
+            (w0, w1), v = weights, values
+            column = [(w0 * v[2 * k] + w1 * v[2 * k + 1]) * scale[k] for k in range(RIDDERS_STEPS)]
+        else:
+            column = [sum(w * v for w, v in zip(weights, values[k * width:(k + 1) * width]))
+                      * scale[k] for k in range(RIDDERS_STEPS)]
         inside = admissible is None or admissible(float(x[index]) + lo * start,
                                                   float(x[index]) + hi * start)
         if all(map(math.isfinite, column)) and inside:

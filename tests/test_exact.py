@@ -91,3 +91,10 @@ def test_not_defined_is_raised_for_complex_values():
         engine("log(x)").value((0,), at("-1"))
     assert "pole" in explain(engine("1/x"), at("0"), ZeroDivisionError())
     assert sympy.Symbol("x", real=True) in engine("x").expression.free_symbols
+
+
+def test_nested_max_and_min_evaluate_exactly():
+    # compiled to mpmath's max/min, not through Piecewise (which took SymPy seconds to print)
+    f = engine("Max(Max(2 + x, Min(3, x)), sinh(Min(x, 1.5)))")
+    assert f.value_float((0,), at("-0.7")) == pytest.approx(1.3, rel=1e-15)
+    assert f.value_float((0,), at("2")) == pytest.approx(max(4.0, math.sinh(1.5)), rel=1e-15)

@@ -18,12 +18,21 @@ import sympy
 from .expressions import DataSum, symbol
 
 
+# SymPy prints Max/Min for mpmath through Piecewise, which for nested ones takes
+# seconds to print; plain max/min of mpmath numbers are exact and instant.
+_MP_MAX, _MP_MIN = sympy.Function("mpmath_max"), sympy.Function("mpmath_min")
+_MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a)}
+
+
 @functools.lru_cache(maxsize=4096)
 def _lambdify(args, expr, backend):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        modules = ["mpmath"] if backend == "mpmath" else ["scipy", "numpy"]
-        return sympy.lambdify(args, expr, modules=modules, dummify=True)
+        if backend == "mpmath":
+            if expr.has(sympy.Max, sympy.Min):
+                expr = expr.replace(sympy.Max, _MP_MAX).replace(sympy.Min, _MP_MIN)
+            return sympy.lambdify(args, expr, modules=[_MP_NAMES, "mpmath"], dummify=True)
+        return sympy.lambdify(args, expr, modules=["scipy", "numpy"], dummify=True)
 
 
 def _split(expr):

@@ -73,3 +73,14 @@ def test_exit_status_follows_cases_md():
     assert exit_status(rows("pass", "skip")) == 0
     assert exit_status(rows("pass", "fail", "skip")) == 1
     assert exit_status(rows("fail", "error")) == 2
+
+
+def test_status_counts_and_worst_relative_error_of_judged_rows():
+    from verify.compare import count_statuses, worst_rel_error
+    rows = [Result(file="f", case="c", check="x", status="pass", rel_error=1e-9),
+            Result(file="f", case="c", check="x", status="fail", rel_error=1e-3),
+            Result(file="f", case="c", check="x", status="skip", rel_error=0.5),
+            Result(file="f", case="c", check="x", status="error")]
+    assert count_statuses(rows) == {"pass": 1, "fail": 1, "error": 1, "skip": 1}
+    assert worst_rel_error(rows) == 1e-3  # skipped rows are not judged
+    assert worst_rel_error(rows[2:]) is None

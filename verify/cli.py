@@ -162,8 +162,9 @@ def _print_entry(entry, quiet, say=print):
     if kind == "error":
         say(f"ERROR {item.message}")
         return
+    from .compare import count_statuses
     rows = item.results
-    counts = {s: sum(r.status == s for r in rows) for s in ("pass", "fail", "error", "skip")}
+    counts = count_statuses(rows)
     status = "ERROR" if counts["error"] else "FAIL " if counts["fail"] else "PASS "
     say(f"{status} {item.case_id}  ({counts['pass']} passed, {counts['fail']} failed, "
         f"{counts['error']} errors, {counts['skip']} skipped)")
@@ -174,8 +175,9 @@ def _print_entry(entry, quiet, say=print):
 
 
 def _print_total(results, out, status):
+    from .compare import count_statuses
     cases = {r.case_id for r in results}
-    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error", "skip")}
+    counts = count_statuses(results)
     print(f"{_count(len(cases), 'case')}, {_count(len(results), 'comparison')}: "
           f"{counts['pass']} passed, "
           f"{counts['fail']} failed, {counts['error']} errors, {counts['skip']} skipped; "

@@ -254,6 +254,17 @@ def skip_row(base: dict, message: str, **columns) -> Result:
     return Result(**dict(base, **columns), status="skip", message=message)
 
 
+def count_statuses(rows) -> dict:
+    """``{status: number of rows}`` for every status, in STATUSES order."""
+    return {status: sum(r.status == status for r in rows) for status in STATUSES}
+
+
+def worst_rel_error(rows):
+    """The largest relative error among judged (pass or fail) rows, or None."""
+    judged = [r.rel_error for r in rows if r.rel_error is not None and r.status in ("pass", "fail")]
+    return max(judged) if judged else None
+
+
 def exit_status(results) -> int:
     """CASES.md: 2 with any error row, else 1 with any fail, else 0."""
     statuses = {r.status for r in results}

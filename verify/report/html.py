@@ -15,6 +15,7 @@ import math
 from collections import OrderedDict
 
 from ..bounds import SAFETY
+from ..compare import count_statuses, worst_rel_error
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232b;background:#f6f7f9}
@@ -122,9 +123,8 @@ def render_page(results, cases=(), *, interrupted=False, runs=(), files=None, fi
     maths, notes = maths or {}, notes or {}
     ordered = ordered_cases(results)
     described = {c.id: c for c in cases}
-    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error", "skip")}
-    judged = [r.rel_error for r in results if r.rel_error is not None and r.status in ("pass", "fail")]
-    worst = max(judged) if judged else None
+    counts = count_statuses(results)
+    worst = worst_rel_error(results)
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
              "<meta name='viewport' content='width=device-width,initial-scale=1'>",
              "<title>verify report</title><style>", CSS, "</style></head><body>",
@@ -177,7 +177,7 @@ def _nav(ordered) -> str:
 
 
 def _case_section(case_id, rows, status, case, figures, math_html, note) -> str:
-    counts = {s: sum(r.status == s for r in rows) for s in ("pass", "fail", "error", "skip")}
+    counts = count_statuses(rows)
     opened = " open" if status in ("fail", "error") or figures else ""
     out = [f"<section class='case' id='{anchor(case_id)}'><details{opened}><summary>"
            f"<span class='badge {status}'>{status}</span> {html.escape(case_id)} "

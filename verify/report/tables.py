@@ -10,7 +10,7 @@ import dataclasses
 
 import pandas as pd
 
-from ..compare import COLUMNS
+from ..compare import COLUMNS, count_statuses, worst_rel_error
 
 # Side tables: CASES.md and the issues name their first columns; others follow, sorted.
 TABLE_COLUMNS = {
@@ -33,12 +33,10 @@ def summary_frame(results) -> pd.DataFrame:
     rows = []
     for rows_of_case in by_case.values():
         first = rows_of_case[0]
-        counts = {s: sum(r.status == s for r in rows_of_case) for s in ("pass", "fail", "error", "skip")}
-        judged = [r.rel_error for r in rows_of_case
-                  if r.rel_error is not None and r.status in ("pass", "fail")]
+        counts = count_statuses(rows_of_case)
         status = "error" if counts["error"] else "fail" if counts["fail"] else "pass"
         rows.append((first.file, first.case, len(rows_of_case), counts["pass"], counts["fail"],
-                     counts["error"], counts["skip"], max(judged) if judged else None, status))
+                     counts["error"], counts["skip"], worst_rel_error(rows_of_case), status))
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 

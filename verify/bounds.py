@@ -24,7 +24,7 @@ from mpmath import iv
 
 from .intervals import NotSmooth, ends_of, interval_max_abs
 from .rounding import running_error
-from .stencils import stencil
+from .stencils import mixed_stencil, stencil
 
 COMPLEX_ERF_ULPS = 32.0  # measured: scipy.special.erf on complex arguments (fuzzing, issue 7)
 SAFETY = 2.0  # one factor over the predicted bound, stated in every report
@@ -131,17 +131,24 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff) -> Bound:
         truncation = st.peano_constant * h ** st.accuracy * maximum
         nodes = np.repeat(np.array([floats]), len(st.nodes), axis=0)
         nodes[:, index] += st.nodes_array * h
-        values, errors = running_error(engine.expression, engine.variables, nodes, unit_roundoff,
-                                       engine.data)
-        # the weighted sum itself rounds, relative to sum |w f| (not to its small result)
         # adaptive Richardson sums two values per level, then combines the levels
         terms = 2 if difference.method == "richardson" and difference.levels > 1 else len(st.nodes)
-        summed = (terms + 1) * unit_roundoff * float(np.dot(np.abs(st.weights_array),
-                                                                    np.abs(values)))
-        rounding = (float(np.dot(np.abs(st.weights_array), errors)) + summed) / h ** n \
-            + len(st.nodes) * unit_roundoff * abs(difference.value)
+        rounding = _stencil_rounding(engine, nodes, st.weights_array, terms, h ** n,
+                                     difference.value, unit_roundoff)
     shift = representation(engine, _orders(size, (index, n)), point)
     return Bound(SAFETY * (truncation + rounding) + shift, truncation, rounding, shift, kind)
+
+
+def _stencil_rounding(engine, nodes, weights, terms, scale, value, unit_roundoff) -> float:
+    """Rounding of sum_j w_j f(node_j) / scale: each f value's running error bound,
+    the weighted sum's own rounding (``terms`` additions, relative to sum |w f|,
+    not to its small result), and the final division."""
+    values, errors = running_error(engine.expression, engine.variables, nodes, unit_roundoff,
+                                   engine.data)
+    magnitudes = np.abs(weights)
+    summed = (terms + 1) * unit_roundoff * float(np.dot(magnitudes, np.abs(values)))
+    return (float(np.dot(magnitudes, errors)) + summed) / scale \
+        + len(weights) * unit_roundoff * abs(value)
 
 
 def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:
@@ -158,16 +165,12 @@ def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:
     second, kind2 = _maximum(engine, _orders(size, (i, 1), (j, p + 1)), box, floats)
     spread = float(sum(abs(w * s) for s, w in zip(st.nodes, st.weights)))
     truncation = st.peano_constant * h ** p * (first + spread * second)
-    offsets = np.array([(a, b) for a in st.nodes_array for b in st.nodes_array]) * h
-    weights = np.array([wa * wb for wa in st.weights_array for wb in st.weights_array])
+    offsets, weights = mixed_stencil(difference.method)
     nodes = np.repeat(np.array([floats]), len(weights), axis=0)
-    nodes[:, i] += offsets[:, 0]
-    nodes[:, j] += offsets[:, 1]
-    values, errors = running_error(engine.expression, engine.variables, nodes, unit_roundoff,
-                                   engine.data)
-    summed = (len(weights) + 1) * unit_roundoff * float(np.dot(np.abs(weights), np.abs(values)))
-    rounding = (float(np.dot(np.abs(weights), errors)) + summed) / h ** 2 \
-        + len(weights) * unit_roundoff * abs(difference.value)
+    nodes[:, i] += offsets[:, 0] * h
+    nodes[:, j] += offsets[:, 1] * h
+    rounding = _stencil_rounding(engine, nodes, weights, len(weights), h ** 2, difference.value,
+                                 unit_roundoff)
     target = _orders(size, (i, 1), (j, 1))
     shift = representation(engine, target, point)
     kind = "rigorous" if kind1 == kind2 == "rigorous" else "leading term"

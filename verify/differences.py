@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stencils import OFFERED, standard_step, stencil
+from .stencils import OFFERED, mixed_stencil, standard_step, stencil
 
 MAX_SHRINKS = 24
 SHRINK = 4.0
@@ -221,9 +221,9 @@ def mixed_partial(f, x, i, j, *, method="central", h=None, dtype=np.float64,
     eps = unit_roundoff(dtype)
     requested = float(h) if h is not None else standard_step(method, 2, float(max(abs(x[i]), abs(x[j]))), eps)
     step = requested
+    unit_offsets, weights = mixed_stencil(method)
     for _ in range(MAX_SHRINKS):
-        offsets = np.array([(a, b) for a in st.nodes_array for b in st.nodes_array]) * step
-        weights = np.array([wa * wb for wa in st.weights_array for wb in st.weights_array])
+        offsets = unit_offsets * step
         points = np.repeat(x[None, :], len(weights), axis=0)
         points[:, i] += offsets[:, 0].astype(dtype)
         points[:, j] += offsets[:, 1].astype(dtype)

@@ -73,6 +73,18 @@ class Stencil:
         return float(sum(abs(w) for w in self.weights))
 
 
+@functools.lru_cache(maxsize=None)
+def mixed_stencil(method: str) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, weights) of d2f/dxi dxj: the first-derivative stencil in both
+    directions; offsets has one (i, j) row per node, in units of h."""
+    st = stencil(method, 1)
+    offsets = np.array([(a, b) for a in st.nodes_array for b in st.nodes_array])
+    weights = np.array([wa * wb for wa in st.weights_array for wb in st.weights_array])
+    offsets.setflags(write=False)
+    weights.setflags(write=False)
+    return offsets, weights
+
+
 def _solve_weights(nodes, n):
     """Weights making sum w_j s_j^k / k! = [k == n] for k < len(nodes)."""
     size = len(nodes)

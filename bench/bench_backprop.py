@@ -29,8 +29,9 @@ import mpmath
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent)]
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
+import timing  # noqa: E402  (bench/timing.py)
 from verify.backprop import from_expression  # noqa: E402
 from verify.data import Column  # noqa: E402
 from verify.exact import ExactFunction  # noqa: E402
@@ -54,18 +55,7 @@ TARGET_MSE_MS = 2.0
 
 
 def best_seconds(call) -> float:
-    """Best of REPEAT runs, each of enough calls to last about RUN_SECONDS."""
-    start = time.perf_counter()
-    call()
-    once = max(time.perf_counter() - start, 1e-7)
-    calls = max(1, int(RUN_SECONDS / once))
-    best = float("inf")
-    for _ in range(REPEAT):
-        start = time.perf_counter()
-        for _ in range(calls):
-            call()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
+    return timing.best_seconds(call, repeat=REPEAT, run_seconds=RUN_SECONDS)
 
 
 def exact_gradient(engine, point):

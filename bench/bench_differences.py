@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from corpus import VARIABLE, load  # noqa: E402  (bench/corpus.py)
+import timing  # noqa: E402  (bench/timing.py)
 
 from verify import differences  # noqa: E402
 from verify.bounds import SAFETY, partial_bound  # noqa: E402
@@ -54,18 +55,7 @@ TARGET_PESSIMISM = 100.0
 
 
 def best_microseconds(call) -> float:
-    """Best of REPEAT runs, each of enough calls to last about RUN_SECONDS."""
-    start = time.perf_counter()
-    call()
-    once = max(time.perf_counter() - start, 1e-7)
-    number = max(1, int(RUN_SECONDS / once))
-    best = float("inf")
-    for _ in range(REPEAT):
-        start = time.perf_counter()
-        for _ in range(number):
-            call()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best * 1e6
+    return timing.best_seconds(call, repeat=REPEAT, run_seconds=RUN_SECONDS) * 1e6
 
 
 def relative(value, exact) -> float:

@@ -94,7 +94,7 @@ def run_ours(entries):
             rows.append(dict(
                 name=entry.name, method=method, skipped=False, value=d.value, error=error,
                 absolute=absolute, h=d.h, levels=d.levels, note=d.note, bound=bound,
-                held=absolute <= bound.total,
+                bound_total=bound.total, held=absolute <= bound.total,
                 us=best_microseconds(lambda: differences.derivative(f, entry.point, method=method)),
                 us_tool=best_microseconds(
                     lambda: differences.derivative(tool_f, entry.point, method=method)),
@@ -179,8 +179,7 @@ def main():
     for method in METHODS:
         s = table[method]
         done = s["rows"]
-        ratios = [r["bound"].total / r["absolute"] for r in done if r["absolute"] > 0]
-        zeros = sum(1 for r in done if r["absolute"] == 0)
+        ratios, zeros = pessimisms(done, "bound_total")
         held = sum(r["held"] for r in done)
         s.update(held=held, total=len(done), pessimism=median(ratios),
                  pessimism_max=max(ratios) if ratios else float("nan"))

@@ -98,3 +98,15 @@ def test_parse_number_refuses_symbols_and_infinities():
         parse_number("x + 1")
     with pytest.raises(ExpressionError, match="not a finite number"):
         parse_number("1/0")
+
+
+def test_operations_and_depth_count_a_shared_piece_each_time_it_is_written():
+    from verify.expressions import depth, operations
+    piece = x + y
+    expr = x
+    for _ in range(40):  # doubles per level: 2**40 operations written out
+        expr = sympy.sin(expr) * sympy.cos(expr)
+    assert operations(piece) == 1 and depth(piece) == 1
+    assert operations(sympy.sin(piece) + sympy.cos(piece)) == 1 + 2 * (1 + 1)
+    assert operations(expr, limit=10_000) > 10_000  # stops early, not after 2**40 steps
+    assert depth(expr) == 80

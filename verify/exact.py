@@ -16,7 +16,7 @@ import mpmath
 import sympy
 
 from .compiled import Compiled
-from .expressions import MAX_OPERATIONS, DataSum, operations, symbol
+from .expressions import MAX_OPERATIONS, DataSum, fold, operations, symbol
 
 DPS = 40
 MAX_DPS = 640
@@ -190,30 +190,33 @@ def complex_piece(engine: ExactFunction, point) -> str | None:
     if expr.has(DataSum) or not expr.has(sympy.log, sympy.asin, sympy.acos, sympy.Pow):
         return None
     values = {s: _exactly(p) for s, p in zip(engine.symbols, point)}
-    found = {}
-    stack = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if node in found:
-            continue
+
+    def value_of(node, args):
         if not node.args:
-            found[node] = sympy.N(values.get(node, node), 30)
-        elif ready:
-            try:
-                value = sympy.N(node.func(*[found[a] for a in node.args]), 30)
-            except (TypeError, ValueError, ArithmeticError):
-                return None  # e.g. Max of a complex value: the whole is not defined
-            real, imaginary = (float(abs(part)) if part.is_finite else 0.0
-                               for part in value.as_real_imag())
-            if imaginary > 1e-25 * max(1.0, real):
-                where = ", ".join(f"{v}={_show(p)}" for v, p in zip(engine.variables, point))
-                return (f"{node} is not defined at {where} (outside the domain: its value "
-                        "would be complex)")
-            found[node] = value
-        else:
-            stack.append((node, True))
-            stack.extend((a, False) for a in node.args if a not in found)
+            return sympy.N(values.get(node, node), 30)
+        try:
+            value = sympy.N(node.func(*args), 30)
+        except (TypeError, ValueError, ArithmeticError):
+            raise _Undefined(None) from None  # e.g. Max of a complex value: the whole is not defined
+        real, imaginary = (float(abs(part)) if part.is_finite else 0.0
+                           for part in value.as_real_imag())
+        if imaginary > 1e-25 * max(1.0, real):
+            where = ", ".join(f"{v}={_show(p)}" for v, p in zip(engine.variables, point))
+            raise _Undefined(f"{node} is not defined at {where} (outside the domain: its value "
+                             "would be complex)")
+        return value
+
+    try:
+        fold(expr, value_of)
+    except _Undefined as undefined:
+        return undefined.message
     return None
+
+
+class _Undefined(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
 def _exactly(p):

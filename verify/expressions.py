@@ -46,23 +46,37 @@ def allow_deep_recursion() -> None:
         sys.setrecursionlimit(RECURSION_LIMIT)
 
 
-def depth(expr) -> int:
-    """SymPy levels of ``expr`` (a symbol or number is 0), each distinct
-    subexpression visited once and without recursion."""
-    levels = {}
+def fold(expr, combine):
+    """``combine(node, [results of its args])`` bottom-up over ``expr``.
+
+    Each distinct subexpression is combined once, and the walk uses a stack,
+    not recursion, so a graph written out 250 levels deep (or one that
+    doubles per node) costs one step per distinct piece. ``combine`` may
+    raise to stop the walk early.
+    """
+    done = {}
     stack = [(expr, False)]
     while stack:
         node, ready = stack.pop()
-        if node in levels:
+        if node in done:
             continue
-        if not node.args:
-            levels[node] = 0
-        elif ready:
-            levels[node] = 1 + max(levels[a] for a in node.args)
+        if ready or not node.args:
+            done[node] = combine(node, [done[a] for a in node.args])
         else:
             stack.append((node, True))
-            stack.extend((a, False) for a in node.args if a not in levels)
-    return levels[expr]
+            stack.extend((a, False) for a in node.args if a not in done)
+    return done[expr]
+
+
+def depth(expr) -> int:
+    """SymPy levels of ``expr`` (a symbol or number is 0)."""
+    return fold(expr, lambda node, levels: 1 + max(levels) if levels else 0)
+
+
+class _PastLimit(Exception):
+    def __init__(self, size):
+        super().__init__(size)
+        self.size = size
 
 
 def operations(expr, *, limit=None) -> int:
@@ -73,22 +87,15 @@ def operations(expr, *, limit=None) -> int:
     of 40 nodes that doubles per node costs 40 steps, not 2**40. With
     ``limit``, counting stops early once the count passes it.
     """
-    sizes = {}
-    stack = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if node in sizes:
-            continue
-        if not node.args:
-            sizes[node] = 0
-        elif ready:
-            sizes[node] = 1 + sum(sizes[a] for a in node.args)
-            if limit is not None and sizes[node] > limit:
-                return sizes[node]
-        else:
-            stack.append((node, True))
-            stack.extend((a, False) for a in node.args if a not in sizes)
-    return sizes[expr]
+    def size(node, sizes):
+        total = 1 + sum(sizes) if node.args else 0
+        if limit is not None and total > limit:
+            raise _PastLimit(total)
+        return total
+    try:
+        return fold(expr, size)
+    except _PastLimit as past:
+        return past.size
 
 
 class DataSum(sympy.Function):

@@ -87,17 +87,18 @@ def previous_reports(previous, out):
     return snapshot(out)
 
 
-def test_ctrl_c_ends_the_run_promptly_and_writes_what_finished(folders):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_ends_the_run_promptly_and_writes_what_finished(folders, stop):
     many, previous, out = folders
     before = previous_reports(previous, out)
     process = verify(many, "--out", out, "--jobs", "2")
     wait_for_cases(process, 5)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     try:
         _, stderr = process.communicate(timeout=60)  # promptly: not the rest of the run
     except subprocess.TimeoutExpired:
         process.kill()
-        pytest.fail("the run did not stop after Ctrl-C")
+        pytest.fail(f"the run did not stop after {stop.name}")
     assert process.returncode == 130, stderr
     assert "interrupted: writing the reports of the cases that finished" in stderr
     assert "Traceback" not in stderr

@@ -19,7 +19,9 @@ EXACT_EQUALITY = mpmath.mpf("1e-25")  # relative: "equal" for exact expectations
 # exact derivative of 1e-1318 is 0.0 to every method, by underflow, not by error.
 UNDERFLOW = 2.0 ** -1022
 
-STATUSES = ("pass", "fail", "error", "skip")
+# CASES.md v1.1: every status, worst first. A case with a `pass` and no
+# `error` or `fail` is `pass`; otherwise case, file and run take the worst.
+STATUSES = ("error", "fail", "pass", "inconclusive", "skip")
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,11 @@ def error_row(base: dict, message: str, **columns) -> Result:
 
 def skip_row(base: dict, message: str, **columns) -> Result:
     return Result(**dict(base, **columns), status="skip", message=message)
+
+
+def inconclusive_row(base: dict, message: str, **columns) -> Result:
+    """A comparison that ran but cannot tell a right value from a wrong one."""
+    return Result(**dict(base, **columns), status="inconclusive", message=message)
 
 
 def count_statuses(rows) -> dict:

@@ -49,7 +49,7 @@ def test_k_selects_cases_by_id_and_quiet_prints_only_the_total(corpus, tmp_path,
     assert main([str(corpus), "--out", str(tmp_path), "-k", "::l", "--timeout", "0", "-q"]) == 0
     assert cases_in(tmp_path) == ["logistic"]
     assert capsys.readouterr().out.splitlines() == [
-        f"1 case, 12 comparisons: 12 passed, 0 failed, 0 errors, 0 skipped; reports in "
+        f"1 case, 12 comparisons: 12 passed, 0 failed, 0 errors, 0 inconclusive, 0 skipped; reports in "
         f"{tmp_path}/ (exit 0)"]
 
 
@@ -141,3 +141,43 @@ def test_progress_bar_on_a_terminal_only_and_not_under_ci(corpus, tmp_path):
     pytest.importorskip("tqdm")
     assert bar_drawn(corpus, tmp_path)
     assert not bar_drawn(corpus, tmp_path, CI="true")  # (and the other tests run piped)
+
+
+def test_no_case_found_or_selected_exits_5(corpus, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main([str(empty), "--out", str(tmp_path / "r1"), "--timeout", "0"]) == 5
+    assert "no cases found" in capsys.readouterr().err
+    assert main([str(corpus), "--out", str(tmp_path / "r2"), "-k", "nothing-has-this",
+                 "--timeout", "0"]) == 5
+    assert "no cases found matching -k 'nothing-has-this'" in capsys.readouterr().err
+
+
+EMPTY_CASES = textwrap.dedent("""\
+    cases:
+      - {name: no_checks, function: x**2, at: {x: 1}, checks: []}
+      - {name: no_methods, function: x**2, at: {x: 1}, checks: {derivative: {methods: []}}}
+      - {name: constant, function: "5", at: {}}
+      - {name: skipped_only, function: abs(x), at: {x: 0.5},
+         checks: {derivative: {methods: [complex_step]}}}
+    """)
+
+
+def test_cases_without_comparisons_appear_with_a_row_saying_why(tmp_path, capsys):
+    path = tmp_path / "empty.yaml"
+    path.write_text(EMPTY_CASES)
+    assert main([str(path), "--out", str(tmp_path / "r"), "--timeout", "0"]) == 0
+    out = capsys.readouterr().out
+    with open(tmp_path / "r" / "summary.csv") as stream:
+        summary = {row["case"]: row for row in csv.DictReader(stream)}
+    with open(tmp_path / "r" / "results.csv") as stream:
+        results = list(csv.DictReader(stream))
+    # every case is accounted for, as skip (never as pass), in every place
+    assert set(summary) == {"no_checks", "no_methods", "constant", "skipped_only"}
+    assert {row["status"] for row in summary.values()} == {"skip"}
+    assert all(f"SKIP  empty::{name}" in out for name in summary)
+    assert "PASS" not in out
+    messages = {row["case"]: row["message"] for row in results}
+    assert "empty" in messages["no_methods"] and "no comparison" in messages["no_checks"]
+    assert "no variable" in messages["constant"]
+    assert list(summary["no_checks"])[6] == "inconclusive"  # the v1.1 summary columns

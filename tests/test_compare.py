@@ -81,6 +81,71 @@ def test_status_counts_and_worst_relative_error_of_judged_rows():
             Result(file="f", case="c", check="x", status="fail", rel_error=1e-3),
             Result(file="f", case="c", check="x", status="skip", rel_error=0.5),
             Result(file="f", case="c", check="x", status="error")]
-    assert count_statuses(rows) == {"pass": 1, "fail": 1, "error": 1, "skip": 1}
+    assert count_statuses(rows) == {"pass": 1, "fail": 1, "error": 1, "inconclusive": 0,
+                                    "skip": 1}
     assert worst_rel_error(rows) == 1e-3  # skipped rows are not judged
     assert worst_rel_error(rows[2:]) is None
+
+
+def _value_row(status, rel_error, **columns):
+    return Result(file="f", case="c", check="x", status=status, rel_error=rel_error, **columns)
+
+
+def test_headline_error_leaves_out_descent_outcomes_curve_rows_and_partial_sums():
+    from verify.compare import worst_rel_error
+    rows = [_value_row("pass", 1e-12, bound_kind="rigorous"),
+            _value_row("pass", 3.3e18, bound_kind="outcome"),       # a run meant to diverge
+            _value_row("pass", 0.9, bound_kind="model"),
+            _value_row("pass", 0.6, method="partial_sum", bound_kind="rigorous"),
+            _value_row("inconclusive", 5.1, bound_kind="rigorous")]  # not judged
+    assert worst_rel_error(rows) == 1e-12
+
+
+def test_relative_error_of_exact_zero_is_zero_for_a_perfect_match():
+    from verify.compare import judge_within
+    base = {"file": "f", "case": "c", "check": "taylor"}
+    perfect = judge_within(base, method="m", quantity="q", point="", exact=mpmath.mpf(0),
+                           numeric=0.0, allowed=1e-15, kind="rigorous", detail="")
+    off = judge_within(base, method="m", quantity="q", point="", exact=mpmath.mpf(0),
+                       numeric=1e-20, allowed=1e-15, kind="rigorous", detail="")
+    assert perfect.rel_error == 0 and off.rel_error is None
+
+
+MICROGRAD_B_GRAD = "645.5772594752186"    # the nearest double to the exact value
+MICROGRAD_A_GRAD = "138.83381924198252"   # what micrograd, PyTorch and backprop compute
+
+
+def test_a_16_or_17_digit_number_is_judged_as_a_float64_result():
+    from verify.compare import judge_expectation
+    from verify.values import parse_value
+    base = {"file": "f", "case": "c", "check": "expect"}
+    exact_b = mpmath.mpf("645.5772594752186588921282798833819241982507288629737609329446")
+    exact_a = mpmath.mpf("138.8338192419825072886297376093294460641399416909620991253644")
+    for text, exact in ((MICROGRAD_B_GRAD, exact_b), (MICROGRAD_A_GRAD, exact_a)):
+        # under the last-written-digit rule both fail; as float64 printouts, with the
+        # rounding bound of computing them (here 1e-11), both pass and say so
+        row = judge_expectation(base, quantity="g", point="", expected=parse_value(text),
+                                exact=exact, float64_bound=1e-11)
+        assert row.status == "pass" and row.bound_kind == "float64 result"
+        assert "judged as a float64 result" in row.message
+    # with no rounding bound the rule still allows the nearest double (half an ulp) ...
+    assert judge_expectation(base, quantity="g", point="", expected=parse_value(MICROGRAD_B_GRAD),
+                             exact=exact_b).status == "pass"
+    # ... but not the next double beyond it
+    row = judge_expectation(base, quantity="g", point="", expected=parse_value(MICROGRAD_A_GRAD),
+                            exact=exact_a)
+    assert row.status == "fail" and "float64 result" in row.message
+    # a wrong 17-digit number beyond the bound fails
+    wrong = judge_expectation(base, quantity="g", point="", expected=parse_value("645.57725947531866"),
+                              exact=exact_b, float64_bound=1e-11)
+    assert wrong.status == "fail"
+
+
+def test_fewer_than_16_digits_keep_the_written_digit_rule():
+    from verify.compare import judge_expectation
+    from verify.values import parse_value
+    base = {"file": "f", "case": "c", "check": "expect"}
+    exact = mpmath.mpf("645.5772594752186588921282798833819241982507288629737609329446")
+    row = judge_expectation(base, quantity="g", point="", expected=parse_value("645.577259475217"),
+                            exact=exact, float64_bound=1.0)
+    assert row.bound_kind == "written digits" and row.status == "fail"

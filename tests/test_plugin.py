@@ -150,3 +150,15 @@ def test_pytest_and_the_cli_agree_case_by_case(lab, tmp_path):
     plugin = {r.nodeid.split("::")[1]: "pass" for r in passed}
     plugin.update({r.nodeid.split("::")[1]: "fail" for r in failed})
     assert plugin == cli == {"chain": "pass", "wrong_expectation": "fail", "square": "pass"}
+
+
+def test_a_case_with_nothing_passed_is_a_skip_with_the_reason(pytester):
+    pytester.makefile(".yaml", only=(
+        "cases:\n"
+        "  - {name: no_checks, function: x**2, at: {x: 1}, checks: []}\n"
+        "  - {name: skipped, function: abs(x), at: {x: 0.5},\n"
+        "     checks: {derivative: {methods: [complex_step]}}}\n"))
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["*skip: no comparison: the case lists no check*",
+                                 "*skip: complex step needs an analytic function*"])

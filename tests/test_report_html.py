@@ -62,7 +62,8 @@ def test_summary_cards_and_marked_rows():
     cards = dict((label, value) for value, label in
                  re.findall(r"<b>([^<]+)</b><span>([^<]+)</span>", text))
     assert cards == {"cases": "4", "comparisons": "6", "passed": "3", "failed": "1",
-                     "errors": "1", "skipped": "1", "worst rel. error": "0.25"}
+                     "errors": "1", "inconclusive": "0", "skipped": "1",
+                     "worst rel. error": "0.25"}
     assert "<tr class='fail'>" in text and "<span class='badge fail'>fail</span>" in text
     assert ".badge.pass{" in text and "\n.pass{" not in text  # a passing row is not painted green
 

@@ -236,8 +236,11 @@ def _call_style(function, variables) -> str:
 def _finish(results, assert_ok, title):
     from .failures import VerificationFailed, bad_rows
     from .report.tables import results_frame
+    from .status import status_of
     failed = bad_rows(results)
     if assert_ok and failed:
         raise VerificationFailed(f"{title}: {len(failed)} of {len(results)} comparisons "
                                  "failed or could not run", failed)
-    return results_frame(results)
+    frame = results_frame(results)
+    frame.attrs["status"] = str(status_of(results) or "skip")  # the roll-up of verify.status
+    return frame

@@ -23,8 +23,9 @@ example:
   python -m verify new my_cases               write my_cases.yaml, a commented template
   pytest cases/                               the same cases as pytest tests
 
-exit status: 0 all passed, 1 a comparison failed, 2 a case could not be read
-or run (an 'error' row), 130 interrupted. Reports: DIR/results.csv,
+exit status: 0 all passed (inconclusive and skipped rows allowed), 1 a
+comparison failed, 2 a case could not be read or run (an 'error' row),
+5 no cases found, 130 interrupted. Reports: DIR/results.csv,
 summary.csv, report.html (default DIR: reports/).
 """
 
@@ -106,6 +107,7 @@ def _on_sigterm(handler):
 
 def _run(args, options) -> int:
     from .compare import exit_status
+    from .status import EXIT_INTERRUPTED, EXIT_NO_CASES, is_bad
     from .report import write_reports
     from .runner import load, run_all
     try:
@@ -114,13 +116,18 @@ def _run(args, options) -> int:
         print("interrupted while loading the cases: no case ran", file=sys.stderr)
         write_reports(args.out, [], [], interrupted=True,
                       meta={"paths": [str(p) for p in args.paths]})
-        return 130
+        return EXIT_INTERRUPTED
+    if not loaded.order:  # pytest's exit 5: nothing found, or -k selected nothing
+        where = f" matching -k '{args.select}'" if args.select else ""
+        print(f"no cases found{where} in {', '.join(map(str, args.paths))} (exit 5)",
+              file=sys.stderr)
+        return EXIT_NO_CASES
     jobs = args.jobs or os.cpu_count() or 1
     runs, interrupted = [], False
 
     def failed(entry):
         rows = [entry[1]] if entry[0] == "error" else entry[1].results
-        return args.fail_fast and any(r.status in ("fail", "error") for r in rows)
+        return args.fail_fast and any(is_bad(r.status) for r in rows)
 
     bar = None if args.quiet else progress_bar(len(loaded.order))
     say = bar.write if bar is not None else print
@@ -139,8 +146,8 @@ def _run(args, options) -> int:
     results = [r for kind, item in runs for r in ([item] if kind == "error" else item.results)]
     write_reports(args.out, results, [item for kind, item in runs if kind == "case"],
                   interrupted=interrupted, meta={"paths": [str(p) for p in args.paths]})
-    status = 130 if interrupted else exit_status(results)
-    _print_total(results, args.out, status)
+    status = EXIT_INTERRUPTED if interrupted else exit_status(results)
+    _print_total(runs, results, args.out, status)
     return status
 
 
@@ -156,31 +163,37 @@ def progress_bar(total):
 
 
 def _print_entry(entry, quiet, say=print):
+    from .status import is_bad, status_of
     kind, item = entry
     if quiet:
         return
     if kind == "error":
         say(f"ERROR {item.message}")
         return
-    from .compare import count_statuses
     rows = item.results
-    counts = count_statuses(rows)
-    status = "ERROR" if counts["error"] else "FAIL " if counts["fail"] else "PASS "
-    say(f"{status} {item.case_id}  ({counts['pass']} passed, {counts['fail']} failed, "
-        f"{counts['error']} errors, {counts['skip']} skipped)")
+    say(f"{status_of(rows).upper():<5} {item.case_id}  ({_counts_text(rows)})")
     for r in rows:
-        if r.status in ("fail", "error"):
+        if is_bad(r.status):
             where = " ".join(x for x in (r.check, r.method, r.quantity, r.point and f"at {r.point}") if x)
             say(f"      {r.status}: {where}: {r.message}")
 
 
-def _print_total(results, out, status):
-    from .compare import count_statuses
-    cases = {r.case_id for r in results}
-    counts = count_statuses(results)
-    print(f"{_count(len(cases), 'case')}, {_count(len(results), 'comparison')}: "
-          f"{counts['pass']} passed, "
-          f"{counts['fail']} failed, {counts['error']} errors, {counts['skip']} skipped; "
+def _counts_text(rows) -> str:
+    from .status import count
+    counts = count(rows)
+    return ", ".join(f"{n} {label}" for n, label in (
+        (counts["pass"], "passed"), (counts["fail"], "failed"), (counts["error"], "errors"),
+        (counts["inconclusive"], "inconclusive"), (counts["skip"], "skipped")))
+
+
+def _print_total(runs, results, out, status):
+    cases = sum(kind == "case" for kind, _ in runs)
+    unread = len({item.file for kind, item in runs if kind == "error" and not item.case})
+    bad_cases = sum(kind == "error" and bool(item.case) for kind, item in runs)
+    parts = [_count(cases + bad_cases, "case")]
+    if unread:
+        parts.append(f"{_count(unread, 'file')} that could not be read")
+    print(f"{', '.join(parts)}, {_count(len(results), 'comparison')}: {_counts_text(results)}; "
           f"reports in {out}/ (exit {status})")
 
 

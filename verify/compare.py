@@ -14,14 +14,14 @@ from dataclasses import dataclass, fields
 
 import mpmath
 
+from .status import ORDER, Status, count, exit_code
+
 EXACT_EQUALITY = mpmath.mpf("1e-25")  # relative: "equal" for exact expectations
 # Below the smallest normal float64 a value keeps no relative precision: an
 # exact derivative of 1e-1318 is 0.0 to every method, by underflow, not by error.
 UNDERFLOW = 2.0 ** -1022
 
-# CASES.md v1.1: every status, worst first. A case with a `pass` and no
-# `error` or `fail` is `pass`; otherwise case, file and run take the worst.
-STATUSES = ("error", "fail", "pass", "inconclusive", "skip")
+STATUSES = tuple(s.value for s in ORDER)  # worst first (verify.status)
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,14 @@ class Result:
     abs_error: float | None = None
     rel_error: float | None = None
     tolerance: float | None = None
-    status: str = "pass"
+    status: Status = Status.PASS
     message: str = ""
     bound_kind: str = ""
     line: int = 0
     case_id: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "status", Status(self.status))  # a typo fails here, loudly
 
 
 COLUMNS = tuple(f.name for f in fields(Result))
@@ -58,7 +61,8 @@ def where(case, check: str, line: int | None = None) -> dict:
 
 def _errors(exact, numeric):
     abs_error = abs(numeric - exact)
-    rel_error = abs_error / abs(exact) if exact != 0 else None
+    # relative to exact 0: 0 for a perfect match, undefined otherwise
+    rel_error = abs_error / abs(exact) if exact != 0 else (0 if abs_error == 0 else None)
     return float(abs_error), (float(rel_error) if rel_error is not None else None)
 
 
@@ -99,31 +103,57 @@ def judge_numeric(base: dict, *, method, quantity, point, exact, difference, bou
                   status="pass" if passed else "fail", message=message)
 
 
-def judge_expectation(base: dict, *, quantity, point, expected, exact, tolerance=None) -> Result:
-    """Compare a hand-written expectation (a Value) with the exact value (mpf)."""
+def judge_expectation(base: dict, *, quantity, point, expected, exact, tolerance=None,
+                      float64_bound=0.0) -> Result:
+    """Compare a hand-written expectation (a Value) with the exact value (mpf).
+
+    ``float64_bound`` is the float64 rounding bound of evaluating this
+    quantity of the case at the point; it judges a number written with 16
+    or 17 significant digits, read as a float64 printout (CASES.md v1.1).
+    """
     written = expected.mp(60)
     difference = abs(written - exact)
     abs_error, rel_error = _errors(exact, written)
     row = dict(base, method="exact", quantity=quantity, point=point, exact=float(exact),
                numeric=float(written), abs_error=abs_error, rel_error=rel_error)
-    if tolerance is not None:
-        allowed, kind = tolerance.allows(float(exact)), "tolerance"
-    elif expected.half_unit is not None:
-        allowed, kind = float(expected.half_unit), "written digits"
-    else:
-        allowed, kind = EXACT_EQUALITY * max(1, abs(exact)), "exact"
+    allowed, kind = expectation_allowance(expected, exact, tolerance, float64_bound)
+    printout = (f"judged as a float64 result ({expected.significant_digits} significant "
+                f"digits): within the float64 rounding bound plus half an ulp, "
+                f"{float(allowed):.3g}")
     if difference <= allowed:
-        return Result(**row, tolerance=float(allowed), bound_kind=kind, status="pass")
+        return Result(**row, tolerance=float(allowed), bound_kind=kind, status="pass",
+                      message=printout if kind == FLOAT64_KIND else "")
     shown = mpmath.nstr(exact, 17)
-    if kind == "written digits":
-        why = f"the written digits allow {float(allowed):.3g}"
-    elif kind == "tolerance":
-        why = f"the tolerance allows {float(allowed):.3g}"
-    else:
-        why = "an exact expectation must be equal"
+    why = {"written digits": f"the written digits allow {float(allowed):.3g}",
+           "tolerance": f"the tolerance allows {float(allowed):.3g}",
+           FLOAT64_KIND: printout.replace("within", "allowed:", 1)}.get(
+        kind, "an exact expectation must be equal")
     return Result(**row, tolerance=float(allowed), bound_kind=kind, status="fail",
                   message=f"expected {expected.text} but the exact value is {shown} "
                           f"(differs by {float(difference):.3g}; {why})")
+
+
+FLOAT64_KIND = "float64 result"
+
+
+def half_ulp(value) -> float:
+    """Half the spacing of float64 numbers at ``value`` (at least the smallest subnormal)."""
+    nearest = abs(float(value)) if math.isfinite(float(value)) else 0.0
+    return max(math.ulp(nearest) / 2, 5e-324)
+
+
+def expectation_allowance(expected, exact, tolerance=None, float64_bound=0.0):
+    """How far the exact value may be from a written expectation, and by which rule:
+    ``(allowed, kind)`` with kind ``tolerance``, ``float64 result`` (16 or 17
+    significant digits), ``written digits`` or ``exact``."""
+    if tolerance is not None:
+        return tolerance.allows(float(exact)), "tolerance"
+    if expected.is_float64_printout:
+        allowed = float64_bound + half_ulp(exact)
+        return max(allowed, float(expected.half_unit)), FLOAT64_KIND
+    if expected.half_unit is not None:
+        return float(expected.half_unit), "written digits"
+    return float(EXACT_EQUALITY * max(1, abs(exact))), "exact"
 
 
 # error_curve: the observed curve against its model (CASES.md `error_curve`)
@@ -262,30 +292,34 @@ def inconclusive_row(base: dict, message: str, **columns) -> Result:
 
 
 def count_statuses(rows) -> dict:
-    """``{status: number of rows}`` for every status, in STATUSES order."""
-    return {status: sum(r.status == status for r in rows) for status in STATUSES}
+    """``{status: number of rows}`` for every status, worst first."""
+    return {str(status): n for status, n in count(rows).items()}
+
+
+# Rows whose distance is what the check studies, not an error of a computed
+# value against its exact counterpart: a descent run's end point (it may be
+# meant to diverge), an error curve's best h and fitted order, and a Taylor
+# partial sum's remainder. Headline error figures leave them out.
+NOT_AN_ERROR_KINDS = frozenset({"outcome", "model", "order"})
+NOT_AN_ERROR_METHODS = frozenset({"partial_sum"})
+
+
+def is_error_figure(row) -> bool:
+    """A judged (pass or fail) comparison of like quantities, with a relative error."""
+    return (row.rel_error is not None and row.status in (Status.PASS, Status.FAIL)
+            and row.bound_kind not in NOT_AN_ERROR_KINDS
+            and row.method not in NOT_AN_ERROR_METHODS)
 
 
 def worst_rel_error(rows):
-    """The largest relative error among judged (pass or fail) rows, or None."""
-    judged = [r.rel_error for r in rows if r.rel_error is not None and r.status in ("pass", "fail")]
+    """The largest relative error among the rows that :func:`is_error_figure`, or None."""
+    judged = [r.rel_error for r in rows if is_error_figure(r)]
     return max(judged) if judged else None
 
 
 def exit_status(results) -> int:
     """CASES.md: 2 with any error row, else 1 with any fail, else 0."""
-    statuses = {r.status for r in results}
-    return 2 if "error" in statuses else 1 if "fail" in statuses else 0
-
-
-def expectation_allowance(expected, exact, tolerance=None) -> float:
-    """How far the exact value may be from a written expectation: the rules
-    of :func:`judge_expectation` (tolerance, written digits, or equality)."""
-    if tolerance is not None:
-        return tolerance.allows(float(exact))
-    if expected.half_unit is not None:
-        return float(expected.half_unit)
-    return float(EXACT_EQUALITY * max(1, abs(exact)))
+    return exit_code(results)
 
 
 def judge_agreement(base: dict, *, quantity, point, exact, answers, note="") -> Result:

@@ -8,6 +8,8 @@ value. Plain text, no pandas, so pytest's process stays light.
 """
 from __future__ import annotations
 
+from .status import is_bad
+
 HEADER = ("status", "check", "quantity", "point", "method", "exact", "numeric", "error", "bound")
 MAX_ROWS = 40  # a case with hundreds of failures shows the first ones and a count
 
@@ -25,7 +27,7 @@ class VerificationFailed(AssertionError):
 
 def bad_rows(results):
     """The rows that make a run fail: status ``fail`` or ``error``."""
-    return [r for r in results if r.status in ("fail", "error")]
+    return [r for r in results if is_bad(r.status)]
 
 
 def _number(value, digits=None):
@@ -39,7 +41,7 @@ def failure_table(rows) -> str:
     """The rows as an aligned table, then one numbered message per row."""
     rows = list(rows)
     shown = rows[:MAX_ROWS]
-    cells = [HEADER] + [(r.status, r.check, r.quantity, r.point, r.method, _number(r.exact),
+    cells = [HEADER] + [(str(r.status), r.check, r.quantity, r.point, r.method, _number(r.exact),
                          _number(r.numeric), _number(r.abs_error, 3),
                          _number(r.tolerance, 3)) for r in shown]
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]

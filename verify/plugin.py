@@ -96,6 +96,7 @@ class CaseItem(pytest.Item):
     def runtest(self):
         from .failures import VerificationFailed, bad_rows
         from .runner import run_case
+        from .status import Status, status_of
         results = run_case(self.case, _options(self.config)).results
         failed = bad_rows(results)
         if failed:
@@ -103,8 +104,10 @@ class CaseItem(pytest.Item):
             raise VerificationFailed(f"case '{case.name}' ({case.file}:{case.line}): "
                                      f"{len(failed)} of {len(results)} comparisons failed or "
                                      "could not run", failed)
-        if results and all(r.status == "skip" for r in results):
-            pytest.skip(results[0].message)
+        status = status_of(results)
+        if status in (Status.INCONCLUSIVE, Status.SKIP):  # nothing passed: say why
+            reasons = dict.fromkeys(r.message for r in results if r.status == status)
+            pytest.skip(f"{status}: " + "; ".join(m for m in reasons if m)[:500])
 
     def repr_failure(self, excinfo, style=None):
         from .failures import VerificationFailed

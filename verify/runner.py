@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .checks import runner_for
 from .checks.common import Artifacts, RunOptions
-from .compare import Result, error_row, where
+from .compare import Result, error_row, skip_row, where
 from .loading import CaseError, find_files, read_nodes
 
 __all__ = ["CaseRun", "Loaded", "RunOptions", "load", "run_case", "run_all"]
@@ -108,12 +108,29 @@ def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:
                                       f"check '{check.name}' is not available yet in this "
                                       "version of verify"))
                 continue
-            rows.extend(runner(case, check, options, artifacts))
+            produced = list(runner(case, check, options, artifacts))
+            rows.extend(produced or [_nothing_compared(case, check)])
         except Exception as exc:  # noqa: BLE001
             rows.append(_crash(case, check.name, exc, check.line))
+    if not rows:  # a case never vanishes from the reports (CASES.md v1.1)
+        rows.append(skip_row(where(case, "checks", case.line_of("checks")),
+                             "no comparison: the case lists no check and no expectation"))
     return CaseRun(case.id, tuple(rows),
                    tuple((name, tuple(table)) for name, table in artifacts.tables.items()),
                    tuple(artifacts.figures), time.perf_counter() - started, case)
+
+
+def _nothing_compared(case, check) -> Result:
+    """The row of a check that produced no comparison, saying why."""
+    if check.given("methods") and not check.option("methods"):
+        why = "its 'methods' list is empty"
+    elif not case.points:
+        why = "the case has no point"
+    elif not case.variables:
+        why = "the function has no variable to differentiate"
+    else:
+        why = "nothing applied at these points"
+    return skip_row(where(case, check.name, check.line), f"no comparison: {why}")
 
 
 def _implementation_rows(case, options, artifacts):

@@ -19,6 +19,7 @@ from .expressions import ExpressionError, parse_number
 # A plain decimal or float literal: only these carry "written digits".
 _DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?\Z")
 MAX_MAGNITUDE = sympy.Float("1e300")
+FLOAT64_PRINTOUT_DIGITS = (16, 17)  # repr() of a float64 writes 17 at most
 MAX_EXPONENT = 10_000  # of a decimal literal; far beyond float64, far below a slow Rational
 
 
@@ -53,6 +54,21 @@ class Value:
             if self.exact.is_Rational:
                 return mpmath.mpf(self.exact.p) / self.exact.q
             return mpmath.mpf(self.exact.evalf(dps + 5)._mpf_)
+
+    @property
+    def significant_digits(self) -> int | None:
+        """Significant digits of a decimal literal (``0.0150`` has 3); else None."""
+        if self.half_unit is None:
+            return None
+        mantissa = self.text.lower().replace("_", "").lstrip("+-").partition("e")[0]
+        digits = mantissa.replace(".", "").lstrip("0")
+        return max(len(digits), 1)
+
+    @property
+    def is_float64_printout(self) -> bool:
+        """CASES.md v1.1: a decimal with 16 or 17 significant digits is read as
+        the printout of a float64 computation, not as a rounded exact value."""
+        return self.significant_digits in FLOAT64_PRINTOUT_DIGITS
 
     def __str__(self) -> str:
         return self.text

@@ -132,6 +132,27 @@ def _bound(engine, orders, point, floats, magnitude, operations) -> BackpropBoun
     return BackpropBound(SAFETY * (running + steps) + shift, running, steps, shift)
 
 
+def float64_bound(case, engine, orders, point) -> float:
+    """The float64 rounding bound of computing this quantity of the case at the
+    point: the backprop row's bound for a first partial derivative, else the
+    running error of evaluating the exact formula (the value, a higher
+    derivative) in float64. A written 16- or 17-digit number is judged by it."""
+    floats = [p.float64 for p in point]
+    if sum(orders) == 1 and max(orders) == 1:
+        graph = graph_of(case)
+        nodes = graph.run(floats + [v.float64 for _, v in case.parameters])
+        index = orders.index(1)
+        magnitude = magnitudes(nodes)[id(nodes[index])]
+        return _bound(engine, orders, point, floats, magnitude, graph.operations).total
+    try:
+        _, errors = running_error(engine.derivative(orders), engine.variables, [floats], U64,
+                                  engine.data)
+        running = float(errors[0])
+    except (ValueError, TypeError):
+        running = 0.0
+    return SAFETY * running + representation(engine, orders, point)
+
+
 def _ulps(value, exact) -> str:
     if not math.isfinite(value):
         return f"backprop gave {value}"
@@ -275,7 +296,7 @@ def _gradient_rows(case, check, engine, graph, nodes, sizes, point, floats, i, n
     written = dict(case.expect.gradient[index]).get(name) if case.expect.gradient else None
     if written is not None:
         answers.append(("expect.gradient", written.mp(40),
-                        expectation_allowance(written, exact, case.tolerance),
+                        expectation_allowance(written, exact, case.tolerance, bound.total)[0],
                         "a wrong expectation"))
     agree = judge_agreement(base, quantity=f"agree[{name}]", point=label, exact=exact,
                             answers=answers, note=note)
@@ -304,8 +325,9 @@ def _adjoint_rows(case, graph, nodes, sizes, point, floats, label, base, problem
             rows.extend(error_row(b, reason, quantity=q, method=m, point=label)
                         for b, q, m in cells)
             continue
-        rows.append(judge_expectation(expect_base, quantity=cells[0][1], point=label,
-                                      expected=written, exact=exact, tolerance=case.tolerance))
         bound = _bound(adjoint, zero, point, floats, sizes[id(node)], graph.operations)
+        rows.append(judge_expectation(expect_base, quantity=cells[0][1], point=label,
+                                      expected=written, exact=exact, tolerance=case.tolerance,
+                                      float64_bound=bound.total))
         rows.append(_judge(base, cells[1][1], label, node.adjoint, exact, bound, case.tolerance))
     return rows

@@ -21,6 +21,18 @@ def _derivative_order(case):
     return 1
 
 
+def _float64_bound(case, engine, orders, point, value) -> float:
+    """The rounding bound that judges a float64 printout; 0 when there is none
+    to compute (the rule then allows half an ulp: stricter, never looser)."""
+    if not value.is_float64_printout or case.tolerance is not None:
+        return 0.0
+    from .backprop import float64_bound
+    try:
+        return float64_bound(case, engine, orders, point)
+    except Exception:  # noqa: BLE001 - no bound is the strict answer, not a crash
+        return 0.0
+
+
 def expectation_rows(case):
     expect = case.expect
     engine = exact_function(case)
@@ -61,7 +73,9 @@ def expectation_rows(case):
                 rows.append(error_row(base, reason, quantity=quantity, point=label, method="exact"))
                 continue
             rows.append(judge_expectation(base, quantity=quantity, point=label, expected=value,
-                                          exact=exact, tolerance=case.tolerance))
+                                          exact=exact, tolerance=case.tolerance,
+                                          float64_bound=_float64_bound(case, engine, orders,
+                                                                       point, value)))
     checks = {c.name for c in case.checks}
     for key, owner in OWNERS.items():
         if getattr(expect, key) and owner not in checks:

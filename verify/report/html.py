@@ -16,6 +16,7 @@ from collections import OrderedDict
 
 from ..bounds import SAFETY
 from ..compare import count_statuses, worst_rel_error
+from ..status import ORDER, is_bad, status_of
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232b;background:#f6f7f9}
@@ -34,7 +35,7 @@ section.case:target{outline:3px solid #f9a825}
 section.case>details>summary{cursor:pointer;padding:10px 0;font-size:16px;font-weight:600}
 .top{float:right;font-size:12px;font-weight:400;margin-top:12px}
 .badge{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:600;color:#fff;vertical-align:1px}
-.badge.pass{background:#2e7d32}.badge.fail{background:#c62828}.badge.error{background:#8e24aa}.badge.skip{background:#757575}
+.badge.pass{background:#2e7d32}.badge.fail{background:#c62828}.badge.error{background:#8e24aa}.badge.skip{background:#757575}.badge.inconclusive{background:#b26a00}
 table{border-collapse:collapse;width:100%;margin:8px 0 14px;font-size:12.5px}
 th,td{border-bottom:1px solid #e3e6ea;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f0f2f5;position:sticky;top:0}
@@ -48,8 +49,8 @@ code{background:#f0f2f5;padding:1px 4px;border-radius:3px}
 .note{color:#5b6670;font-size:12px}
 """
 
-_STATUS_RANK = {"error": 0, "fail": 1, "pass": 2, "skip": 3}
-_GROUPS = (("error", "Errors"), ("fail", "Failing"), ("pass", "Passing"), ("skip", "Skipped only"))
+_GROUPS = (("error", "Errors"), ("fail", "Failing"), ("pass", "Passing"),
+           ("inconclusive", "Inconclusive only"), ("skip", "Skipped only"))
 OPEN_NAV_GROUP = 200  # a group of the case list with more entries starts collapsed
 
 # Figure kind (from Artifacts.add_figure) -> "module:function(title, data) -> HTML fragment".
@@ -85,12 +86,6 @@ def _fmt(value, digits=6):
     return html.escape(str(value))
 
 
-def case_status(rows) -> str:
-    statuses = {r.status for r in rows}
-    return "error" if "error" in statuses else "fail" if "fail" in statuses else \
-        "pass" if "pass" in statuses else "skip"
-
-
 def anchor(case_id: str) -> str:
     """The id of a case's section (letters, digits and dashes only)."""
     return "case-" + "".join(c if c.isalnum() and c.isascii() else "-" for c in case_id)
@@ -102,8 +97,8 @@ def ordered_cases(results) -> list:
     by_case = OrderedDict()
     for r in results:
         by_case.setdefault(r.case_id or f"{r.file}::{r.case}", []).append(r)
-    entries = [(case_id, rows, case_status(rows)) for case_id, rows in by_case.items()]
-    return sorted(entries, key=lambda item: _STATUS_RANK[item[2]])
+    entries = [(case_id, rows, status_of(rows)) for case_id, rows in by_case.items()]
+    return sorted(entries, key=lambda item: ORDER.index(item[2]))
 
 
 def render_page(results, cases=(), *, interrupted=False, runs=(), files=None, figures=None,
@@ -137,11 +132,13 @@ def render_page(results, cases=(), *, interrupted=False, runs=(), files=None, fi
         for label, value, bad in (
             ("cases", len(ordered), False), ("comparisons", len(results), False),
             ("passed", counts["pass"], False), ("failed", counts["fail"], True),
-            ("errors", counts["error"], True), ("skipped", counts["skip"], False),
+            ("errors", counts["error"], True), ("inconclusive", counts["inconclusive"], False),
+            ("skipped", counts["skip"], False),
             ("worst rel. error", _fmt(worst, 3) or "–", False))) + "</div>")
     parts.append(f"<p class='note'>A numeric value passes when its error is within the bound "
                  f"predicted for its method, step and point: {SAFETY:g} × (truncation + rounding) "
-                 "+ the shift from the written point to its nearest float. Truncation is "
+                 "+ the shift from the written point to its nearest float; it is <i>inconclusive</i> "
+                 "when that bound is as large as the exact value or not finite. Truncation is "
                  "<i>rigorous</i> (interval arithmetic over the stencil) or a <i>leading term</i>, "
                  "as the bound column says. A case's <code>tolerance</code> replaces the bound. "
                  "Error curves: the <code>best_h</code> row passes when the predicted best step "
@@ -167,7 +164,7 @@ def _nav(ordered) -> str:
         opened = " open" if status in ("fail", "error") or len(group) <= OPEN_NAV_GROUP else ""
         out.append(f"<details{opened}><summary>{heading} ({len(group)})</summary><ol>")
         for case_id, rows in group:
-            failing = sum(r.status in ("fail", "error") for r in rows)
+            failing = sum(is_bad(r.status) for r in rows)
             extra = f" <span class='note'>{failing} of {len(rows)}</span>" if failing else ""
             out.append(f"<li><a href='#{anchor(case_id)}'>{html.escape(case_id)}</a> "
                        f"<span class='badge {status}'>{status}</span>{extra}</li>")
@@ -182,7 +179,8 @@ def _case_section(case_id, rows, status, case, figures, math_html, note) -> str:
     out = [f"<section class='case' id='{anchor(case_id)}'><details{opened}><summary>"
            f"<span class='badge {status}'>{status}</span> {html.escape(case_id)} "
            f"<span class='note'>{counts['pass']} passed, {counts['fail']} failed, "
-           f"{counts['error']} errors, {counts['skip']} skipped</span>"
+           f"{counts['error']} errors, {counts['inconclusive']} inconclusive, "
+           f"{counts['skip']} skipped</span>"
            f"<a class='top' href='#cases'>cases ↑</a></summary>"]
     if case is not None:
         if case.description:

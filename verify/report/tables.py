@@ -11,18 +11,20 @@ import dataclasses
 import pandas as pd
 
 from ..compare import COLUMNS, count_statuses, worst_rel_error
+from ..status import Status, status_of
 
 # Side tables: CASES.md and the issues name their first columns; others follow, sorted.
 TABLE_COLUMNS = {
     "graphs": ("case", "point", "node", "expression", "value", "local_derivatives", "adjoint"),
     "curves": ("case", "method", "h", "error_float64", "error_exact_arithmetic"),
 }
-SUMMARY_COLUMNS = ("file", "case", "checks", "passed", "failed", "errors", "skipped",
-                   "worst_rel_error", "status")
+SUMMARY_COLUMNS = ("file", "case", "checks", "passed", "failed", "errors", "inconclusive",
+                   "skipped", "worst_rel_error", "status")
 
 
 def results_frame(results) -> pd.DataFrame:
-    rows = [dataclasses.astuple(r) for r in results]
+    rows = [tuple(str(v) if isinstance(v, Status) else v for v in dataclasses.astuple(r))
+            for r in results]
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
@@ -34,9 +36,9 @@ def summary_frame(results) -> pd.DataFrame:
     for rows_of_case in by_case.values():
         first = rows_of_case[0]
         counts = count_statuses(rows_of_case)
-        status = "error" if counts["error"] else "fail" if counts["fail"] else "pass"
         rows.append((first.file, first.case, len(rows_of_case), counts["pass"], counts["fail"],
-                     counts["error"], counts["skip"], worst_rel_error(rows_of_case), status))
+                     counts["error"], counts["inconclusive"], counts["skip"],
+                     worst_rel_error(rows_of_case), str(status_of(rows_of_case))))
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 

@@ -103,6 +103,7 @@ def test_version_and_help():
     done = run_cli("--help")
     assert done.returncode == 0
     assert "example:" in done.stdout and "python -m verify new my_cases" in done.stdout
+    assert "verify new NAME" in done.stdout.split("\n\n")[0]  # in the usage lines
     for option in ("--jobs", "--timeout", "--fail-fast", "--quiet", "-k", "--allow-import"):
         assert option in done.stdout
 
@@ -138,7 +139,6 @@ def bar_drawn(corpus, tmp_path, **env_changes):
 
 
 def test_progress_bar_on_a_terminal_only_and_not_under_ci(corpus, tmp_path):
-    pytest.importorskip("tqdm")
     assert bar_drawn(corpus, tmp_path)
     assert not bar_drawn(corpus, tmp_path, CI="true")  # (and the other tests run piped)
 
@@ -181,3 +181,15 @@ def test_cases_without_comparisons_appear_with_a_row_saying_why(tmp_path, capsys
     assert "empty" in messages["no_methods"] and "no comparison" in messages["no_checks"]
     assert "no variable" in messages["constant"]
     assert list(summary["no_checks"])[6] == "inconclusive"  # the v1.1 summary columns
+
+
+def test_a_folder_named_verify_in_the_current_folder_is_named_not_a_traceback(tmp_path):
+    (tmp_path / "verify" / "cases").mkdir(parents=True)  # e.g. the parent of a clone
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-m", "verify", "--version"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert "Traceback" not in done.stderr
+    if done.returncode:  # an editable install: the folder shadows the package
+        assert f"{tmp_path / 'verify'} is named 'verify' and hides the installed" in done.stderr
+    else:  # an ordinary install: the regular package wins over a plain folder
+        assert done.stdout.strip() == f"verify {verify.__version__}"

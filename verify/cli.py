@@ -32,7 +32,8 @@ summary.csv, report.html (default DIR: reports/).
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="verify", description="Check numeric derivatives, gradients, backprop, Taylor "
+        prog="verify", usage="%(prog)s [options] PATH [PATH ...]\n       %(prog)s new NAME",
+        description="Check numeric derivatives, gradients, backprop, Taylor "
         "series and gradient descent against exact symbolic results.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
@@ -155,10 +156,7 @@ def progress_bar(total):
     """A tqdm bar on stderr, only on a terminal and not under CI; else None."""
     if os.environ.get("CI") or not (sys.stdout.isatty() and sys.stderr.isatty()):
         return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is optional (pip install verify[progress])
-        return None
+    from tqdm import tqdm  # a dependency, imported here to keep --help fast
     return tqdm(total=total, unit="case", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 

@@ -50,8 +50,8 @@ cases:
     dtype: float32               # float64 (default) or float32: bounds scale with it
     # tolerance: {{rtol: 1e-6}}   # replaces the predicted bounds for this case
 
-  # More checks (when your version has them): hessian, backprop, taylor,
-  # descent, error_curve; e.g.  checks: {{taylor: {{order: 6}}}}
+  # More checks: hessian, backprop, taylor, descent, error_curve;
+  # e.g.  checks: {{taylor: {{order: 6}}}}  (see docs/CASES.md and docs/checks.md)
   #
   # Your own code against the exact results (needs --allow-import):
   #   implementation: {{value: "mymodel:loss", gradient: "mymodel:grad"}}

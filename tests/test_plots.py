@@ -106,7 +106,7 @@ def test_taylor_draws_orders_bounds_and_no_radius():
 @pytest.mark.parametrize("two", [False, True])
 def test_descent_marks_divergent_runs(two):
     fragment = one_svg(plots.descent("descent", descent_data(two)))
-    for text in ("lr 0.01 (converged)", "lr 1.5 (diverged)", "loss against step", "step"):
+    for text in ("lr 0.01 (converged)", "lr 1.5 (DIVERGED)", "loss against step", "step"):
         assert text in fragment, text
     assert ("minimiser" in fragment) == two
 
@@ -146,12 +146,28 @@ def test_unparseable_or_long_formulas_fall_back_to_text():
     assert fragment == "<code class='formula-text'>sum of sines &lt;&amp;&gt;</code>"
 
 
-def test_losses_below_zero_get_a_symmetric_log_axis_in_plain_text():
-    data = descent_data(False)
-    for run in data["runs"]:
-        run["loss"] = [-1.0, -5.0, -6.4]
-        run["outcome"] = "converged"
-    fragment = one_svg(plots.descent("negative losses", data))
-    assert "−10" in fragment  # −10⁰, −10¹: Unicode, not mathtext
-    assert plots._signed_power(-100.0) == "−10²" and plots._signed_power(0.0) == "0"
+def _loss_axes(runs):
+    from matplotlib.figure import Figure
+    ax = Figure().subplots()
+    plots._losses(ax, runs)
+    return ax
+
+
+def test_negative_losses_get_a_linear_axis_with_no_stacked_labels():
+    ax = _loss_axes([{"lr": 0.1, "loss": [-1.0, -5.0, -6.4], "outcome": "converged"}])
+    assert ax.get_yscale() == "linear"
+    low, high = ax.get_ylim()
+    assert low < -6.4 and -1.0 < high < 0  # the range of the losses, not a symmetric one
+
+
+def test_a_diverged_run_does_not_squash_the_others():
+    ax = _loss_axes([{"lr": 0.01, "loss": [4.0, 2.0, 1.0, 0.5], "outcome": "converged"},
+                     {"lr": 1.5, "loss": [4.0, 40.0, 4e5, 4e12], "outcome": "diverged"}])
+    low, high = ax.get_ylim()
+    assert high < 100 and low > 0.1  # clipped to the run that converged
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert "lr 1.5 (DIVERGED)" in labels and "lr 0.01 (converged)" in labels
+
+
+def test_power_labels_in_plain_text():
     assert plots._power_of_ten(1e-14) == "10⁻¹⁴" and plots._power_of_ten(3.0) == ""

@@ -213,3 +213,11 @@ def test_maths_are_drawn_for_the_first_cases_only(tmp_path, monkeypatch):
                       case_id=c.id) for c in cases]
     maths = writer.draw_maths(page.ordered_cases(results), {c.id: c for c in cases})
     assert list(maths) == [cases[0].id]
+
+
+def test_values_show_the_shortest_text_of_their_float():
+    row = Result(file="f", case="c", check="backprop", method="backprop", quantity="grad[w]",
+                 exact=-0.8, numeric=-0.8000000000000007, status="pass", case_id="f::c")
+    text = page.render_page([row], runs=runs_of([row]))
+    assert "<td class='num'>-0.8</td><td class='num'>-0.8000000000000007</td>" in text
+    assert "0.80000000000000004" not in text

@@ -78,11 +78,14 @@ def render_figure(kind: str, title: str, data: dict) -> str:
     return getattr(module, function)(title, data)
 
 
-def _fmt(value, digits=6):
+def _fmt(value, digits=None):
+    """A float with ``digits`` significant digits, or by default the shortest
+    text that reads back as the same float64 (the exact value -4/5 shows as
+    -0.8, not as the 17 digits of its nearest double)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
-        return f"{value:.{digits}g}"
+        return repr(value) if digits is None else f"{value:.{digits}g}"
     return html.escape(str(value))
 
 
@@ -213,7 +216,7 @@ def _table(rows) -> str:
         out.append(f"<tr class='{r.status}'><td>{html.escape(r.check)}</td>"
                    f"<td>{html.escape(r.method)}</td><td>{html.escape(r.quantity)}</td>"
                    f"<td>{html.escape(r.point)}</td><td class='num'>{_fmt(r.h, 3)}</td>"
-                   f"<td class='num'>{_fmt(r.exact, 17)}</td><td class='num'>{_fmt(r.numeric, 17)}</td>"
+                   f"<td class='num'>{_fmt(r.exact)}</td><td class='num'>{_fmt(r.numeric)}</td>"
                    f"<td class='num'>{_fmt(r.abs_error, 3)}</td><td class='num'>{_fmt(r.rel_error, 3)}</td>"
                    f"<td class='num' title='{html.escape(r.bound_kind, quote=True)}'>{_fmt(r.tolerance, 3)}</td>"
                    f"<td><span class='badge {r.status}'>{r.status}</span></td>"

@@ -17,8 +17,9 @@ several figures can share one page.
   of convergence as vertical lines.
 - ``descent``: the paths on the function (one variable) or its contour
   plot (two), each starting at a square (a dot per step for short paths),
-  and the loss against the step per learning rate on a log scale (symlog
-  when a loss is not positive), divergent runs dashed and marked with a
+  and the loss against the step per learning rate on a log scale (linear
+  when a loss is not positive), clipped to the runs that did not diverge;
+  divergent runs dashed, "(DIVERGED)" in the legend and marked with a
   cross at their last finite point.
 
 Log axes are labelled 10ⁿ in plain Unicode: matplotlib's default labels go
@@ -96,14 +97,6 @@ def _power_of_ten(value, _position=None) -> str:
     if abs(exponent - round(exponent)) > 1e-9:
         return ""
     return "10" + str(int(round(exponent))).translate(_SUPERSCRIPT)
-
-
-def _signed_power(value, _position=None) -> str:
-    """Symlog labels: 0, ±10ⁿ, or the number itself, without mathtext."""
-    if value == 0:
-        return "0"
-    text = _power_of_ten(abs(value)) or f"{abs(value):g}"
-    return ("−" if value < 0 else "") + text
 
 
 def _log_axes(ax, *axes_names):
@@ -266,6 +259,7 @@ def descent(title: str, data: dict) -> str:
 
 def _run_label(run):
     outcome = run.get("outcome", "")
+    outcome = outcome.upper() if outcome == "diverged" else outcome  # as the lab's legend says
     return f"lr {run['lr']:g}" + (f" ({outcome})" if outcome else "")
 
 
@@ -343,7 +337,12 @@ def _mark_end(ax, run, xs, ys, colour):
 
 
 def _losses(ax, runs):
-    values = []
+    """Loss against step. The axis spans the runs that did not diverge (as the
+    lab's own plot does): a diverged run is drawn up to where it leaves that
+    range and says (DIVERGED) in the legend, so it never squashes the others.
+    A log axis when every loss shown is positive, else a linear one (a symlog
+    axis would stack the labels of 1 and -1)."""
+    interesting, everything = [], []
     for i, run in enumerate(runs):
         colour = COLOURS[i % len(COLOURS)]
         loss = _array(run.get("loss", ()))
@@ -352,14 +351,19 @@ def _losses(ax, runs):
         diverged = run.get("outcome") == "diverged"
         ax.plot(steps, loss, "--" if diverged else "-", color=colour, lw=1.2, label=_run_label(run))
         _mark_end(ax, run, steps.astype(float), loss, colour)
-        values.extend(loss[np.isfinite(loss)])
-    if values and min(values) > 0:
+        finite = loss[np.isfinite(loss)]
+        everything.extend(finite)
+        if not diverged:
+            interesting.extend(finite)
+    shown = interesting or everything
+    if shown and min(shown) > 0:
         _log_axes(ax, "y")
-    elif values:
-        from matplotlib.ticker import FuncFormatter, NullLocator
-        ax.set_yscale("symlog", linthresh=max(1e-12, float(np.percentile(np.abs(values), 10)) or 1e-12))
-        ax.yaxis.set_major_formatter(FuncFormatter(_signed_power))
-        ax.yaxis.set_minor_locator(NullLocator())
+        low, high = min(shown), max(shown)
+        ax.set_ylim(low / 2, high * 2)
+    elif shown:
+        low, high = min(shown), max(shown)
+        margin = 0.08 * (high - low) or 0.5 * max(abs(high), 1e-12)
+        ax.set_ylim(low - margin, high + margin)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.set_title("loss against step", loc="left")

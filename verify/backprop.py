@@ -39,37 +39,15 @@ from __future__ import annotations
 import functools
 import math
 import operator
-import types
 from dataclasses import dataclass
 
 import numpy as np
 import sympy
-from scipy import special
 
 from .expressions import DataSum, symbol
+from .functions import BY_NAME, NUMPY, primitive_of
 
-_NUMPY = types.SimpleNamespace(
-    sin=np.sin, cos=np.cos, tan=np.tan, asin=np.arcsin, acos=np.arccos, atan=np.arctan,
-    sinh=np.sinh, cosh=np.cosh, tanh=np.tanh, exp=np.exp, log=np.log, sqrt=np.sqrt,
-    erf=special.erf, pow=np.power)
-_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-
-# Local derivative f'(a) of each one-argument function, given a and out = f(a);
-# ``lib`` is math (floats) or the NumPy namespace above (arrays).
-UNARY = {
-    "sin": lambda lib, a, out: lib.cos(a),
-    "cos": lambda lib, a, out: -lib.sin(a),
-    "tan": lambda lib, a, out: 1.0 + out * out,
-    "asin": lambda lib, a, out: 1.0 / lib.sqrt((1.0 - a) * (1.0 + a)),
-    "acos": lambda lib, a, out: -1.0 / lib.sqrt((1.0 - a) * (1.0 + a)),
-    "atan": lambda lib, a, out: 1.0 / (1.0 + a * a),
-    "sinh": lambda lib, a, out: lib.cosh(a),
-    "cosh": lambda lib, a, out: lib.sinh(a),
-    "tanh": lambda lib, a, out: 1.0 / lib.cosh(a) ** 2,  # not 1 - out**2: that cancels
-    "exp": lambda lib, a, out: out,
-    "log": lambda lib, a, out: 1.0 / a,
-    "erf": lambda lib, a, out: _TWO_OVER_SQRT_PI * lib.exp(-a * a),
-}
+_NUMPY = NUMPY  # the registry's NumPy namespace: lib.sin(a), lib.pow(a, b) on arrays
 
 
 def _lib(*values):
@@ -154,9 +132,10 @@ class Node:
     @staticmethod
     def unary(name, a):
         v = _value(a)
+        primitive = BY_NAME[name]
         lib = math if type(v) is float else _NUMPY
-        value = getattr(lib, name)(v)
-        derivative = UNARY[name]
+        value = primitive.scalar(v) if lib is math else primitive.numpy(v)
+        derivative = primitive.derivative
         parents = (a,) if isinstance(a, Node) else ()
         return Node(value, parents, name, lambda: (derivative(lib, v, value),))
 
@@ -317,9 +296,10 @@ def _maker(expr, rows):
         return Node.abs, 1
     if isinstance(expr, (sympy.Max, sympy.Min)):
         return functools.partial(Node.extreme, type(expr).__name__), 1
+    primitive = primitive_of(expr)
+    if primitive is not None and len(expr.args) == 1:
+        return functools.partial(Node.unary, primitive.name), 2
     name = type(expr).__name__
-    if name in UNARY and len(expr.args) == 1:
-        return functools.partial(Node.unary, name), 2
     raise ValueError(f"backprop has no rule for {name} (in {expr})")
 
 

@@ -22,11 +22,11 @@ import sympy
 
 from mpmath import iv
 
+from .functions import complex_ulps
 from .intervals import NotSmooth, ends_of, interval_max_abs
 from .rounding import running_error
 from .stencils import mixed_stencil, stencil
 
-COMPLEX_ERF_ULPS = 32.0  # measured: scipy.special.erf on complex arguments (fuzzing, issue 7)
 SAFETY = 2.0  # one factor over the predicted bound, stated in every report
 
 
@@ -118,9 +118,8 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff) -> Bound:
         _, errors = running_error(engine.derivative(_orders(size, (index, 1))), engine.variables,
                                   nodes, unit_roundoff, engine.data)
         rounding = float(errors[0]) + unit_roundoff * abs(difference.value)
-        if engine.expression.has(sympy.erf):
-            # SciPy's complex erf errs by up to ~21 units, not the one a real libm function does
-            rounding *= COMPLEX_ERF_ULPS
+        # a complex form may err by more than the one unit of a real libm function
+        rounding *= complex_ulps(engine.expression)
     else:
         st = stencil(difference.method, n, difference.levels)
         m = n + st.accuracy

@@ -14,6 +14,8 @@ import sys
 
 import sympy
 
+from .functions import CALLABLE
+
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
 MAX_EXPONENT = 1_000
@@ -118,28 +120,7 @@ class DataSum(sympy.Function):
         return r"\sum_{i} \left(%s\right)" % printer._print(self.args[0])
 
 
-def _relu(z):
-    return sympy.Max(0, z)
-
-
-def _sigmoid(z):
-    return 1 / (1 + sympy.exp(-z))
-
-
-def _softplus(z):
-    return sympy.log(1 + sympy.exp(z))
-
-
-# name -> (builder, number of arguments; None means two or more)
-FUNCTIONS = {
-    "sin": (sympy.sin, 1), "cos": (sympy.cos, 1), "tan": (sympy.tan, 1),
-    "asin": (sympy.asin, 1), "acos": (sympy.acos, 1), "atan": (sympy.atan, 1),
-    "sinh": (sympy.sinh, 1), "cosh": (sympy.cosh, 1), "tanh": (sympy.tanh, 1),
-    "exp": (sympy.exp, 1), "log": (sympy.log, 1), "sqrt": (sympy.sqrt, 1),
-    "abs": (sympy.Abs, 1), "erf": (sympy.erf, 1),
-    "Max": (sympy.Max, None), "Min": (sympy.Min, None),
-    "relu": (_relu, 1), "sigmoid": (_sigmoid, 1), "softplus": (_softplus, 1),
-}
+FUNCTIONS = CALLABLE  # name -> (builder, arity): the registry in verify.functions
 CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
 DATA_FUNCTIONS = ("sum", "mean")
 RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(DATA_FUNCTIONS)
@@ -404,7 +385,7 @@ class _Builder:
         if arity is None and len(args) < 2:
             self.fail(node, f"'{name}' takes two or more arguments")
         if arity is not None and len(args) != arity:
-            self.fail(node, f"'{name}' takes exactly {arity} argument")
+            self.fail(node, f"'{name}' takes exactly {arity} argument" + "s" * (arity != 1))
         return builder(*args)
 
     def _data_call(self, node, name):

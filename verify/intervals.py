@@ -5,9 +5,11 @@ differences) or over [a, x] (the Taylor remainder). An interval that meets
 a kink, a pole or the edge of the domain raises :class:`NotSmooth`, which
 callers read as "this step or this interval is not usable".
 
-mpmath's ``iv`` lacks some functions; the monotone ones (atan, asin, acos,
-sinh, tanh, erf) are evaluated at both ends and widened outward by a few
-units in the last place of the working precision.
+Each function's rule comes from the registry (:mod:`verify.functions`):
+mpmath's ``iv`` has sin, cos, tan, exp and log; cosh is monotone on either
+side of 0; the monotone ones (atan, asin, acos, sinh, tanh, erf, asinh, acosh,
+atanh) are evaluated at both ends and widened outward by a few units in the
+last place of the working precision.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import sympy
 from mpmath import iv
 
 from .expressions import DataSum, symbol
+from .functions import in_domain, primitive_of
 
 MAX_ROWS = 2_000  # interval sums over more rows fall back to the leading term
 
@@ -102,13 +105,10 @@ def _eval_node(expr, env, data, memo):
         return result
     if expr.is_Pow:
         return _power(expr, args[0], args[1])
+    primitive = primitive_of(expr)
+    if primitive is not None:
+        return _primitive(primitive, args[0])
     name = type(expr).__name__
-    if name in _DIRECT:
-        return _DIRECT[name](args[0])
-    if name in _MONOTONE:
-        return _monotone(_MONOTONE[name], args[0])
-    if name == "cosh":
-        return (iv.exp(args[0]) + iv.exp(-args[0])) / 2
     if name == "Abs":
         return abs(args[0])
     if name in ("Max", "Min"):
@@ -157,10 +157,24 @@ def _power(expr, base, exponent):
     return iv.exp(exponent * iv.log(base))
 
 
-def _log(x):
-    if ends_of(x)[0] <= 0:
-        raise NotSmooth("logarithm of a non-positive number")
-    return iv.log(x)
+def _primitive(primitive, x):
+    """The registry's rule: the domain first, then mpmath's own interval
+    function, a rewrite into others, or the end points of a monotone one."""
+    if not in_domain(primitive, *ends_of(x)):
+        raise NotSmooth(f"{primitive.name} outside its domain on the interval")
+    if primitive.turning_point is not None:
+        lo, hi = ends_of(x)
+        turn = primitive.turning_point
+        if lo < turn < hi:  # both monotone halves; the turning value lies between
+            left = _monotone((not primitive.monotone, primitive.mpmath), iv.mpf([lo, turn]))
+            right = _monotone((primitive.monotone, primitive.mpmath), iv.mpf([turn, hi]))
+            return iv.mpf([min(ends_of(left)[0], ends_of(right)[0]),
+                           max(ends_of(left)[1], ends_of(right)[1])])
+        increasing = primitive.monotone if lo >= turn else not primitive.monotone
+        return _monotone((increasing, primitive.mpmath), x)
+    if primitive.monotone is not None:
+        return _monotone((primitive.monotone, primitive.mpmath), x)
+    return getattr(iv, primitive.name)(x)
 
 
 def _monotone(fn, x):
@@ -180,18 +194,6 @@ def _monotone(fn, x):
     return iv.mpf([lo - pad, hi + pad])
 
 
-def _checked_asin(v):
-    if abs(v) > 1:
-        raise ValueError("outside [-1, 1]")
-    return mpmath.asin(v)
-
-
-def _checked_acos(v):
-    if abs(v) > 1:
-        raise ValueError("outside [-1, 1]")
-    return mpmath.acos(v)
-
-
 def _data_sum(expr, env, data, memo):
     if not data or len(data[0].floats) > MAX_ROWS:
         raise ValueError("too many rows for interval sums")
@@ -203,9 +205,3 @@ def _data_sum(expr, env, data, memo):
             row_env[symbol(column.name)] = iv.mpf(column.texts[row])
         total += _eval(inner, row_env, data, {})
     return total
-
-
-_DIRECT = {"sin": iv.sin, "cos": iv.cos, "tan": iv.tan, "exp": iv.exp, "log": _log}
-_MONOTONE = {"atan": (True, mpmath.atan), "asin": (True, _checked_asin),
-             "acos": (False, _checked_acos), "sinh": (True, mpmath.sinh),
-             "tanh": (True, mpmath.tanh), "erf": (True, mpmath.erf)}

@@ -13,10 +13,11 @@ import sympy
 
 from .exact import complex_piece, evaluate_safely
 from .expressions import DataSum
+from .functions import SWITCH_CLASSES
 
 SIDE_STEP = mpmath.mpf("1e-30")
 TIE = mpmath.mpf("1e-25")
-_NON_SMOOTH = (sympy.Abs, sympy.Max, sympy.Min, sympy.sign, sympy.Heaviside)
+_NON_SMOOTH = (*SWITCH_CLASSES, sympy.sign, sympy.Heaviside)
 
 
 def is_analytic(expr) -> bool:

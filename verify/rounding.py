@@ -21,25 +21,11 @@ import operator
 
 import numpy as np
 import sympy
-from scipy import special
 
 from .expressions import DataSum, symbol
+from .functions import NUMPY, primitive_of
 
 LIBM_ULPS = 1.0  # a correctly rounded library function errs by at most one unit
-
-_DERIVATIVES = {
-    "sin": np.cos, "cos": lambda a: -np.sin(a), "tan": lambda a: 1 + np.tan(a) ** 2,
-    "asin": lambda a: 1 / np.sqrt(1 - a * a), "acos": lambda a: -1 / np.sqrt(1 - a * a),
-    "atan": lambda a: 1 / (1 + a * a), "sinh": np.cosh, "cosh": np.sinh,
-    "tanh": lambda a: 1 / np.cosh(a) ** 2, "exp": np.exp, "log": lambda a: 1 / a,
-    "erf": lambda a: 2 / np.sqrt(np.pi) * np.exp(-a * a),
-}
-_FUNCTIONS = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos,
-    "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "exp": np.exp,
-    "log": np.log, "erf": special.erf,
-}
-
 
 def running_error(expr, variables, points, unit_roundoff, data=()):
     """Values of ``expr`` at ``points`` (shape ``(k, d)``) and error bounds.
@@ -99,10 +85,12 @@ def _node(expr, env, u, data, memo):
             error = error + np.abs(result * np.log(np.abs(a))) * eb
         return result, error + steps * u * np.abs(result)
     name = type(expr).__name__
-    if name in _FUNCTIONS:
+    primitive = primitive_of(expr)
+    if primitive is not None:
         a, ea = parts[0]
-        result = _FUNCTIONS[name](a)
-        return result, np.abs(_DERIVATIVES[name](a)) * ea + LIBM_ULPS * u * np.abs(result)
+        result = primitive.numpy(a)
+        slope = primitive.derivative(NUMPY, a, result)
+        return result, np.abs(slope) * ea + primitive.ulps * u * np.abs(result)
     if name == "Abs":
         return np.abs(values[0]), errors[0]
     # SymPy's derivative of abs(g), for g not provably real, brings re, im and

@@ -34,6 +34,7 @@ from sympy.polys.domains import QQ
 from sympy.polys.rings import ring
 
 from .expressions import DataSum
+from .functions import BY_NAME
 from .intervals import NotSmooth, _eval, ends_of
 
 ZERO_DIGITS = 40  # a constant smaller than 10**-40 counts as zero (a pole, a kink)
@@ -54,9 +55,6 @@ def expand(expr, symbol, about, order: int, kind) -> list:
 
 # --- coefficient kinds ---------------------------------------------------------------
 
-_FUNCTIONS = {"exp": sympy.exp, "sin": sympy.sin, "cos": sympy.cos, "sinh": sympy.sinh,
-              "cosh": sympy.cosh, "tan": sympy.tan, "tanh": sympy.tanh, "log": sympy.log,
-              "atan": sympy.atan, "asin": sympy.asin, "acos": sympy.acos, "erf": sympy.erf}
 
 
 def _sympy_value(name, u0):
@@ -64,7 +62,7 @@ def _sympy_value(name, u0):
         return 1 / u0
     if isinstance(name, tuple):  # ("pow", p)
         return u0 ** name[1]
-    return _FUNCTIONS[name](u0)
+    return BY_NAME[name].sympy(u0)
 
 
 class Record:
@@ -115,8 +113,11 @@ def _check_point(name, u0):
         raise NotAnalytic("the expansion point is a pole (division by zero)")
     if (name == "log" or isinstance(name, tuple)) and near_zero:
         raise NotAnalytic("the expansion point is a branch point (log or power of 0)")
-    if name in ("asin", "acos") and abs(abs(_numeric(u0)) - 1) < mpmath.mpf(10) ** -ZERO_DIGITS:
-        raise NotAnalytic(f"the expansion point is a branch point of {name} (argument +-1)")
+    primitive = BY_NAME.get(name) if isinstance(name, str) else None
+    for end in primitive.domain if primitive else ():
+        if mpmath.isfinite(end) and abs(_numeric(u0) - end) < mpmath.mpf(10) ** -ZERO_DIGITS:
+            raise NotAnalytic(f"the expansion point is a branch point of {name} "
+                              f"(argument {end:g})")
 
 
 def _show(name):
@@ -189,10 +190,12 @@ class Interval:
         return _eval(expr, {}, (), {})
 
     def apply(self, name, u0, key):
-        if name in ("asin", "acos"):
+        primitive = BY_NAME.get(name) if isinstance(name, str) else None
+        if primitive is not None and any(mpmath.isfinite(end) for end in primitive.domain):
             lo, hi = ends_of(u0)
-            if lo <= -1 or hi >= 1:
-                raise NotSmooth(f"{name} of an interval reaching +-1")
+            low, high = primitive.domain
+            if not (low < lo and hi < high):  # the ends are branch points
+                raise NotSmooth(f"{name} of an interval reaching the edge of its domain")
         if name == "tan":
             lo, hi = ends_of(u0)
             if mpmath.floor(lo / mpmath.pi + 0.5) != mpmath.floor(hi / mpmath.pi + 0.5):
@@ -388,15 +391,24 @@ class _Expander:
             inv0 = k.apply("inv", q[0], (e, "inv"))
             return self.integrate(self.mul(self.deriv(u) + [k.zero], self.recip(q, inv0)),
                                   k.apply("atan", u0, (e, "atan")))
-        if name in ("asin", "acos"):
+        if name == "atanh":  # atanh' = 1/(1 - u**2)
             q = [-c for c in self.mul(u, u)]
             q[0] = q[0] + k.one
+            inv0 = k.apply("inv", q[0], (e, "inv"))
+            return self.integrate(self.mul(self.deriv(u) + [k.zero], self.recip(q, inv0)),
+                                  k.apply("atanh", u0, (e, "atanh")))
+        if name in ("asin", "acos", "asinh", "acosh"):
+            # asin' = (1 - u**2)**(-1/2), asinh' = (1 + u**2)**(-1/2), acosh' = (u**2 - 1)**(-1/2)
+            q = self.mul(u, u)
+            if name in ("asin", "acos"):
+                q = [-c for c in q]
+            q[0] = q[0] + (-k.one if name == "acosh" else k.one)
             half = sympy.Rational(-1, 2)
             w = self._miller(q, k.number(half + 1), k.apply(("pow", half), q[0], (e, "pow")),
                              k.apply("inv", q[0], (e, "inv")))
             d = self.mul(self.deriv(u) + [k.zero], w)
             start = k.apply(name, u0, (e, name))
-            return self.integrate(d if name == "asin" else [-c for c in d], start)
+            return self.integrate(d if name != "acos" else [-c for c in d], start)
         if name == "erf":
             w = [-c for c in self.mul(u, u)]
             gauss = self.scale(self._exp0([k.zero] + w[1:]), k.apply("exp", w[0], (e, "exp")))

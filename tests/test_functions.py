@@ -139,3 +139,47 @@ def test_composites_expand_to_what_the_engines_know(composite):
     for node in sympy.preorder_traversal(expr):
         if isinstance(node, sympy.Function):
             assert functions.primitive_of(node) or isinstance(node, functions.SWITCH_CLASSES), node
+
+
+WHERE = "where(x > 1, exp(x), x**2)"
+
+
+def test_where_parses_to_a_piecewise_and_refuses_other_comparisons():
+    assert parse(WHERE) == sympy.Piecewise((sympy.exp(symbol("x")), symbol("x") > 1),
+                                           (symbol("x") ** 2, True))
+    for text, message in (("x > 0", "only as the first argument of where"),
+                          ("where(x, 1, 2)", "must be one comparison"),
+                          ("where(0 < x < 1, 1, 2)", "must be one comparison"),
+                          ("where(x > 0, 1)", "exactly 3 arguments")):
+        with pytest.raises(Exception, match=message):
+            parse(text)
+
+
+@pytest.mark.parametrize("x, piece", [(2.0, math.exp), (0.5, lambda v: v * v), (1.0, lambda v: v * v)])
+def test_where_in_every_engine_takes_the_piece_of_the_point(x, piece):
+    expr = parse(WHERE)
+    assert Compiled(expr, ("x",)).numpy(np.array([x]))[0] == pytest.approx(piece(x), rel=1e-15)
+    values, errors = running_error(expr, ("x",), [[x]], U)
+    assert values[0] == pytest.approx(piece(x), rel=1e-15) and errors[0] < 1e-14
+    value, (dx,) = from_expression(expr, ("x",)).gradient([x])
+    slope = math.exp(x) if x > 1 else 2 * x
+    assert value == pytest.approx(piece(x), rel=1e-15) and dx == pytest.approx(slope, rel=1e-15)
+
+
+def test_where_over_an_interval_or_a_series_refuses_a_switch_inside():
+    expr = parse(WHERE)
+    assert interval_max_abs(expr, ("x",), [(1.5, 1.6)]) == pytest.approx(math.exp(1.6), rel=1e-12)
+    assert interval_max_abs(expr, ("x",), [(0.5, 0.6)]) == pytest.approx(0.36, rel=1e-12)
+    with pytest.raises(NotSmooth):
+        interval_max_abs(expr, ("x",), [(0.9, 1.1)])
+    assert expand(expr, symbol("x"), sympy.Rational(1, 2), 3, Record()) == [
+        sympy.Rational(1, 4), 1, 1, 0]
+    with pytest.raises(Exception, match="kink"):
+        expand(expr, symbol("x"), sympy.Integer(1), 3, Record())
+
+
+def test_backprop_of_where_over_data_rows_is_one_hot():
+    rows = Node.select((">", None), Node(np.array([1.0, 2.0, 3.0])), np.array([1.0, -1.0, 0.0]),
+                       Node(np.array([5.0, 6.0, 7.0])))
+    assert list(rows.value) == [1.0, 6.0, 7.0] and rows.kink  # 0 is the switch point
+    assert [list(d) for d in rows.rule()] == [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]

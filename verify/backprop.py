@@ -45,7 +45,7 @@ import numpy as np
 import sympy
 
 from .expressions import DataSum, symbol
-from .functions import BY_NAME, NUMPY, primitive_of
+from .functions import BY_NAME, NUMPY, passes, pieces, primitive_of
 
 _NUMPY = NUMPY  # the registry's NumPy namespace: lib.sin(a), lib.pow(a, b) on arrays
 
@@ -166,6 +166,31 @@ class Node:
         local = tuple(hit * share for hit, a in zip(hits, args) if isinstance(a, Node))
         parents = tuple(a for a in args if isinstance(a, Node))
         return Node(value, parents, kind, lambda: local, kink=bool(np.any(ties > 1)))
+
+    @staticmethod
+    def select(tests, *args):
+        """where(c, a, b): the value of the first piece whose comparison holds.
+        ``args`` hold each piece's value, then (unless its test is None) the
+        difference lhs - rhs that its test compares with 0."""
+        values, differences, k = [], [], 0
+        for test in tests:
+            values.append(args[k])
+            differences.append(None if test is None else _value(args[k + 1]))
+            k += 1 if test is None else 2
+        chosen = [True if t is None else passes(t, d) for t, d in zip(tests, differences)]
+        arrays = any(isinstance(c, np.ndarray) for c in chosen) or \
+            any(isinstance(_value(v), np.ndarray) for v in values)
+        taken, weights = False, []
+        for c in chosen:  # one-hot: the first piece that holds
+            weights.append(np.logical_and(c, np.logical_not(taken)) if arrays else (c and not taken))
+            taken = np.logical_or(taken, c) if arrays else (taken or c)
+        value = sum((np.where(w, _value(v), 0.0) if arrays else (_value(v) if w else 0.0))
+                    for w, v in zip(weights, values))
+        parents = tuple(v for v in values if isinstance(v, Node))
+        local = tuple(np.asarray(w, dtype=float) if arrays else float(w)
+                      for w, v in zip(weights, values) if isinstance(v, Node))
+        kink = any(d is not None and bool(np.any(d == 0)) for d in differences)
+        return Node(value, parents, "where", lambda: local, kink=kink)
 
     @staticmethod
     def datasum(rows, a):
@@ -296,6 +321,8 @@ def _maker(expr, rows):
         return Node.abs, 1
     if isinstance(expr, (sympy.Max, sympy.Min)):
         return functools.partial(Node.extreme, type(expr).__name__), 1
+    if isinstance(expr, sympy.Piecewise):
+        return functools.partial(Node.select, tuple(t for _, _, t in pieces(expr))), 1
     primitive = primitive_of(expr)
     if primitive is not None and len(expr.args) == 1:
         return functools.partial(Node.unary, primitive.name), 2
@@ -303,8 +330,27 @@ def _maker(expr, rows):
     raise ValueError(f"backprop has no rule for {name} (in {expr})")
 
 
+def _operands(expr) -> tuple:
+    """The subexpressions an operation's node takes as arguments, in order."""
+    if isinstance(expr, sympy.Piecewise):
+        return tuple(part for value, difference, _ in pieces(expr)
+                     for part in ((value,) if difference is None else (value, difference)))
+    return expr.args
+
+
 def _text(expr, args, names) -> str:
-    shown = [sympy.Symbol(names[a]) if type(a) is int else e for e, a in zip(expr.args, args)]
+    shown = [sympy.Symbol(names[a]) if type(a) is int else e
+             for e, a in zip(_operands(expr), args)]
+    if isinstance(expr, sympy.Piecewise):  # where(t2 > 0, t1, t3): the difference as lhs
+        parts, k = [], 0
+        for _, difference, test in pieces(expr):
+            if test is None:
+                parts.append(sympy.sstr(shown[k]))
+                k += 1
+            else:
+                parts.extend((f"{sympy.sstr(shown[k + 1])} {test} 0", sympy.sstr(shown[k])))
+                k += 2
+        return "where(" + ", ".join(parts) + ")"
     if isinstance(expr, DataSum):
         return f"sum({shown[0]})"
     text = sympy.sstr(expr.func(*shown, evaluate=False))
@@ -340,7 +386,7 @@ def from_expression(expr, inputs, data=(), *, output="f") -> Graph:
                 found = float("nan")
         else:
             make, cost = _maker(e, rows)
-            args = tuple(visit(a) for a in e.args)
+            args = tuple(visit(a) for a in _operands(e))
             if any(type(a) is int for a in args):
                 name = _fresh(f"t{len(steps) + 1}", taken)
                 taken.add(name)

@@ -190,6 +190,8 @@ def complex_piece(engine: ExactFunction, point) -> str | None:
     if expr.has(DataSum) or not expr.has(sympy.log, sympy.asin, sympy.acos, sympy.Pow):
         return None
     values = {s: _exactly(p) for s, p in zip(engine.symbols, point)}
+    if expr.has(sympy.Piecewise):  # only the piece the point takes has to be real
+        expr = taken_pieces(expr, values)
 
     def value_of(node, args):
         if not node.args:
@@ -211,6 +213,17 @@ def complex_piece(engine: ExactFunction, point) -> str | None:
     except _Undefined as undefined:
         return undefined.message
     return None
+
+
+def taken_pieces(expr, values):
+    """``expr`` with each where(...) replaced by the piece it takes at ``values``
+    (symbol: exact number), its comparisons decided exactly."""
+    def taken(piecewise):
+        for value, condition in piecewise.args:
+            if bool(condition.subs(values)):
+                return value
+        return sympy.nan
+    return expr.replace(lambda e: isinstance(e, sympy.Piecewise), taken)
 
 
 class _Undefined(Exception):

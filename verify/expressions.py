@@ -14,7 +14,7 @@ import sys
 
 import sympy
 
-from .functions import CALLABLE
+from .functions import CALLABLE, where
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
@@ -125,6 +125,8 @@ CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
 DATA_FUNCTIONS = ("sum", "mean")
 RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(DATA_FUNCTIONS)
 
+_COMPARISONS = {ast.Lt: sympy.StrictLessThan, ast.LtE: sympy.LessThan,
+                ast.Gt: sympy.StrictGreaterThan, ast.GtE: sympy.GreaterThan}
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 
@@ -308,6 +310,8 @@ class _Builder:
             self.fail(node, "comprehensions are not allowed")
         if isinstance(node, ast.BinOp):
             self.fail(node, "only + - * / ** are allowed")
+        if isinstance(node, ast.Compare):
+            self.fail(node, "comparisons are allowed only as the first argument of where(...)")
         self.fail(node, f"{type(node).__name__.lower()} is not allowed in an expression")
 
     def _chain(self, node):
@@ -377,6 +381,8 @@ class _Builder:
             self.fail(node, "starred arguments are not allowed")
         if name in DATA_FUNCTIONS:
             return self._data_call(node, name)
+        if name == "where":
+            return self._where(node)
         if name not in FUNCTIONS:
             allowed = ", ".join(sorted(FUNCTIONS))
             self.fail(node, f"unknown function '{name}' (allowed: {allowed}; sum and mean with data)")
@@ -387,6 +393,19 @@ class _Builder:
         if arity is not None and len(args) != arity:
             self.fail(node, f"'{name}' takes exactly {arity} argument" + "s" * (arity != 1))
         return builder(*args)
+
+    def _where(self, node):
+        if len(node.args) != 3:
+            self.fail(node, "'where' takes exactly 3 arguments: where(condition, a, b)")
+        test = node.args[0]
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+                and type(test.ops[0]) in _COMPARISONS):
+            self.fail(test, "the first argument of 'where' must be one comparison "
+                            "(<, <=, >, >=) between two expressions")
+        relation = _COMPARISONS[type(test.ops[0])]
+        left, right = self.build(test.left), self.build(test.comparators[0])
+        a, b = self.build(node.args[1]), self.build(node.args[2])
+        return where(relation(left, right), a, b)
 
     def _data_call(self, node, name):
         if self.data is None:

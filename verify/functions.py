@@ -8,9 +8,10 @@ A case file may call three kinds of function:
   step, backprop), the mpmath form (the exact side), the local derivative
   (backprop and the rounding bound), the interval rule, the series rule,
   its rounding in ulps (real and complex), and its domain;
-- a *switch* (``abs``, ``Max``, ``Min``) is piecewise: every engine has a
-  rule for it, its switch points are kinks unless the one-sided
-  derivatives agree there (:mod:`verify.kinks`);
+- a *switch* (``abs``, ``Max``, ``Min``, and ``where(c, a, b)``, a SymPy
+  Piecewise) is piecewise: every engine has a rule for it, its switch
+  points are kinks unless the one-sided derivatives agree there
+  (:mod:`verify.kinks`);
 - a *composite* (``relu``, ``sigmoid``, ``gelu``, ...) is written in terms
   of the other two, so the engines only ever see primitives and switches.
 
@@ -125,8 +126,14 @@ BY_CLASS = {p.sympy.__name__: p for p in PRIMITIVES}  # keyed by SymPy's class n
 NUMPY = types.SimpleNamespace(pow=np.power, sqrt=np.sqrt,
                               **{p.name: p.numpy for p in PRIMITIVES})
 
+def where(condition, a, b):
+    """``a`` where ``condition`` (a comparison) holds, else ``b``: a Piecewise."""
+    return sympy.Piecewise((a, condition), (b, True))
+
+
 # Piecewise functions every engine handles by itself; their switch points are kinks.
-SWITCHES = {"abs": (sympy.Abs, 1), "Max": (sympy.Max, None), "Min": (sympy.Min, None)}
+SWITCHES = {"abs": (sympy.Abs, 1), "Max": (sympy.Max, None), "Min": (sympy.Min, None),
+            "where": (where, 3)}
 SWITCH_CLASSES = (sympy.Abs, sympy.Max, sympy.Min)
 
 # The decimals of the definition, exactly (a decimal in verify means that decimal)
@@ -180,6 +187,38 @@ COMPOSITES = (
     Composite("logsumexp", lambda *z: sympy.log(sympy.Add(*[sympy.exp(t) for t in z])), None,
               "log(exp(z1) + ... + exp(zn))"),
 )
+
+_SIGN_TESTS = {sympy.StrictGreaterThan: ">", sympy.GreaterThan: ">=",
+               sympy.StrictLessThan: "<", sympy.LessThan: "<="}
+
+
+def pieces(expr) -> tuple:
+    """The pieces of a Piecewise as ``(value, difference, test)``, in order: the
+    first piece whose ``difference`` (lhs - rhs of its comparison) passes
+    ``test`` (``">"``, ``">="``, ``"<"``, ``"<="`` against 0) is taken; the
+    last piece has no test (``difference`` None). Raises ValueError for a
+    condition that is not one comparison (SymPy may combine them)."""
+    found = []
+    for value, condition in expr.args:
+        if condition is sympy.true:
+            found.append((value, None, None))
+            break
+        test = _SIGN_TESTS.get(type(condition))
+        if test is None:
+            raise ValueError(f"no rule for the condition {condition} of where")
+        found.append((value, condition.lhs - condition.rhs, test))
+    return tuple(found)
+
+
+def passes(test, difference):
+    """Whether a float or array ``difference`` passes ``test`` (see :func:`pieces`)."""
+    if test == ">":
+        return difference > 0
+    if test == ">=":
+        return difference >= 0
+    if test == "<":
+        return difference < 0
+    return difference <= 0
 
 # name -> (builder, number of arguments; None means two or more), for the parser
 CALLABLE = {**{p.name: (p.sympy, 1) for p in PRIMITIVES}, **SWITCHES,

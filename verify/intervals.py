@@ -18,7 +18,7 @@ import sympy
 from mpmath import iv
 
 from .expressions import DataSum, symbol
-from .functions import in_domain, primitive_of
+from .functions import in_domain, passes, pieces, primitive_of
 
 MAX_ROWS = 2_000  # interval sums over more rows fall back to the leading term
 
@@ -95,6 +95,8 @@ def _eval_node(expr, env, data, memo):
         return _constant(expr)
     if isinstance(expr, DataSum):
         return _data_sum(expr, env, data, memo)
+    if isinstance(expr, sympy.Piecewise):
+        return _where(expr, env, data, memo)
     args = [_eval(a, env, data, memo) for a in expr.args]
     if expr.is_Add:
         return sum(args[1:], args[0])
@@ -126,6 +128,22 @@ def _eval_node(expr, env, data, memo):
             raise NotSmooth("a derivative of a kink inside the interval")
         return iv.mpf(0)
     raise ValueError(f"no interval rule for {name}")
+
+
+def _where(expr, env, data, memo):
+    """The piece the whole box takes; a box where a comparison is undecided
+    holds a switch point, where the pieces' derivatives do not apply."""
+    for value, difference, test in pieces(expr):
+        if test is None:
+            return _eval(value, env, data, memo)
+        lo, hi = ends_of(iv.mpf(_eval(difference, env, data, memo)))
+        everywhere, nowhere = passes(test, lo) and passes(test, hi), \
+            not passes(test, lo) and not passes(test, hi)
+        if everywhere:
+            return _eval(value, env, data, memo)
+        if not nowhere or lo <= 0 <= hi:
+            raise NotSmooth("a switch point of where inside the interval")
+    raise NotSmooth("no piece of where applies")
 
 
 def _constant(expr):

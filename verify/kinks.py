@@ -22,7 +22,7 @@ _NON_SMOOTH = (*SWITCH_CLASSES, sympy.sign, sympy.Heaviside)
 
 def is_analytic(expr) -> bool:
     """False when complex step cannot apply: abs, Max, Min (so relu) appear."""
-    return not expr.has(*_NON_SMOOTH)
+    return not expr.has(*_NON_SMOOTH, sympy.Piecewise)
 
 
 def kink_at(engine, point) -> str | None:

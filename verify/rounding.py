@@ -23,7 +23,7 @@ import numpy as np
 import sympy
 
 from .expressions import DataSum, symbol
-from .functions import NUMPY, primitive_of
+from .functions import NUMPY, passes, pieces, primitive_of
 
 LIBM_ULPS = 1.0  # a correctly rounded library function errs by at most one unit
 
@@ -61,6 +61,8 @@ def _node(expr, env, u, data, memo):
         return value, u * abs(value)
     if isinstance(expr, DataSum):
         return _data_sum(expr, env, u, data)
+    if isinstance(expr, sympy.Piecewise):
+        return _where(expr, env, u, data, memo)
     parts = [_walk(a, env, u, data, memo) for a in expr.args]
     values = [p[0] for p in parts]
     errors = [p[1] for p in parts]
@@ -117,6 +119,17 @@ def _node(expr, env, u, data, memo):
         value = float(expr)
         return value, (1 + len(expr.args)) * LIBM_ULPS * u * abs(value)
     raise ValueError(f"no rounding rule for {name}")
+
+
+def _where(expr, env, u, data, memo):
+    """The piece each point takes, with that piece's error. A comparison that
+    rounding could flip is a switch point: the kink rules judge it, not this."""
+    value, error = np.nan, np.nan  # no piece taken: SymPy's Piecewise is undefined there
+    for piece, difference, test in reversed(pieces(expr)):  # the first piece that holds wins
+        v, e = _walk(piece, env, u, data, memo)
+        holds = True if test is None else passes(test, _walk(difference, env, u, data, memo)[0])
+        value, error = np.where(holds, v, value), np.where(holds, e, error)
+    return value, error
 
 
 def _data_sum(expr, env, u, data):

@@ -34,7 +34,7 @@ from sympy.polys.domains import QQ
 from sympy.polys.rings import ring
 
 from .expressions import DataSum
-from .functions import BY_NAME
+from .functions import BY_NAME, passes, pieces
 from .intervals import NotSmooth, _eval, ends_of
 
 ZERO_DIGITS = 40  # a constant smaller than 10**-40 counts as zero (a pole, a kink)
@@ -256,6 +256,8 @@ class _Expander:
         name = type(e).__name__
         if name in ("Max", "Min"):
             return self._extreme(e, name)
+        if isinstance(e, sympy.Piecewise):
+            return self._where(e)
         if len(e.args) != 1:
             raise NoRule(f"no series rule for {name}")
         return self._function(e, name, self.series(e.args[0]))
@@ -363,6 +365,16 @@ class _Expander:
             if k.sign(difference, (e, "sign", i)) > 0:
                 best = other
         return best
+
+    def _where(self, e):
+        """The piece taken at the expansion point (a switch point there is a kink)."""
+        for i, (value, difference, test) in enumerate(pieces(e)):
+            if test is None:
+                return self.series(value)
+            side = self.kind.sign(self.series(difference)[0], (e, "sign", i))
+            if passes(test, side):
+                return self.series(value)
+        raise NotAnalytic("no piece of where applies at the expansion point")
 
     def _function(self, e, name, u):
         k = self.kind

@@ -77,8 +77,8 @@ def _one(case, engine, f, point, floats, method, orders, indices, exact, check, 
          analytic, dtype, u):
     order = sum(orders)
     if method == "complex_step" and not analytic:
-        return skip_row(base, "complex step needs an analytic function; abs, Max, Min and relu "
-                              "are not (it is not applicable here)", **cell)
+        return skip_row(base, "complex step needs an analytic function; piecewise ones (abs, "
+                              "Max, Min, where, relu, ...) are not (it is not applicable here)", **cell)
     if len(indices) == 2 and indices[0] != indices[1]:
         if method == "complex_step":
             return skip_row(base, "complex step offers first derivatives only", **cell)

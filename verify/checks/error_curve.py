@@ -102,8 +102,9 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
     for method in s["methods"]:
         cell = dict(method=method, point=label)
         if method == "complex_step" and not s["analytic"]:
-            rows.append(skip_row(base, "complex step needs an analytic function; abs, Max, Min "
-                                       "and relu are not (it is not applicable here)",
+            rows.append(skip_row(base, "complex step needs an analytic function; piecewise ones "
+                                       "(abs, Max, Min, where, relu, ...) are not (it is not "
+                                       "applicable here)",
                                  quantity=names[1], **cell))
             continue
         derivative_error = _rounding(engine.derivative(orders), engine, floats, u,

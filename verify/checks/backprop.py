@@ -47,7 +47,7 @@ from ..backprop import from_expression, from_graph
 from ..bounds import SAFETY, partial_bound, representation
 from ..compare import (error_row, expectation_allowance, judge_agreement, judge_expectation,
                        judge_numeric, where)
-from ..exact import ExactFunction, evaluate_safely, exact_function
+from ..exact import ExactFunction, differentiate, evaluate_safely, exact_function
 from ..expressions import symbol
 from ..kinks import is_analytic, point_problem
 from ..rounding import running_error
@@ -97,7 +97,7 @@ def _adjoint_function(graph, name, variables, parameters, data) -> ExactFunction
         else:
             env[symbol(node.name)] = expr
     output = env.get(symbol(graph[-1].name), target)
-    adjoint = sympy.diff(output, target).xreplace({target: composed})
+    adjoint = differentiate(output, target).xreplace({target: composed})
     constants = {symbol(n): v.exact for n, v in parameters}
     return ExactFunction(adjoint.xreplace(constants), variables, data)
 

@@ -66,6 +66,8 @@ CASE_ERRORS = [
      "variable 'x' is listed twice"),
     ("variable is parameter", "cases:\n  - name: c\n    function: x*k\n    parameters: {k: 2}\n"
      "    variables: [x, k]\n    at: {x: 1}\n", "'k' is a parameter or a data column, not a variable"),
+    ("negative radius", f"cases:\n  - name: c\n    {GOOD}\n    expect: {{radius: -1}}\n",
+     "key 'expect': radius must be positive or .inf, got -1"),
     ("point key that is a typo", "cases:\n  - name: c\n    function: x*y\n    at: {x: 1, yy: 1}\n",
      "variable 'yy' is not in the function"),
     ("variable named like a graph node", "cases:\n  - name: c\n    graph: {a: x**2, b: 2*a}\n"

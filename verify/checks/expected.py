@@ -11,7 +11,7 @@ from ..compare import error_row, judge_expectation, skip_row, where
 from ..exact import exact_function
 from ..kinks import derivative_at
 
-OWNERS = {"taylor": "taylor", "minimum": "descent", "adjoint": "backprop"}
+OWNERS = {"taylor": "taylor", "minimum": "descent", "adjoint": "backprop", "radius": "taylor"}
 
 
 def _derivative_order(case):

@@ -5,7 +5,7 @@ import pytest
 import sympy
 
 import verify
-from verify.exact import ExactFunction, NotDefined, evaluate_safely, explain
+from verify.exact import ExactFunction, NotDefined, evaluate_safely, explain, infinite_piece
 from verify.expressions import parse
 from verify.values import parse_value
 
@@ -131,3 +131,28 @@ def test_numdifftools_two_ion_hamiltonian_hessian():
     diagonal = table[table.quantity != "hess[x1,x2]"]
     assert (diagonal.status == "pass").all()
     assert (diagonal.tolerance < 1e-6 * abs(diagonal.exact)).all()
+
+
+@pytest.mark.parametrize("text, point, orders, words", [
+    ("sqrt(x)", "0", 1, "the derivative df/dx is infinite at x=0: sqrt(x) has the value 0 there "
+                        "and an infinite derivative"),
+    ("asin(x)", "1", 1, "df/dx is infinite at x=1: asin(x) has the value 1.57079632679"),
+    ("log(x)", "0", 0, "log(x) is -infinity at x=0 (the logarithm of 0), so the value is not "
+                       "finite"),
+    ("1/x", "0", 0, "1/x has a pole (singularity) at x=0: division by zero, so the value is "
+                    "infinite"),
+])
+def test_domain_edges_name_the_quantity_and_the_reason(text, point, orders, words):
+    # issue 10 item 13: sqrt(x) at 0 said "no finite real value at x=0 ()"
+    value, reason = evaluate_safely(engine(text), (orders,), at(point))
+    assert value is None and words in reason
+
+
+def test_a_pole_at_an_exact_point_is_found_exactly():
+    # 40-digit pi/2 gives tan a large finite value; the exact point is a pole
+    assert infinite_piece(engine("tan(x)"), at("pi/2")) == \
+        "tan(x) has a pole (singularity) at x=pi/2, so the value is infinite"
+    assert infinite_piece(engine("tan(x)"), at("1.5707963")) is None
+    table = verify.check("tan(x)", at={"x": "pi/2"}, checks=["derivative"])
+    assert (table.status == "error").all()
+    assert all("tan(x) has a pole" in m for m in table.message)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
-from .exact import ExactFunction, complex_piece, evaluate_safely
+from .exact import ExactFunction, complex_piece, evaluate_safely, infinite_piece
 from .expressions import DataSum, fold
 
 TIE = mpmath.mpf("1e-25")
@@ -142,7 +142,7 @@ def switch_at(engine, point) -> str | None:
 @functools.lru_cache(maxsize=512)
 def _domain_problem(engine, point) -> str | None:
     _, reason = evaluate_safely(engine, (0,) * len(point), point)
-    return reason or complex_piece(engine, point)
+    return reason or infinite_piece(engine, point) or complex_piece(engine, point)
 
 
 @functools.lru_cache(maxsize=512)

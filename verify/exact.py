@@ -215,31 +215,48 @@ def _infinite_message(piece, where, quantity) -> str:
     return f"{piece} has a pole (singularity) at {where}, so {quantity} is infinite"
 
 
+NEAR_POLE = 1e-20  # a pole's argument this close (numerically) is then checked exactly
+
+
 def infinite_piece(engine: ExactFunction, point) -> str | None:
-    """The innermost piece that is infinite at ``point`` when evaluated exactly
-    (tan(x) at x = pi/2, which 40-digit pi/2 would miss), as a message; else None."""
+    """The innermost piece that is infinite at ``point`` evaluated exactly (tan(x)
+    at x = pi/2, which 40-digit pi/2 would miss), as a message; else None.
+
+    Only pieces that can be infinite at a real point (tan, log, negative powers)
+    whose argument is numerically at the pole are evaluated exactly, so deep
+    smooth expressions cost nothing here.
+    """
     expr = engine.expression
     if expr.has(DataSum):
         return None
     values = {s: _exactly(p) for s, p in zip(engine.symbols, point)}
     where = ", ".join(f"{v}={_show(p)}" for v, p in zip(engine.variables, point))
-
-    def value_of(node, args):
-        if not node.args:
-            return values.get(node, node)
-        try:
-            value = node.func(*args)
-        except (TypeError, ValueError, ArithmeticError):
-            raise _Undefined(None) from None
-        if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
-            raise _Undefined(_infinite_message(node, where, "the value"))
-        return value
-
-    try:
-        fold(expr, value_of)
-    except _Undefined as undefined:
-        return undefined.message
+    for node in sympy.postorder_traversal(expr):
+        near = _near_pole(node, values)
+        if near and node.xreplace(values).has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+            return _infinite_message(node, where, "the value")
     return None
+
+
+def _near_pole(node, values) -> bool:
+    if isinstance(node, sympy.Pow) and node.exp.is_number and node.exp.is_negative:
+        test = lambda u: abs(u)
+    elif isinstance(node, sympy.log):
+        test = lambda u: abs(u)
+    elif isinstance(node, sympy.tan):
+        test = lambda u: abs(mpmath.cos(u))
+    else:
+        return False
+    argument = node.args[0]
+    if not argument.free_symbols:
+        return False
+    try:
+        with mpmath.workdps(30):
+            v = argument.evalf(30, subs=values)
+            u = mpmath.mpc(*(mpmath.mpf(sympy.Float(part, 30)._mpf_) for part in v.as_real_imag()))
+            return test(u) < NEAR_POLE
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False
 
 
 def _steep_piece(engine, orders, values):

@@ -109,3 +109,26 @@ def test_gradient_along_a_line_without_switch_is_judged():
     assert set(along_y.status) == {"pass", "skip"}
     assert (along_y[along_y.status == "pass"].bound_kind == "rigorous").all()
     assert (along_y.status == "pass").sum() == 5
+
+
+def test_finite_differences_across_a_switch_are_judged_where_f_is_smooth_enough():
+    # f in C^(m-1) with a jump in f^(m): the Peano bound holds with each piece's f^(m)
+    table = verify.check("Max(x - 1, 0)**5 + Min(x - 1, 0)**3", at={"x": 1},
+                         checks={"derivative": {"methods": ["forward", "central", "central4"]}})
+    by = {r.method: r for r in table.itertuples()}
+    assert by["forward"].status == "pass" and by["forward"].bound_kind == "rigorous"
+    assert by["central"].status == "pass" and by["central"].bound_kind == "rigorous"
+    assert by["central4"].status == "skip" and "d3f/dx3 jumps there" in by["central4"].message
+    # x*abs(x): forward's error is exactly h; the bound h * max|f''| / 2 * 2 must cover it
+    forward = verify.check("x*abs(x)", at={"x": 0}, checks={"derivative": {"methods": ["forward"]}})
+    row = forward.iloc[0]
+    assert row.status == "pass" and row.numeric == pytest.approx(row.h)
+    assert row.numeric <= row.tolerance <= 3 * row.numeric
+
+
+def test_a_piece_is_used_only_where_it_holds():
+    # abs(sin(1000 x)) switches again at pi/1000: a step of 0.01 would leave the pieces
+    table = verify.check("abs(sin(1000*x))**3", at={"x": 0},
+                         checks={"derivative": {"methods": ["central"], "h": 0.01}})
+    row = table.iloc[0]
+    assert row.status == "pass" and row.h < 3.14e-3 and "step shrunk" in row.message

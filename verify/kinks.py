@@ -109,6 +109,31 @@ def first_jump(engine, point, index, start, stop) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Side:
+    """f on one side of a switch along one variable: a smooth ``piece`` (an
+    ExactFunction) that equals f as long as each ``(d, k)`` of ``conditions``
+    has its k-th derivative along the variable nonzero (d = winner - loser of
+    a switching abs/Max/Min; then the winner stays the winner)."""
+
+    piece: object
+    conditions: tuple
+
+
+def sides_at(engine, point, index) -> tuple[Side, Side] | None:
+    """(left, right) of a switch at ``point`` along ``index``; None when the
+    point is no switch or the branches are not decided."""
+    point = tuple(point)
+    switching = _switching(engine, point)
+    if not switching:
+        return None
+    try:
+        found = [_piece_engine(engine, point, switching, [index], side) for side in (-1, 1)]
+    except _Undecided:
+        return None
+    return tuple(Side(piece, conditions) for piece, _, _, conditions in found)
+
+
 def kink_at(engine, point) -> str | None:
     """A message naming a kink at ``point`` (a first partial derivative that does
     not exist) with the one-sided derivatives, or None."""
@@ -192,7 +217,8 @@ def _pieces(engine, point, switching, axes):
     for k in axes:
         found = {}
         for side in (-1, 1):
-            piece, constant, across = _piece_engine(engine, point, switching, [k, *axes], side)
+            piece, constant, across, _ = _piece_engine(engine, point, switching, [k, *axes],
+                                                       side)
             if not across:
                 break
             found[(k, side)] = piece
@@ -232,10 +258,17 @@ def _piece_engine(engine, point, switching, axes, side):
         if any((other - tied[0]).xreplace(held).free_symbols & others for other in tied[1:]):
             across[0] = False
             return tied[0]
-        return _winner(tied, not isinstance(node, sympy.Min), by, side, values, node)
+        winner, fell = _winner(tied, not isinstance(node, sympy.Min), by, side, values, node)
+        # the piece holds while each of these differences' fell-order derivative keeps off 0
+        conditions.extend((winner - loser, k) for loser, k in fell.items())
+        conditions.extend((winner - a, 0) for a in args if not isinstance(node, sympy.Abs)
+                          and all(a is not t for t in tied))
+        return winner
 
+    conditions = []
     expression = fold(engine.expression, combine)
-    return ExactFunction(expression, engine.variables, engine.data), constant[0], across[0]
+    piece = ExactFunction(expression, engine.variables, engine.data)
+    return piece, constant[0], across[0], tuple(conditions)
 
 
 def _identical(a, b, held) -> bool:
@@ -249,10 +282,12 @@ def _identical(a, b, held) -> bool:
 
 
 def _winner(tied, largest, by, side, values, node):
-    """The argument that is largest (or smallest) just beside the point on ``side``:
-    compare the arguments' Taylor coefficients along ``by``, lowest order first."""
+    """(the argument that is largest (or smallest) just beside the point on ``side``,
+    {loser: order at which it fell behind}): compare the arguments' Taylor
+    coefficients along ``by``, lowest order first."""
     candidates = list(tied)
     current = {a: a for a in candidates}
+    fell = {}
     for k in range(1, PROBE + 1):
         scores = {}
         for a in candidates:
@@ -263,9 +298,11 @@ def _winner(tied, largest, by, side, values, node):
                 raise _Undecided(_show(node)) from None
         best = max(scores.values()) if largest else min(scores.values())
         scale = max(abs(v) for v in scores.values())
-        candidates = [a for a in candidates if abs(scores[a] - best) <= TIE * max(scale, 1)]
+        kept = [a for a in candidates if abs(scores[a] - best) <= TIE * max(scale, 1)]
+        fell.update({a: k for a in candidates if a not in kept})
+        candidates = kept
         if len(candidates) == 1:
-            return candidates[0]
+            return candidates[0], fell
     raise _Undecided(_show(node))
 
 

@@ -6,9 +6,9 @@ from .. import differences
 from ..bounds import mixed_bound, partial_bound
 from ..compare import error_row, judge_numeric, skip_row, where
 from ..exact import evaluate_safely, exact_function
-from ..kinks import derivative_at, first_jump, is_analytic
-from ..stencils import OFFERED
-from .common import dtype_of, numeric_function, smooth_between
+from ..kinks import derivative_at, first_jump, is_analytic, sides_at
+from ..stencils import OFFERED, stencil
+from .common import dtype_of, numeric_function, pieces_between, smooth_between
 
 
 def _quantity(variables, orders):
@@ -70,8 +70,8 @@ def _run(case, check, options, artifacts=None):
                     continue
                 if verdict.switch and not verdict.line_piece \
                         and not (method == "complex_step" and not analytic):
-                    rows.append(skip_row(base, straddled(engine, point, orders, verdict, method),
-                                         **cell))
+                    rows.append(_across_switch(case, engine, f, point, floats, method, orders,
+                                               indices, verdict, check, base, cell, dtype, u))
                     continue
                 # along a line where no piece switches, bounds and step guards use that piece
                 rows.append(_one(case, verdict.line_piece or engine, f, point, floats, method, orders, indices, exact,
@@ -79,16 +79,37 @@ def _run(case, check, options, artifacts=None):
     return rows
 
 
-def straddled(engine, point, orders, verdict, method) -> str:
-    """Why a finite difference at a switch where the derivative exists is not judged."""
-    jumps = [(i, first_jump(engine, point, i, sum(orders) + 1, sum(orders) + 6))
-             for i, k in enumerate(orders) if k]
-    jumps = [f"d{n}f/d{engine.variables[i]}{n}" for i, n in jumps if n]
-    why = (f"{' and '.join(jumps)} jumps there" if jumps else
-           "the derivatives in its truncation bound contain the switch")
-    return (f"{verdict.switch}; the {method} stencil straddles the switch and {why}, so its "
-            "truncation bound does not hold: not judged (the exact value is judged against "
-            "any expectation)")
+def _across_switch(case, engine, f, point, floats, method, orders, indices, verdict, check,
+                   base, cell, dtype, u):
+    """A finite difference whose stencil straddles a switch where the derivative
+    exists. Judged when f is C^(m-1) there (m = order + the method's accuracy), with
+    each side's piece bounding f^(m) over its half; else a skip saying which
+    derivative jumps."""
+    n = sum(orders)
+    index = indices[0]
+    sides = sides_at(engine, point, index) if len(set(indices)) == 1 else None
+    if sides is None or not differences.offers(method, n):
+        return skip_row(base, f"{verdict.switch}; the {method} stencil straddles the switch"
+                              + ("" if sides else " in more than one variable") + ": not judged",
+                        **cell)
+    guard = pieces_between(sides, orders[:index] + (orders[index] + 1,) + orders[index + 1:],
+                           index, floats)
+    difference = differences.partial(f, floats, index, method=method, order=n,
+                                     h=_step(check, method), dtype=dtype, admissible=guard)
+    st = stencil(method, n, difference.levels)
+    m = n + st.accuracy
+    jump = first_jump(engine, point, index, n + 1, m - 1)
+    if jump is not None:
+        name = engine.variables[index]
+        return skip_row(base, f"{verdict.switch}; the {method} stencil straddles the switch and "
+                              f"d{jump}f/d{name}{jump} jumps there, so its truncation bound (which "
+                              f"needs f continuously differentiable {m - 1} times) does not hold: "
+                              "not judged", **cell)
+    bound = partial_bound(engine, point, difference, index, unit_roundoff=u, sides=sides) \
+        if difference.ok else None
+    return judge_numeric(base, method=method, quantity=cell["quantity"], point=cell["point"],
+                         exact=verdict.value, difference=difference, bound=bound,
+                         tolerance=case.tolerance)
 
 
 def _one(case, engine, f, point, floats, method, orders, indices, exact, check, base, cell,

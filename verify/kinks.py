@@ -151,9 +151,14 @@ def point_problem(engine, point) -> str | None:
     For checks that do not judge finite differences piece by piece (error curves,
     implementations), a switch where the derivatives exist is a problem too.
     """
-    problem = kink_at(engine, point)
-    if problem or not _switching(engine, tuple(point)):
-        return problem
+    return kink_at(engine, point) or differentiable_switch(engine, point)
+
+
+def differentiable_switch(engine, point) -> str | None:
+    """A message when ``point`` is a switch where every first derivative exists
+    (for checks that then skip, since their differences straddle it); else None."""
+    if not _switching(engine, tuple(point)) or kink_at(engine, point):
+        return None
     return (f"{switch_at(engine, point)}: the first derivatives exist there, but finite "
             "differences straddle the switch, so this check does not judge them there")
 

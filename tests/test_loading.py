@@ -284,3 +284,15 @@ def test_declared_variables_that_do_not_appear_are_kept(tmp_path):
     assert messages == []
     constant, row = loaded.cases
     assert constant.variables == ("x",) and row.variables == ("x1", "x2", "x3")
+
+
+def test_an_absent_variable_is_judged_with_partial_derivative_zero():
+    import verify
+    table = verify.check("x3*sin(x1)", variables=["x1", "x2", "x3"],
+                         at={"x1": 1, "x2": 2, "x3": 3}, checks=["gradient", "backprop"],
+                         expect={"gradient": {"x2": 0}})
+    absent = table[table.quantity.str.contains("x2")]
+    assert len(absent) >= 8 and set(absent.status) == {"pass"}
+    assert (absent.exact == 0).all()
+    constant = verify.check("2*x**0", at={"x": 1}, checks=["derivative", "backprop"])
+    assert set(constant.status) == {"pass"} and (constant.exact == 0).all()

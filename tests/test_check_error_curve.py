@@ -211,3 +211,12 @@ def test_order_is_judged_within_half_an_order():
     assert order(math.nan).status == "error"
     skipped = order(None, reason="nothing to fit")
     assert skipped.status == "skip" and skipped.message == "no order to fit: nothing to fit"
+
+
+def test_error_curves_at_a_differentiable_switch_are_skipped_not_errors():
+    import verify
+    table = verify.check("relu(x)**2", at={"x": 0}, checks=["error_curve"])
+    assert len(table) and (table.status == "skip").all()
+    assert "straddle" in table.message.iloc[0]
+    kink = verify.check("relu(x)", at={"x": 0}, checks=["error_curve"])
+    assert (kink.status == "error").all() and "kink" in kink.message.iloc[0]

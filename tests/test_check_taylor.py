@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import verify
 from verify.checks.common import Artifacts, RunOptions
 from verify.checks.taylor import run_taylor
 from verify.runner import run_case
@@ -150,3 +151,20 @@ def test_run_case_collects_the_figure(tmp_path):
     (case,), _ = load_one(tmp_path, EXP)
     run = run_case(case, RunOptions(timeout=0))
     assert [kind for kind, _, _ in run.figures] == ["taylor"]
+
+
+def test_expect_radius_is_judged_against_the_exact_radius():
+    # issue 10 item 12: sigmoid about 0 has radius pi exactly (poles at +-i pi)
+    def radius_row(function, radius):
+        table = verify.check(function, at={"x": 0}, checks=["taylor"], expect={"radius": radius})
+        row = table[table.quantity == "expect:radius"]
+        assert len(row) == 1
+        return row.iloc[0]
+    assert radius_row("sigmoid(x)", "pi").status == "pass"
+    assert radius_row("sigmoid(x)", 3.19).status == "fail"
+    assert radius_row("exp(x)", ".inf").status == "pass"
+    assert radius_row("exp(x)", float("inf")).status == "pass"
+    assert radius_row("1/(1 - x)", ".inf").status == "fail"
+    estimated = radius_row("1/(2 + sin(x))", 2)
+    assert estimated.status == "skip" and "only estimated" in estimated.message \
+        and "was not judged" in estimated.message

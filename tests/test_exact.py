@@ -4,7 +4,8 @@ import mpmath
 import pytest
 import sympy
 
-from verify.exact import ExactFunction, NotDefined, evaluate_safely, explain
+import verify
+from verify.exact import ExactFunction, NotDefined, evaluate_safely, explain, infinite_piece
 from verify.expressions import parse
 from verify.values import parse_value
 
@@ -98,3 +99,60 @@ def test_nested_max_and_min_evaluate_exactly():
     f = engine("Max(Max(2 + x, Min(3, x)), sinh(Min(x, 1.5)))")
     assert f.value_float((0,), at("-0.7")) == pytest.approx(1.3, rel=1e-15)
     assert f.value_float((0,), at("2")) == pytest.approx(max(4.0, math.sinh(1.5)), rel=1e-15)
+
+
+@pytest.mark.parametrize("function, second", [("x*abs(x)", 2), ("1/abs(x)", "1/4"),
+                                               ("relu(x - 1)**3", 6)])
+def test_higher_derivatives_of_abs_max_relu_away_from_the_kink(function, second):
+    # issue 10 item 6: SymPy's DiracDelta reached the compiled code (NameError)
+    table = verify.check(function, at={"x": 2}, checks={"derivative": {"order": 2}},
+                         expect={"derivative": second})
+    assert set(table.status) <= {"pass", "skip", "inconclusive"}, table.message.tolist()
+    assert not ExactFunction(parse(function), ("x",)).nth(3).has(sympy.DiracDelta)
+
+
+def test_numdifftools_two_ion_hamiltonian_hessian():
+    # numdifftools' test_run_hamiltonian: two ions in a harmonic trap with Coulomb repulsion,
+    # Hessian at the equilibrium x2 = -x1 = (C / (4 m w^2))^(1/3)
+    m, w, c = mpmath.mpf("39.96") * mpmath.mpf("1.66e-27"), 2 * mpmath.pi * 10**6, \
+        mpmath.mpf("2.307077552e-28")
+    x0 = mpmath.nstr(mpmath.cbrt(c / (4 * m * w**2)), 15)
+    table = verify.check("m*w**2*(x1**2 + x2**2)/2 + C/abs(x1 - x2)",
+                         at={"x1": "-" + x0, "x2": x0},
+                         parameters={"m": "39.96*1.66e-27", "w": "2*pi*1000000",
+                                     "C": "2.307077552e-28"},
+                         checks={"hessian": {"methods": ["richardson"]}})
+    true_h = {"hess[x1,x1]": 5.23748385e-12, "hess[x1,x2]": -2.61873829e-12,
+              "hess[x2,x2]": 5.23748385e-12}
+    assert set(table.quantity) == set(true_h)
+    assert (table.status != "error").all() and (table.status != "fail").all()
+    for row in table.itertuples():
+        assert row.exact == pytest.approx(true_h[row.quantity], rel=1e-5)
+    diagonal = table[table.quantity != "hess[x1,x2]"]
+    assert (diagonal.status == "pass").all()
+    assert (diagonal.tolerance < 1e-6 * abs(diagonal.exact)).all()
+
+
+@pytest.mark.parametrize("text, point, orders, words", [
+    ("sqrt(x)", "0", 1, "the derivative df/dx is infinite at x=0: sqrt(x) has the value 0 there "
+                        "and an infinite derivative"),
+    ("asin(x)", "1", 1, "df/dx is infinite at x=1: asin(x) has the value 1.57079632679"),
+    ("log(x)", "0", 0, "log(x) is -infinity at x=0 (the logarithm of 0), so the value is not "
+                       "finite"),
+    ("1/x", "0", 0, "1/x has a pole (singularity) at x=0: division by zero, so the value is "
+                    "infinite"),
+])
+def test_domain_edges_name_the_quantity_and_the_reason(text, point, orders, words):
+    # issue 10 item 13: sqrt(x) at 0 said "no finite real value at x=0 ()"
+    value, reason = evaluate_safely(engine(text), (orders,), at(point))
+    assert value is None and words in reason
+
+
+def test_a_pole_at_an_exact_point_is_found_exactly():
+    # 40-digit pi/2 gives tan a large finite value; the exact point is a pole
+    assert infinite_piece(engine("tan(x)"), at("pi/2")) == \
+        "tan(x) has a pole (singularity) at x=pi/2, so the value is infinite"
+    assert infinite_piece(engine("tan(x)"), at("1.5707963")) is None
+    table = verify.check("tan(x)", at={"x": "pi/2"}, checks=["derivative"])
+    assert (table.status == "error").all()
+    assert all("tan(x) has a pole" in m for m in table.message)

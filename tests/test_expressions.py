@@ -43,7 +43,7 @@ def test_other_names_are_plain_real_symbols():
     ("[a for a in b]", "comprehensions are not allowed"),
     ("_secret + 1", "names must start with a letter"),
     ("x if y else 1", "ifexp is not allowed"),
-    ("x == 1", "compare is not allowed"),
+    ("x == 1", "comparisons are allowed only as the first argument of where"),
     ("exp", "function 'exp' is used without arguments"),
     ("Max(x)", "'Max' takes two or more arguments"),
     ("sin(x, y)", "'sin' takes exactly 1 argument"),

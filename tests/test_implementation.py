@@ -5,6 +5,8 @@ import textwrap
 import numpy as np
 import pytest
 
+import verify
+
 from verify.checks.common import RunOptions
 from verify.cli import main
 from verify.runner import load, run_case
@@ -117,3 +119,16 @@ def test_the_cli_flag(tmp_path, module_name, capsys):
     assert main([str(path), "--out", out, "--timeout", "0"]) == 2
     assert "needs --allow-import" in capsys.readouterr().out
     assert main([str(path), "--out", out, "--timeout", "0", "--allow-import"]) == 0
+
+
+def test_gradient_code_at_a_differentiable_switch_is_judged():
+    # issue 10 item 5: relu(x)**2 has derivative 0 at 0; a wrong gradient there still fails
+    right = verify.check_gradient(lambda x: max(x, 0) ** 2, lambda x: [2 * max(x, 0)],
+                                  "relu(x)**2", at={"x": 0}, assert_ok=False)
+    by = {r.method: r for r in right.itertuples() if r.quantity == "grad[x]"}
+    assert by["implementation"].status == "pass"
+    assert by["central"].status == "skip" and "straddle" in by["central"].message
+    wrong = verify.check_gradient(lambda x: max(x, 0) ** 2, lambda x: [1.0],
+                                  "relu(x)**2", at={"x": 0}, assert_ok=False)
+    assert wrong[(wrong.quantity == "grad[x]") & (wrong.method == "implementation")] \
+        .status.tolist() == ["fail"]

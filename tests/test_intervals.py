@@ -41,3 +41,12 @@ def test_kink_outside_the_box_is_fine():
 
 def test_constants_are_enclosed():
     assert interval_max_abs(parse("pi*x"), ["x"], [(1, 1)]) >= math.pi
+
+
+def test_excludes_zero_proves_a_sign_or_declines():
+    from verify.intervals import excludes_zero
+    assert excludes_zero(parse("2*x + 1"), ("x",), [(0, 1)])
+    assert excludes_zero(parse("cos(x)"), ("x",), [(-0.1, 0.1)])
+    assert not excludes_zero(parse("sin(x)"), ("x",), [(-0.1, 0.1)])
+    assert not excludes_zero(parse("cos(1000*x)"), ("x",), [(0, 0.1)])  # split, still crosses
+    assert not excludes_zero(parse("log(x)"), ("x",), [(-1, 1)])  # no interval value: declined

@@ -1,8 +1,10 @@
 import pytest
 
+import verify
+
 from verify.exact import ExactFunction
 from verify.expressions import parse
-from verify.kinks import is_analytic, kink_at, point_problem
+from verify.kinks import derivative_at, is_analytic, kink_at, point_problem
 from verify.values import parse_value
 
 
@@ -39,3 +41,94 @@ def test_analyticity_decides_complex_step():
     assert is_analytic(parse("exp(sin(x)) + sigmoid(x)"))
     assert not is_analytic(parse("relu(x)"))
     assert not is_analytic(parse("abs(x) + 1"))
+
+
+ISSUE_DIFFERENTIABLE = [("Max(x - 1, 0)**5 + Min(x - 1, 0)**3", "1"), ("x*abs(x)", "0"),
+                        ("abs(x)**3", "0"), ("relu(x)**2", "0")]
+
+
+@pytest.mark.parametrize("text, x", ISSUE_DIFFERENTIABLE)
+def test_switches_with_agreeing_one_sided_derivatives_are_not_kinks(text, x):
+    # issue 10 item 5 (the first is SciPy's own test)
+    verdict = derivative_at(engine(text), (1,), [parse_value(x)])
+    assert verdict.problem is None and verdict.value == 0 and "switch" in verdict.switch
+    assert kink_at(engine(text), [parse_value(x)]) is None
+
+
+@pytest.mark.parametrize("text, order, left, right", [
+    ("x*abs(x)", 2, "-2.0", "2.0"), ("relu(x)**2", 2, "0.0", "2.0"),
+    ("abs(x)**3", 3, "-6.0", "6.0"), ("Max(x - 1, 0)**5 + Min(x - 1, 0)**3", 3, "6.0", "0.0")])
+def test_a_derivative_whose_one_sided_values_differ_is_a_kink(text, order, left, right):
+    x = "1" if "Max" in text else "0"
+    verdict = derivative_at(engine(text), (order,), [parse_value(x)])
+    assert verdict.value is None
+    assert f"d{order}/dx{order} does not exist there" in verdict.problem
+    assert f"= {left} (left), {right} (right)" in verdict.problem
+
+
+def test_second_derivative_at_a_switch_is_the_pieces_value_not_sign_of_zero():
+    # d2/dx2 of abs(x)**3 + 2*relu(x)**3 at 0 is 0; the formula with sign(0)=0 and
+    # Heaviside(0)=1/2 would not say why; abs(sin(x))**2 has d2 = 2 from both sides
+    assert derivative_at(engine("abs(sin(x))**2"), (2,), [parse_value("0")]).value == 2
+    verdict = derivative_at(engine("Max(x, 0, 2*x)**2"), (1,), [parse_value("0")])
+    assert verdict.value == 0 and verdict.problem is None
+
+
+def test_mixed_derivatives_at_a_switch():
+    xy = ("x", "y")
+    at00 = [parse_value("0"), parse_value("0")]
+    at01 = [parse_value("0"), parse_value("1")]
+    # abs(x*y) bends between x and y: its pieces along each axis alone would say 1
+    assert "not judged" in derivative_at(engine("abs(x*y)", xy), (1, 1), at00).problem
+    assert derivative_at(engine("abs(x)**3*y**2", xy), (1, 1), at01).value == 0
+    assert "kink" in derivative_at(engine("abs(x)*y", xy), (1, 1), at01).problem
+    along_y = derivative_at(engine("abs(x)**3 + y**2", xy), (0, 2), at01)
+    assert along_y.value == 2 and along_y.line_piece is not None
+
+
+def test_differentiable_switch_end_to_end():
+    table = verify.check("relu(x)**2", at={"x": 0}, checks=["derivative", "backprop"],
+                         expect={"derivative": 0})
+    by = {(r.method, r.quantity): r for r in table.itertuples()}
+    assert by[("exact", "expect:derivative")].status == "pass"
+    assert by[("backprop", "grad[x]")].status == "pass" and by[("backprop", "grad[x]")].numeric == 0
+    assert by[("three-way", "agree[x]")].status == "pass"
+    central = by[("central", "d/dx")]
+    assert central.status == "skip" and "d2f/dx2 jumps there" in central.message
+    wrong = verify.check("relu(x)**2", at={"x": 0}, checks=["derivative"],
+                         expect={"derivative": 1})
+    assert wrong[wrong.method == "exact"].status.tolist() == ["fail"]
+    second = verify.check("x*abs(x)", at={"x": 0}, checks={"derivative": {"order": 2}})
+    assert (second.status == "error").all()
+    assert "d2/dx2 does not exist" in second.message.iloc[0]
+
+
+def test_gradient_along_a_line_without_switch_is_judged():
+    table = verify.check("abs(x)**3 + y**2", at={"x": 0, "y": 1}, checks=["gradient"])
+    along_y = table[table.quantity == "grad[y]"]
+    assert set(along_y.status) == {"pass", "skip"}
+    assert (along_y[along_y.status == "pass"].bound_kind == "rigorous").all()
+    assert (along_y.status == "pass").sum() == 5
+
+
+def test_finite_differences_across_a_switch_are_judged_where_f_is_smooth_enough():
+    # f in C^(m-1) with a jump in f^(m): the Peano bound holds with each piece's f^(m)
+    table = verify.check("Max(x - 1, 0)**5 + Min(x - 1, 0)**3", at={"x": 1},
+                         checks={"derivative": {"methods": ["forward", "central", "central4"]}})
+    by = {r.method: r for r in table.itertuples()}
+    assert by["forward"].status == "pass" and by["forward"].bound_kind == "rigorous"
+    assert by["central"].status == "pass" and by["central"].bound_kind == "rigorous"
+    assert by["central4"].status == "skip" and "d3f/dx3 jumps there" in by["central4"].message
+    # x*abs(x): forward's error is exactly h; the bound h * max|f''| / 2 * 2 must cover it
+    forward = verify.check("x*abs(x)", at={"x": 0}, checks={"derivative": {"methods": ["forward"]}})
+    row = forward.iloc[0]
+    assert row.status == "pass" and row.numeric == pytest.approx(row.h)
+    assert row.numeric <= row.tolerance <= 3 * row.numeric
+
+
+def test_a_piece_is_used_only_where_it_holds():
+    # abs(sin(1000 x)) switches again at pi/1000: a step of 0.01 would leave the pieces
+    table = verify.check("abs(sin(1000*x))**3", at={"x": 0},
+                         checks={"derivative": {"methods": ["central"], "h": 0.01}})
+    row = table.iloc[0]
+    assert row.status == "pass" and row.h < 3.14e-3 and "step shrunk" in row.message

@@ -66,8 +66,12 @@ CASE_ERRORS = [
      "variable 'x' is listed twice"),
     ("variable is parameter", "cases:\n  - name: c\n    function: x*k\n    parameters: {k: 2}\n"
      "    variables: [x, k]\n    at: {x: 1}\n", "'k' is a parameter or a data column, not a variable"),
-    ("variable absent", "cases:\n  - name: c\n    function: x\n    variables: [x, z]\n    at: {x: 1, z: 1}\n",
-     "variable 'z' is not in the function"),
+    ("negative radius", f"cases:\n  - name: c\n    {GOOD}\n    expect: {{radius: -1}}\n",
+     "key 'expect': radius must be positive or .inf, got -1"),
+    ("point key that is a typo", "cases:\n  - name: c\n    function: x*y\n    at: {x: 1, yy: 1}\n",
+     "variable 'yy' is not in the function"),
+    ("variable named like a graph node", "cases:\n  - name: c\n    graph: {a: x**2, b: 2*a}\n"
+     "    variables: [x, a]\n    at: {x: 1, a: 1}\n", "'a' is a graph node, not a variable"),
     ("stray symbol", "cases:\n  - name: c\n    function: x*z\n    variables: [x]\n    at: {x: 1}\n",
      "symbol 'z' is neither a variable, a parameter nor a data column"),
     ("unknown check", f"cases:\n  - name: c\n    {GOOD}\n    checks: [derivatve]\n",
@@ -263,3 +267,32 @@ def test_ragged_csv(tmp_path):
     (tmp_path / "d.csv").write_text("x,y\n1,2\n3\n")
     messages, _ = errors_of(tmp_path, "name: m\nfunction: sum(x*y*w)\ndata: {csv: d.csv}\nat: {w: 1}\n")
     assert "row 3 has 1 cells, the header has 2" in messages[0]
+
+
+def test_declared_variables_that_do_not_appear_are_kept(tmp_path):
+    # issue 10 item 8: x in 2*x**0 and x2 in x3*sin(x1) have partial derivative 0
+    messages, loaded = errors_of(tmp_path, """\
+        cases:
+          - name: constant
+            function: 2*x**0
+            at: {x: 1}
+          - name: jacobian_row
+            function: x3*sin(x1)
+            variables: [x1, x2, x3]
+            at: {x1: 1, x2: 2, x3: 3}
+        """)
+    assert messages == []
+    constant, row = loaded.cases
+    assert constant.variables == ("x",) and row.variables == ("x1", "x2", "x3")
+
+
+def test_an_absent_variable_is_judged_with_partial_derivative_zero():
+    import verify
+    table = verify.check("x3*sin(x1)", variables=["x1", "x2", "x3"],
+                         at={"x1": 1, "x2": 2, "x3": 3}, checks=["gradient", "backprop"],
+                         expect={"gradient": {"x2": 0}})
+    absent = table[table.quantity.str.contains("x2")]
+    assert len(absent) >= 8 and set(absent.status) == {"pass"}
+    assert (absent.exact == 0).all()
+    constant = verify.check("2*x**0", at={"x": 1}, checks=["derivative", "backprop"])
+    assert set(constant.status) == {"pass"} and (constant.exact == 0).all()

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import math
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sympy
 
 from verify.data import Column
+from verify.expressions import symbol
 from verify.minimisers import exact_loss, stationary_points
 from tests.test_descent import engine, run
 
@@ -63,3 +67,31 @@ def test_exact_loss_expands_data_sums_into_polynomials():
     assert exact_loss(function).expand() == (5 * w ** 2 - 26 * w + 34).expand()
     nonpolynomial = engine("sum(exp(w*x))", ("w",), data)
     assert exact_loss(nonpolynomial) is None
+
+
+def _swallowing_solve(then_sleep):
+    """A solve whose first alarm is swallowed, as in a garbage-collector callback."""
+    def solve(*args, **kwargs):
+        try:
+            time.sleep(2)
+        except BaseException:
+            pass  # "Exception ignored in ...": the alarm's exception goes nowhere
+        time.sleep(then_sleep)
+        return [{symbol("x"): sympy.Integer(0)}]
+    return solve
+
+
+@pytest.mark.parametrize("then_sleep", [0.0, 3.0])
+def test_a_swallowed_alarm_still_ends_in_timed_out(monkeypatch, then_sleep):
+    # issue 10 item 14: a swallowed SIGALRM let SymPy run on, past its budget
+    monkeypatch.setattr(sympy, "solve", _swallowing_solve(then_sleep))
+    function = engine("cos(x)")
+    handler = signal.getsignal(signal.SIGALRM)
+    started = time.monotonic()
+    found = stationary_points(function, [(3.0,)], budget=0.2)
+    assert time.monotonic() - started < 1.5
+    assert [m.how for m in found] == ["Newton polish (SymPy timed out solving grad f = 0 "
+                                      "(limit 0.2 s))"]
+    assert float(found[0].point[0]) == pytest.approx(math.pi)
+    assert signal.getsignal(signal.SIGALRM) is handler
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

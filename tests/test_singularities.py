@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import pytest
 
 from verify.exact import ExactFunction
@@ -25,7 +26,7 @@ def engine(text):
 def test_radius_of_known_functions(text, about, radius):
     found = radius_of_convergence(engine(text), about)
     assert found.value == pytest.approx(radius, rel=1e-9)
-    assert "SymPy/NumPy roots" in found.how
+    assert "SymPy/mpmath roots" in found.how
 
 
 @pytest.mark.parametrize("text", ["exp(x)", "exp(sin(x))", "x**4 - 3*x**3 + 2", "sin(x)/x",
@@ -37,14 +38,27 @@ def test_entire_functions_and_removable_singularities_have_infinite_radius(text)
 
 
 def test_radius_is_estimated_where_sympy_cannot_solve():
-    function = engine("sigmoid(x)")  # poles at +-i pi: 1 + exp(-x) = 0 is not polynomial
+    function = engine("1/(2 + sin(x))")  # sin(z) = -2 at -pi/2 +- i acosh(2)
     found = radius_of_convergence(
         function, 0.0, lambda: exact_coefficients(function, parse_value("0"), 30).values)
-    assert "estimated" in found.how
-    assert found.value == pytest.approx(math.pi, rel=0.1)
+    assert "estimated" in found.how and found.exact is None
+    assert found.value == pytest.approx(math.hypot(math.pi / 2, math.acosh(2)), rel=0.1)
+
+
+@pytest.mark.parametrize("text, about, radius", [
+    ("sigmoid(x)", "0", "pi"), ("softplus(x)", "0", "pi"), ("sigmoid(x)", "1", "sqrt(1 + pi**2)"),
+    ("1/(exp(x) - 2)", "0", "log(2)"), ("tanh(x)", "0", "pi/2"), ("1/(1 + exp(2*x) + exp(x))", "0",
+                                                                  "2*pi/3"),
+])
+def test_radius_from_exponential_roots_is_exact(text, about, radius):
+    # issue 10 item 12: sigmoid about 0 was "3.1909 estimated"; it is pi exactly
+    found = radius_of_convergence(engine(text), mpmath.mpf(about))
+    assert "estimated" not in found.how and "upper bound" not in found.how
+    expected = parse_value(radius).mp(60)
+    assert abs(found.exact - expected) < mpmath.mpf(10) ** -40
 
 
 def test_points_outside_the_radius_are_flagged():
     found = radius_of_convergence(engine("1/(1 + 25*x**2)"), 0.0)
     assert found.outside(0.3) and not found.outside(0.1) and not found.outside(0.2)
-    assert found.describe() == "0.2 (nearest singularities 0.2i, -0.2i), from SymPy/NumPy roots"
+    assert found.describe() == "0.2 (nearest singularities 0.2i, -0.2i), from SymPy/mpmath roots"

@@ -105,8 +105,14 @@ def _maximum(engine, orders, box, floats):
     return (float(max(samples)) if samples else float("inf")), "leading term"
 
 
-def partial_bound(engine, point, difference, index, *, unit_roundoff) -> Bound:
-    """The bound on ``difference`` (a derivative by variable ``index``)."""
+def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None) -> Bound:
+    """The bound on ``difference`` (a derivative by variable ``index``).
+
+    ``sides`` (left, right) of a switch at the point (verify.kinks.Side): f is
+    C^(m-1) there with a jump in f^(m), and the truncation bound takes the
+    largest |f^(m)| of each piece over its half of the stencil (the Peano
+    kernel form needs f^(m-1) absolutely continuous only).
+    """
     floats = [p.float64 for p in point]
     size = len(floats)
     n, h = difference.order, difference.h
@@ -126,7 +132,11 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff) -> Bound:
         lo, hi = st.span
         box = [(x, x) for x in floats]
         box[index] = (floats[index] + lo * h, floats[index] + hi * h)
-        maximum, kind = _maximum(engine, _orders(size, (index, m)), box, floats)
+        if sides is None:
+            maximum, kind = _maximum(engine, _orders(size, (index, m)), box, floats)
+        else:
+            maximum, kind = _piecewise_maximum(sides, _orders(size, (index, m)), box, index,
+                                               floats)
         truncation = st.peano_constant * h ** st.accuracy * maximum
         nodes = np.repeat(np.array([floats]), len(st.nodes), axis=0)
         nodes[:, index] += st.nodes_array * h
@@ -134,8 +144,27 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff) -> Bound:
         terms = 2 if difference.method == "richardson" and difference.levels > 1 else len(st.nodes)
         rounding = _stencil_rounding(engine, nodes, st.weights_array, terms, h ** n,
                                      difference.value, unit_roundoff)
+    if sides is not None:
+        # the nearest float lies on one side, where that side's piece is f
+        engine = sides[0].piece if floats[index] < point[index].exact else sides[1].piece
     shift = representation(engine, _orders(size, (index, n)), point)
     return Bound(SAFETY * (truncation + rounding) + shift, truncation, rounding, shift, kind)
+
+
+def _piecewise_maximum(sides, orders, box, index, floats):
+    """max |f^(orders)| over box, from each side's piece over its half."""
+    centre, (lo, hi) = floats[index], box[index]
+    found, kinds = [], set()
+    for side, half in ((sides[0], (lo, centre)), (sides[1], (centre, hi))):
+        if half[1] <= half[0]:
+            continue
+        part = list(box)
+        part[index] = half
+        value, kind = _maximum(side.piece, orders, part, floats)
+        found.append(value)
+        kinds.add(kind)
+    kind = "rigorous" if kinds == {"rigorous"} else "leading term"
+    return (max(found) if found else 0.0), kind
 
 
 def _stencil_rounding(engine, nodes, weights, terms, scale, value, unit_roundoff) -> float:

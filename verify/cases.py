@@ -131,7 +131,7 @@ def _build(values, lines, name, node, source, allow_outside_data):
     expression, graph, function_text = _read_expression(values, node, data, parameters)
     expression_line = line_of(values.get("function") or values.get("graph"))
     variables = _read_variables(values.get("variables"), expression, parameters, columns, graph,
-                                expression_line)
+                                expression_line, _point_keys(values))
     points = _read_points(values, node, variables)
     checks = read_checks(values.get("checks"), variables, lambda n, k: value_of(n, k))
     expect = read_expect(values.get("expect"), variables, points, graph, value_of)
@@ -212,7 +212,20 @@ def _parse(text, node, key, *, data, names=None):
         raise CaseError(str(exc), line=line_of(node), key=key) from None
 
 
-def _read_variables(node, expression, parameters, columns, graph, expression_line):
+def _point_keys(values) -> set:
+    """The names the case's points give values to (for absent variables)."""
+    nodes = [values["at"]] if "at" in values else []
+    if "points" in values and isinstance(values["points"], yaml.SequenceNode):
+        nodes += values["points"].value
+    return {key.value for point in nodes if isinstance(point, yaml.MappingNode)
+            for key, _ in point.value if isinstance(key, yaml.ScalarNode)}
+
+
+def _read_variables(node, expression, parameters, columns, graph, expression_line, given=()):
+    """The differentiated symbols. A declared variable that does not appear in the
+    function (``2*x**0``, ``x2`` in ``x3*sin(x1)``) has partial derivative 0: it is
+    kept. Without ``variables:``, a point's extra keys are such variables only when
+    the point covers every symbol of the function (else they are likely typos)."""
     params = {name for name, _ in parameters}
     inner = {s.name for d in expression.atoms(DataSum) for s in d.free_symbols}
     outer = {s.name for s in expression.replace(lambda e: isinstance(e, DataSum),
@@ -223,7 +236,13 @@ def _read_variables(node, expression, parameters, columns, graph, expression_lin
                         line=expression_line, key="function" if not graph else "graph")
     free = (outer | inner) - columns
     if node is None:
-        return tuple(sorted(free - params))
+        found = free - params
+        nodes = {n.name for n in graph}
+        extra = {k for k in given if k not in params | columns | nodes
+                 and re.match(r"[A-Za-z][A-Za-z0-9_]*\Z", k) and k not in RESERVED}
+        if found <= set(given) and extra:
+            found |= extra
+        return tuple(sorted(found))
     if not isinstance(node, yaml.SequenceNode):
         raise CaseError(f"expected a list of names, got {kind_of(node)}", line=line, key="variables")
     variables = tuple(scalar(item, "variables", "a name") for item in node.value)
@@ -233,8 +252,8 @@ def _read_variables(node, expression, parameters, columns, graph, expression_lin
         if name in params or name in columns:
             raise CaseError(f"'{name}' is a parameter or a data column, not a variable",
                             line=line, key="variables")
-        if name not in free:
-            raise CaseError(f"variable '{name}' is not in the function", line=line, key="variables")
+        if name in {n.name for n in graph}:
+            raise CaseError(f"'{name}' is a graph node, not a variable", line=line, key="variables")
     stray = sorted(free - params - set(variables))
     if stray:
         raise CaseError(f"symbol '{stray[0]}' is neither a variable, a parameter nor a data column",

@@ -78,7 +78,7 @@ class ExactFunction:
         index = max(i for i, k in enumerate(orders) if k)
         lower = list(orders)
         lower[index] -= 1
-        result = sympy.diff(self.derivative(tuple(lower)), self.symbols[index])
+        result = differentiate(self.derivative(tuple(lower)), self.symbols[index])
         if operations(result, limit=MAX_OPERATIONS) > MAX_OPERATIONS:
             raise DerivativeTooLarge(
                 f"the derivative {_name(orders, self.variables)} has more than {MAX_OPERATIONS} "
@@ -115,6 +115,19 @@ class ExactFunction:
 
     def value_float(self, orders, point) -> float:
         return float(self.value(orders, point))
+
+
+def differentiate(expr, by) -> sympy.Expr:
+    """d expr / d by with every DiracDelta dropped.
+
+    SymPy differentiates sign and Heaviside (from abs, Max, Min, relu) into
+    DiracDelta, which is 0 everywhere except at a kink; kinks are judged
+    from one-sided pieces (verify.kinks), so away from them dropping it is exact.
+    """
+    result = sympy.diff(expr, by)
+    if result.has(sympy.DiracDelta):
+        result = result.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: sympy.S.Zero)
+    return result
 
 
 def _name(orders, variables) -> str:
@@ -164,20 +177,114 @@ def evaluate_safely(engine: ExactFunction, orders, point):
         return engine.value(orders, point), None
     except (NotDefined, ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
         # TypeError: mpmath's max/min met a complex argument (Max(x, asin(x)) at x=-2.5)
-        return None, explain(engine, point, exc)
+        return None, explain(engine, point, exc, orders)
 
 
-def explain(engine: ExactFunction, point, exc) -> str:
-    """Why the function has no value here: the innermost failing piece."""
+def explain(engine: ExactFunction, point, exc, orders=None) -> str:
+    """Why the function (or the derivative ``orders``) has no value here: the
+    quantity, the innermost failing piece and the reason (pole, -infinity of
+    log, infinite derivative, outside the domain)."""
+    orders = tuple(orders or (0,) * len(engine.variables))
     values = {s: _exactly(p) for s, p in zip(engine.symbols, point)}
-    culprit = _innermost_failure(engine.expression, values)
     where = ", ".join(f"{v}={_show(p)}" for v, p in zip(engine.variables, point))
-    if culprit is None:
-        return f"the function has no finite real value at {where} ({exc})"
-    piece, kind = culprit
-    if kind == "pole":
-        return f"{piece} has a pole (singularity) at {where}: division by zero"
-    return f"{piece} is not defined at {where} (outside the domain: its value would be complex)"
+    quantity = "the value" if not any(orders) else f"the derivative {_name(orders, engine.variables)}"
+    culprit = _innermost_failure(engine.expression, values)
+    if culprit is not None:
+        piece, kind = culprit
+        if kind == "domain":
+            return (f"{piece} is not defined at {where} (outside the domain: its value "
+                    "would be complex)")
+        return _infinite_message(piece, where, quantity)
+    if any(orders):
+        steep = _steep_piece(engine, orders, values)
+        if steep is not None:
+            piece, value = steep
+            return (f"{quantity} is infinite at {where}: {piece} has the value {value} there "
+                    "and an infinite derivative (a vertical tangent)")
+    detail = str(exc) or type(exc).__name__
+    return f"{quantity} has no finite real value at {where} ({detail})"
+
+
+def _infinite_message(piece, where, quantity) -> str:
+    if isinstance(piece, sympy.log):
+        return (f"{piece} is -infinity at {where} (the logarithm of 0), so {quantity} "
+                "is not finite")
+    if isinstance(piece, sympy.Pow):
+        return (f"{piece} has a pole (singularity) at {where}: division by zero, so {quantity} "
+                "is infinite")
+    return f"{piece} has a pole (singularity) at {where}, so {quantity} is infinite"
+
+
+NEAR_POLE = 1e-20  # a pole's argument this close (numerically) is then checked exactly
+
+
+def infinite_piece(engine: ExactFunction, point) -> str | None:
+    """The innermost piece that is infinite at ``point`` evaluated exactly (tan(x)
+    at x = pi/2, which 40-digit pi/2 would miss), as a message; else None.
+
+    Only pieces that can be infinite at a real point (tan, log, negative powers)
+    whose argument is numerically at the pole are evaluated exactly, so deep
+    smooth expressions cost nothing here.
+    """
+    expr = engine.expression
+    if expr.has(DataSum):
+        return None
+    values = {s: _exactly(p) for s, p in zip(engine.symbols, point)}
+    where = ", ".join(f"{v}={_show(p)}" for v, p in zip(engine.variables, point))
+    for node in sympy.postorder_traversal(expr):
+        near = _near_pole(node, values)
+        if near and node.xreplace(values).has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+            return _infinite_message(node, where, "the value")
+    return None
+
+
+def _near_pole(node, values) -> bool:
+    if isinstance(node, sympy.Pow) and node.exp.is_number and node.exp.is_negative:
+        test = lambda u: abs(u)
+    elif isinstance(node, sympy.log):
+        test = lambda u: abs(u)
+    elif isinstance(node, sympy.tan):
+        test = lambda u: abs(mpmath.cos(u))
+    else:
+        return False
+    argument = node.args[0]
+    if not argument.free_symbols:
+        return False
+    try:
+        with mpmath.workdps(30):
+            v = argument.evalf(30, subs=values)
+            u = mpmath.mpc(*(mpmath.mpf(sympy.Float(part, 30)._mpf_) for part in v.as_real_imag()))
+            return test(u) < NEAR_POLE
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False
+
+
+def _steep_piece(engine, orders, values):
+    """(piece, its value) for the innermost piece of f with a finite value but an
+    infinite first derivative at the point (sqrt(x) at 0), or None."""
+    by = [s for s, k in zip(engine.symbols, orders) if k]
+    for node in sympy.postorder_traversal(engine.expression):
+        if not node.args or not node.free_symbols & set(by) or node.has(DataSum):
+            continue
+        try:
+            with mpmath.workdps(30):
+                # substituted exactly first: 1/sqrt(1 - x**2) at 1 is zoo, not 1e75
+                value = node.xreplace(values).evalf(30)
+                slopes = [differentiate(node, s).xreplace(values).evalf(30) for s in by]
+        except (TypeError, ValueError, ZeroDivisionError):
+            continue
+        if _finite(value) and not all(_finite(d) for d in slopes):
+            return node, f"{complex(value).real:.12g}"
+    return None
+
+
+def _finite(value) -> bool:
+    if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        return False
+    try:
+        return math.isfinite(abs(complex(value)))
+    except (TypeError, ValueError):
+        return False
 
 
 def complex_piece(engine: ExactFunction, point) -> str | None:

@@ -1,6 +1,7 @@
 """The ``expect`` key: hand-written values, one entry or one per point."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import yaml
@@ -25,6 +26,7 @@ class Expect:
     adjoint: tuple = ()
     taylor: tuple[Value, ...] = ()
     minimum: tuple[tuple[str, Value], ...] = ()
+    radius: object = None  # a Value, or math.inf (written .inf)
     lines: tuple[tuple[str, int], ...] = ()
 
     def at(self, key: str, index: int):
@@ -54,6 +56,7 @@ def read_expect(node, variables, points, graph, value_of) -> Expect:
             "adjoint": lambda n: _mapping(n, node_names, "graph node", value_of),
             "taylor": lambda n: _list(n, value_of),
             "minimum": lambda n: _mapping(n, variables, "variable", value_of, every=True),
+            "radius": lambda n: _radius(n, value_of),
         }[key]
         if key == "adjoint" and not graph:
             raise CaseError("'adjoint' needs a 'graph' (it names graph nodes)",
@@ -70,6 +73,20 @@ def read_expect(node, variables, points, graph, value_of) -> Expect:
         else:
             found[key] = reader(value_node)
     return Expect(**found, lines=tuple(sorted(lines.items())))
+
+
+INFINITY_TEXTS = (".inf", "+.inf", "inf", "+inf", "infinity", "+infinity")
+
+
+def _radius(node, value_of):
+    """A radius of convergence: a positive number, or ``.inf`` (math.inf)."""
+    if isinstance(node, yaml.ScalarNode) and node.value.strip().lower() in INFINITY_TEXTS:
+        return math.inf
+    value = value_of(node, "expect")
+    if not value.exact > 0:
+        raise CaseError(f"radius must be positive or .inf, got {value.text}", line=line_of(node),
+                        key="expect")
+    return value
 
 
 def _is_per_point_list(key, node) -> bool:

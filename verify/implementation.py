@@ -29,9 +29,9 @@ import sympy
 from . import differences
 from .bounds import SAFETY, partial_bound
 from .checks.common import dtype_of, smooth_between
-from .compare import error_row, judge_numeric, where
+from .compare import error_row, judge_numeric, skip_row, where
 from .exact import evaluate_safely, exact_function
-from .kinks import point_problem
+from .kinks import derivative_at, kink_at
 from .rounding import running_error
 from .usercode import CALLS, Caller, ImplementationError, load_callable
 from .values import Value
@@ -106,7 +106,7 @@ def compare_implementation(case, *, value=None, gradient=None, base=None, call="
         label = case.label(point)
         received = [dtype(p.float64) for p in point]
         at = tuple(Value(repr(float(x)), sympy.Rational(float(x))) for x in received)
-        problem = point_problem(engine, at)
+        problem = kink_at(engine, at)  # domain, pole or a kink; switches are judged per partial
         rows.extend(_point_rows(case, engine, value, gradient, at, received, label, base,
                                 problem, dtype, u, methods))
     return rows
@@ -118,7 +118,9 @@ def _point_rows(case, engine, value, gradient, at, received, label, base, proble
     floats = [float(x) for x in received]
     orders = [tuple(int(k == i) for k in range(size)) for i in range(size)]
     exact_value, reason = evaluate_safely(engine, (0,) * size, at)
-    exact_grad = [None if problem else evaluate_safely(engine, o, at) for o in orders]
+    # at a switch of abs/Max/Min where a partial exists, it is the pieces' common value
+    verdicts = [None if problem else derivative_at(engine, o, at) for o in orders]
+    exact_grad = [None if v is None else (v.value, v.problem) for v in verdicts]
     known = [abs(exact_value)] if exact_value is not None else []
     known += [abs(g) for g, _ in (e for e in exact_grad if e) if g is not None]
     floor = u * float(max(known, default=0))
@@ -149,6 +151,10 @@ def _point_rows(case, engine, value, gradient, at, received, label, base, proble
         if value is not None:
             for method in methods:
                 cell = dict(method=method, quantity=quantity, point=label)
+                if not why and verdicts[i].switch:
+                    fd_rows.append(skip_row(base, f"{verdicts[i].switch}; finite differences "
+                                                  "straddle the switch: not judged", **cell))
+                    continue
                 fd_rows.append(error_row(base, why, **cell) if why else _finite_difference(
                     case, engine, value, at, floats, i, method, exact, base, cell,
                     dtype, u))

@@ -72,6 +72,33 @@ def interval_max_abs(expr, variables, box, data=(), dps=30, pieces=None):
     return max(abs(lo), abs(hi))
 
 
+def excludes_zero(expr, variables, box, data=(), dps=30) -> bool:
+    """True when ``expr`` is provably nonzero on ``box`` (split like
+    :func:`interval_max_abs` when wide); False when it may vanish or has no
+    interval rule."""
+    widths = [float(hi) - float(lo) for lo, hi in box]
+    side = widths.index(max(widths)) if widths else 0
+    count = PIECES if widths and max(widths) > WIDE else 1
+    lo, hi = (mpmath.mpf(box[side][0]), mpmath.mpf(box[side][1])) if box else (0, 0)
+    cuts = [lo + (hi - lo) * k / count for k in range(count + 1)]
+    signs = set()
+    saved, iv.dps = iv.dps, dps
+    try:
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            part = [*box[:side], (a, b), *box[side + 1:]]
+            env = {symbol(v): iv.mpf([x, y]) for v, (x, y) in zip(variables, part)}
+            low, high = ends_of(iv.mpf(_eval(expr, env, data, {})))
+            if not (low > 0 or high < 0):
+                return False
+            signs.add(low > 0)
+    except (NotSmooth, mpmath.libmp.libmpf.ComplexResult, ZeroDivisionError, ValueError,
+            TypeError):
+        return False
+    finally:
+        iv.dps = saved
+    return len(signs) == 1
+
+
 def ends_of(interval):
     """The two ends of an ``iv`` interval as mpmath numbers."""
     lo, hi = interval._mpi_

@@ -24,6 +24,7 @@ import contextlib
 import math
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -59,21 +60,39 @@ class _OverBudget(BaseException):
     """SymPy's time is up (a BaseException, so SymPy's own handlers let it through)."""
 
 
+RETRY = 0.05  # seconds between alarms once the budget is spent
+
+
 @contextlib.contextmanager
 def _budget(seconds):
+    """Raise _OverBudget in the block once ``seconds`` have passed.
+
+    An alarm that lands in a garbage-collector callback or a ``__del__`` is
+    swallowed there ("Exception ignored in ..."), so the alarm repeats every
+    RETRY seconds until one gets through, and a block that ends after its
+    deadline raises _OverBudget on the way out: the limit cannot be lost.
+    """
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield  # only the main thread gets signals; the worker's hard limit still holds
         return
+    deadline = time.monotonic() + seconds
+    armed = [True]
 
     def stop(signum, frame):
-        raise _OverBudget()
+        if armed[0]:
+            raise _OverBudget()
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, RETRY)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        try:
+            armed[0] = False
+        finally:  # restored even if an alarm lands on the line above
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    if time.monotonic() > deadline:
+        raise _OverBudget()
 
 
 def exact_loss(engine):
@@ -108,13 +127,15 @@ def exact_loss(engine):
 def stationary_points(engine, guesses=(), budget: float = SOLVE_BUDGET) -> tuple[Stationary, ...]:
     """Every real stationary point SymPy finds, and those Newton reaches from ``guesses``."""
     expr = exact_loss(engine)
-    solutions = None
+    solutions, timed_out = None, False
     if expr is not None:
         try:
             with _budget(budget):
                 grads = [sympy.diff(expr, s) for s in engine.symbols]
                 solutions = sympy.solve(grads, engine.symbols, dict=True)
-        except (_OverBudget, NotImplementedError, ValueError, TypeError):
+        except _OverBudget:
+            solutions, timed_out = None, True
+        except (NotImplementedError, ValueError, TypeError):
             solutions = None
     found = []
     if solutions is not None and all(set(s) >= set(engine.symbols) for s in solutions):
@@ -130,8 +151,10 @@ def stationary_points(engine, guesses=(), budget: float = SOLVE_BUDGET) -> tuple
         why = "not in SymPy's list (periodic functions have infinitely many)"
     elif expr is None:
         why = "the loss is not a polynomial over its data"
+    elif timed_out:
+        why = f"SymPy timed out solving grad f = 0 (limit {budget:g} s)"
     else:
-        why = f"SymPy could not solve grad f = 0 within {budget:g} s"
+        why = "SymPy could not solve grad f = 0"
     # Newton from the runs' end points too: SymPy lists one period of a periodic function
     return tuple(found) + _polished(engine, guesses, why, found)
 

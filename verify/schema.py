@@ -34,7 +34,8 @@ INTEGER_LIMITS = {"order": (1, 10), "taylor_order": (0, 100), "steps": (1, 1_000
 
 CASE_KEYS = ("name", "description", "function", "graph", "variables", "parameters", "at",
              "points", "checks", "expect", "tolerance", "data", "implementation", "dtype")
-EXPECT_KEYS = ("value", "derivative", "gradient", "hessian", "taylor", "minimum", "adjoint")
+EXPECT_KEYS = ("value", "derivative", "gradient", "hessian", "taylor", "minimum", "adjoint",
+               "radius")
 TOLERANCE_KEYS = ("rtol", "atol")
 DTYPES = ("float64", "float32")
 

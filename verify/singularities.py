@@ -8,8 +8,12 @@ real line (where the series stops describing the function). Where a
 piece's argument is a rational function, NumPy finds the roots of its
 numerator; each candidate is then tested for being removable (sin(x)/x at
 0) by the Fourier modes of f on a small circle about it. Where a piece is
-not rational (1 + exp(-x) = 0), the radius is estimated from the
-coefficients by the root test, and says so.
+rational in x but rational in w = exp(c*x) (sigmoid: 1 + exp(-x) = 0), the
+roots in w give x = (log w + 2 pi i n) / c for the n near the centre. Roots
+are found with mpmath at 60 digits, so the radius is known to far more than
+float64 (``Radius.exact``) and a written radius (``pi``) can be judged equal.
+Where a piece is neither, the radius is estimated from the coefficients by
+the root test, and says so.
 
 References
 ----------
@@ -33,6 +37,7 @@ class Radius:
     value: float
     nearest: tuple = ()
     how: str = "singularities"
+    exact: object = None  # mpf at ROOT_DPS digits (or +inf) when found from roots, else None
 
     def describe(self) -> str:
         if not math.isfinite(self.value):
@@ -54,38 +59,45 @@ def _complex(z):
     return f"{z.real:.6g}{z.imag:+.6g}i"
 
 
-def radius_of_convergence(engine, about: float, coefficients=None) -> Radius:
-    """Distance from ``about`` to the nearest singularity of the function.
+ROOT_DPS = 60
+
+
+def radius_of_convergence(engine, about, coefficients=None) -> Radius:
+    """Distance from ``about`` (a float or an mpf) to the nearest singularity.
 
     ``coefficients()`` (mpf values c_0..c_n, called only when needed) give
     the estimate used when a piece's singularities cannot be solved for.
     """
     x = engine.symbols[0]
     found, unsolved = [], False
-    for target, values, real_only in _pieces(engine.expression, x, about):
-        roots = _solve(target, x, values)
-        if roots is None:
-            unsolved = True
-            continue
-        found.extend((z, real_only) for z in roots if not real_only or abs(z.imag) < 1e-9)
-    candidates = sorted({(round(z.real, 12), round(z.imag, 12)): (z, k) for z, k in found}.values(),
-                        key=lambda item: abs(item[0] - about))
-    best = math.inf
-    nearest = []
-    for z, kink in candidates:
-        distance = abs(z - about)
-        if distance > best * (1 + 1e-9):
-            break
-        if kink or _singular(engine, z):
-            best = distance
-            nearest.append(z)
-    how = "from SymPy/NumPy roots"
+    with mpmath.workdps(ROOT_DPS):
+        centre = mpmath.mpf(about)
+        for target, values, real_only in _pieces(engine.expression, x, float(about)):
+            roots = _solve(target, x, values, centre)
+            if roots is None:
+                unsolved = True
+                continue
+            found.extend((z, real_only) for z in roots
+                         if not real_only or abs(z.imag) < 1e-9 * max(1, abs(z)))
+        unique = {(mpmath.nstr(z.real, 25), mpmath.nstr(z.imag, 25)): (z, k) for z, k in found}
+        candidates = sorted(unique.values(), key=lambda item: abs(item[0] - centre))
+        best, nearest = mpmath.inf, []
+        for z, kink in candidates:
+            distance = abs(z - centre)
+            if distance > best * (1 + mpmath.mpf(10) ** -20):
+                break
+            if kink or _singular(engine, complex(z)):
+                best = distance
+                nearest.append(complex(z))
+    nearest.sort(key=lambda z: (z.real, -z.imag))
+    how = "from SymPy/mpmath roots"
     if unsolved:
         estimate = _estimate(coefficients()) if coefficients else math.inf
         if estimate < best:
             return Radius(estimate, (), "estimated from the coefficients (root test)")
         how += "; some pieces could not be solved, so this is an upper bound"
-    return Radius(best, tuple(nearest), how)
+        return Radius(float(best), tuple(nearest), how)
+    return Radius(float(best), tuple(nearest), how, exact=best)
 
 
 def _pieces(expr, x, about):
@@ -119,22 +131,76 @@ def _pieces(expr, x, about):
                     yield a - b, [0], True
 
 
-def _solve(g, x, values):
-    """Complex roots of g(z) = v for v in values, or None when g is not rational in x."""
+def _solve(g, x, values, centre):
+    """Complex roots (mpc) of g(z) = v for v in values, or None when g is neither
+    rational in x nor rational in exp(c*x)."""
     roots = []
     for v in values:
-        numerator = sympy.together(g - v).as_numer_denom()[0]
-        try:
-            poly = sympy.Poly(numerator, x)
-        except sympy.PolynomialError:
+        found = _polynomial_roots(sympy.together(g - v).as_numer_denom()[0], x)
+        if found is None:
+            found = _exponential_roots(g - v, x, centre)
+        if found is None:
             return None
-        if poly.degree() <= 0:
-            continue
-        try:
-            coefficients = [complex(c.evalf(30)) for c in poly.all_coeffs()]
-        except TypeError:  # coefficients hold data columns
+        roots.extend(found)
+    return roots
+
+
+def _polynomial_roots(numerator, x):
+    try:
+        poly = sympy.Poly(numerator, x)
+    except sympy.PolynomialError:
+        return None
+    if poly.degree() <= 0:
+        return []
+    try:
+        coefficients = [mpmath.mpc(c.evalf(ROOT_DPS + 10)) if not c.is_Rational else
+                        mpmath.mpf(c.p) / c.q for c in poly.all_coeffs()]
+    except TypeError:  # coefficients hold data columns
+        return None
+    try:
+        found = mpmath.polyroots(coefficients, maxsteps=200, extraprec=2 * ROOT_DPS)
+    except mpmath.libmp.NoConvergence:
+        found = [mpmath.mpc(z) for z in np.roots([complex(c) for c in coefficients])]
+    return [mpmath.mpc(z) for z in found]
+
+
+def _exponential_roots(h, x, centre, reach=4):
+    """Roots of h = 0 where h is rational in w = exp(c*x), c real: each root w_k
+    gives x = (log w_k + 2 pi i n) / c, for the n whose roots lie nearest ``centre``."""
+    exps = [e for e in h.atoms(sympy.exp) if e.has(x)]
+    if not exps:
+        return None
+    slopes = []
+    for e in exps:
+        argument = sympy.expand(e.args[0])
+        slope = argument.coeff(x, 1)
+        if not (slope.is_number and slope.is_real and slope != 0) or \
+                (argument - slope * x).has(x):
             return None
-        roots.extend(complex(z) for z in np.roots(coefficients))
+        slopes.append((e, slope, argument - slope * x))
+    c = min((slope for _, slope, _ in slopes), key=abs)
+    w = sympy.Dummy("w")
+    replaced = {}
+    for e, slope, rest in slopes:
+        power = slope / c
+        if not power.is_Integer:
+            return None
+        replaced[e] = sympy.exp(rest) * w ** power
+    in_w = h.xreplace(replaced)
+    if in_w.has(x):
+        return None
+    ws = _polynomial_roots(sympy.together(in_w).as_numer_denom()[0], w)
+    if ws is None:
+        return None
+    c = mpmath.mpf(sympy.Rational(c)) if c.is_Rational else mpmath.mpf(c.evalf(ROOT_DPS + 10))
+    roots = []
+    for wk in ws:
+        if abs(wk) < mpmath.mpf(10) ** (-ROOT_DPS // 2):
+            continue  # w = exp(c x) is never 0
+        logarithm = mpmath.log(wk)
+        middle = int(mpmath.nint((c * mpmath.mpc(centre).imag - logarithm.imag) / (2 * mpmath.pi)))
+        roots.extend((logarithm + 2j * mpmath.pi * n) / c
+                     for n in range(middle - reach, middle + reach + 1))
     return roots
 
 

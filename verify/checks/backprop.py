@@ -47,9 +47,9 @@ from ..backprop import from_expression, from_graph
 from ..bounds import SAFETY, partial_bound, representation
 from ..compare import (error_row, expectation_allowance, judge_agreement, judge_expectation,
                        judge_numeric, where)
-from ..exact import ExactFunction, evaluate_safely, exact_function
+from ..exact import ExactFunction, differentiate, evaluate_safely, exact_function
 from ..expressions import symbol
-from ..kinks import is_analytic, point_problem
+from ..kinks import derivative_at, is_analytic, point_problem, switch_at
 from ..rounding import running_error
 from .common import dtype_of, numeric_function, smooth_between
 
@@ -97,7 +97,7 @@ def _adjoint_function(graph, name, variables, parameters, data) -> ExactFunction
         else:
             env[symbol(node.name)] = expr
     output = env.get(symbol(graph[-1].name), target)
-    adjoint = sympy.diff(output, target).xreplace({target: composed})
+    adjoint = differentiate(output, target).xreplace({target: composed})
     constants = {symbol(n): v.exact for n, v in parameters}
     return ExactFunction(adjoint.xreplace(constants), variables, data)
 
@@ -260,6 +260,8 @@ def run_backprop(case, check, options, artifacts):
         floats = [p.float64 for p in point]
         nodes = graph.run(floats + [v.float64 for _, v in case.parameters])
         problem = point_problem(engine, point) or _engine_kink(nodes)
+        # a switch found exactly (not one inside data rows) is judged per variable
+        engine_kink = None if switch_at(engine, point) else _engine_kink(nodes)
         plain = describe(nodes, case, graph)
         artifacts.add_rows("graphs", graph_rows(case, label, plain))
         artifacts.add_figure("graph_table", f"{case.name}: backprop at {label}",
@@ -268,7 +270,7 @@ def run_backprop(case, check, options, artifacts):
         sizes = magnitudes(nodes)
         for i, name in enumerate(case.variables):
             rows.extend(_gradient_rows(case, check, engine, graph, nodes, sizes, point, floats,
-                                       i, name, label, base, problem, index))
+                                       i, name, label, base, engine_kink, index))
         rows.extend(_adjoint_rows(case, graph, nodes, sizes, point, floats, label, base,
                                   problem, index))
     return rows
@@ -278,20 +280,27 @@ def _gradient_rows(case, check, engine, graph, nodes, sizes, point, floats, i, n
                    base, problem, index):
     orders = tuple(int(k == i) for k in range(len(case.variables)))
     quantities = ((f"grad[{name}]", "backprop"), (f"agree[{name}]", "three-way"))
-    exact, reason = (None, problem) if problem else evaluate_safely(engine, orders, point)
+    verdict = derivative_at(engine, orders, point)
+    exact, reason = verdict.value, verdict.problem or problem
     if reason:
         return [error_row(base, reason, quantity=q, method=m, point=label) for q, m in quantities]
     value = nodes[i].adjoint
     bound = _bound(engine, orders, point, floats, sizes[id(nodes[i])], graph.operations)
     grad = _judge(base, f"grad[{name}]", label, value, exact, bound, case.tolerance)
     answers = [("backprop", float(value), grad.tolerance, "a backprop graph problem")]
-    difference, fd_bound = _finite_difference(case, check, engine, point, floats, i)
-    note = ""
+    if verdict.switch and not verdict.line_piece:
+        # the derivative exists at the switch; no stencil across it has a valid bound
+        difference, fd_bound = None, None
+        note = f"{verdict.switch}: no finite difference across it"
+    else:
+        difference, fd_bound = _finite_difference(case, check, verdict.line_piece or engine,
+                                                  point, floats, i)
+        note = ""
     if fd_bound is not None:
         allowed = case.tolerance.allows(float(exact)) if case.tolerance else fd_bound.total
         answers.append((difference.method, difference.value, allowed,
                         "a finite-difference step problem"))
-    else:
+    elif difference is not None:
         note = f"no {difference.method} difference: {difference.note or 'not finite'}"
     written = dict(case.expect.gradient[index]).get(name) if case.expect.gradient else None
     if written is not None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..compiled import Compiled
-from ..intervals import NotSmooth, interval_max_abs
+from ..intervals import NotSmooth, excludes_zero, interval_max_abs
 
 
 @dataclass(frozen=True)
@@ -97,5 +97,35 @@ def smooth_between(engine, orders, index, floats):
             return False
         except (ValueError, TypeError):
             return True  # no interval rule: the finite-value test still guards
+        return True
+    return admissible
+
+
+def pieces_between(sides, orders, index, floats):
+    """``admissible(lo, hi)`` across a switch at ``floats``: on each half, that
+    side's piece holds (verify.kinks.Side conditions) and its derivative
+    ``orders`` has no kink, pole or domain edge."""
+    import sympy
+    from ..expressions import symbol
+    centre = floats[index]
+    by = symbol(sides[0].piece.variables[index])
+
+    def admissible(lo, hi):
+        lo, hi = min(lo, hi), max(lo, hi)
+        for side, half in ((sides[0], (lo, centre)), (sides[1], (centre, hi))):
+            if half[1] <= half[0]:
+                continue
+            box = [(x, x) for x in floats]
+            box[index] = half
+            piece = side.piece
+            try:
+                interval_max_abs(piece.derivative(orders), piece.variables, box, piece.data,
+                                 dps=20)
+            except (NotSmooth, ValueError, TypeError):
+                return False  # no interval rule: the piece's validity cannot be shown
+            for difference, k in side.conditions:
+                if not excludes_zero(sympy.diff(difference, by, k), piece.variables, box,
+                                     piece.data, dps=20):
+                    return False
         return True
     return admissible

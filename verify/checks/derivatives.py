@@ -6,9 +6,9 @@ from .. import differences
 from ..bounds import mixed_bound, partial_bound
 from ..compare import error_row, judge_numeric, skip_row, where
 from ..exact import evaluate_safely, exact_function
-from ..kinks import is_analytic, point_problem
-from ..stencils import OFFERED
-from .common import dtype_of, numeric_function, smooth_between
+from ..kinks import derivative_at, first_jump, is_analytic, sides_at
+from ..stencils import OFFERED, stencil
+from .common import dtype_of, numeric_function, pieces_between, smooth_between
 
 
 def _quantity(variables, orders):
@@ -58,19 +58,58 @@ def _run(case, check, options, artifacts=None):
     base = where(case, check.name, check.line)
     for point in case.points:
         label = case.label(point)
-        problem = point_problem(engine, point)
         floats = [p.float64 for p in point]
         for orders, indices in _targets(check, len(case.variables)):
             quantity = _quantity(case.variables, orders)
-            exact, reason = (None, problem) if problem else evaluate_safely(engine, orders, point)
+            verdict = derivative_at(engine, orders, point)
+            exact, reason = verdict.value, verdict.problem
             for method in check.option("methods"):
                 cell = dict(method=method, quantity=quantity, point=label)
                 if reason:
                     rows.append(error_row(base, reason, **cell))
                     continue
-                rows.append(_one(case, engine, f, point, floats, method, orders, indices, exact,
+                if verdict.switch and not verdict.line_piece \
+                        and not (method == "complex_step" and not analytic):
+                    rows.append(_across_switch(case, engine, f, point, floats, method, orders,
+                                               indices, verdict, check, base, cell, dtype, u))
+                    continue
+                # along a line where no piece switches, bounds and step guards use that piece
+                rows.append(_one(case, verdict.line_piece or engine, f, point, floats, method, orders, indices, exact,
                                  check, base, cell, analytic, dtype, u))
     return rows
+
+
+def _across_switch(case, engine, f, point, floats, method, orders, indices, verdict, check,
+                   base, cell, dtype, u):
+    """A finite difference whose stencil straddles a switch where the derivative
+    exists. Judged when f is C^(m-1) there (m = order + the method's accuracy), with
+    each side's piece bounding f^(m) over its half; else a skip saying which
+    derivative jumps."""
+    n = sum(orders)
+    index = indices[0]
+    sides = sides_at(engine, point, index) if len(set(indices)) == 1 else None
+    if sides is None or not differences.offers(method, n):
+        return skip_row(base, f"{verdict.switch}; the {method} stencil straddles the switch"
+                              + ("" if sides else " in more than one variable") + ": not judged",
+                        **cell)
+    guard = pieces_between(sides, orders[:index] + (orders[index] + 1,) + orders[index + 1:],
+                           index, floats)
+    difference = differences.partial(f, floats, index, method=method, order=n,
+                                     h=_step(check, method), dtype=dtype, admissible=guard)
+    st = stencil(method, n, difference.levels)
+    m = n + st.accuracy
+    jump = first_jump(engine, point, index, n + 1, m - 1)
+    if jump is not None:
+        name = engine.variables[index]
+        return skip_row(base, f"{verdict.switch}; the {method} stencil straddles the switch and "
+                              f"d{jump}f/d{name}{jump} jumps there, so its truncation bound (which "
+                              f"needs f continuously differentiable {m - 1} times) does not hold: "
+                              "not judged", **cell)
+    bound = partial_bound(engine, point, difference, index, unit_roundoff=u, sides=sides) \
+        if difference.ok else None
+    return judge_numeric(base, method=method, quantity=cell["quantity"], point=cell["point"],
+                         exact=verdict.value, difference=difference, bound=bound,
+                         tolerance=case.tolerance)
 
 
 def _one(case, engine, f, point, floats, method, orders, indices, exact, check, base, cell,

@@ -30,7 +30,7 @@ from .. import curves
 from ..compare import error_row, judge_best_h, judge_order, skip_row, where
 from ..differences import unit_roundoff
 from ..exact import evaluate_safely, exact_function
-from ..kinks import is_analytic, point_problem
+from ..kinks import differentiable_switch, is_analytic, point_problem
 from ..rounding import running_error
 from .common import dtype_of, numeric_function
 
@@ -60,6 +60,12 @@ def run_error_curve(case, check, options, artifacts):
     rows = []
     for point in case.points:
         problem = point_problem(engine, point)
+        if problem and problem == differentiable_switch(engine, point):
+            # the derivatives exist, but every curve straddles the switch: not judged
+            rows.extend(skip_row(base, problem, method=m, point=case.label(point),
+                                 quantity=_name("best_h", case.variables, v))
+                        for v in case.variables for m in check.option("methods"))
+            continue
         for index, variable in enumerate(case.variables):
             rows.extend(_curves_at(case, base, point, index, variable, problem, setting,
                                    artifacts))

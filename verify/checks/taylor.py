@@ -27,7 +27,7 @@ import mpmath
 import numpy as np
 
 from ..bounds import SAFETY
-from ..compare import error_row, judge_expectation, judge_within, skip_row, where
+from ..compare import Result, error_row, judge_expectation, judge_within, skip_row, where
 from ..exact import evaluate_safely, exact_function
 from ..singularities import radius_of_convergence
 from ..taylor import (NotAnalytic, enclosures, exact_coefficients, numeric_coefficients,
@@ -57,12 +57,14 @@ def run_taylor(case, check, options=None, artifacts=None):
         return [error_row(base, f"no Taylor series about {at}: {exc}", quantity="taylor",
                           point=at)]
     radius = radius_of_convergence(
-        engine, about.float64,
+        engine, about.mp(80),
         lambda: exact_coefficients(engine, about, max(order, ESTIMATE_ORDER)).values)
     rows = _coefficient_rows(case, engine, base, about, at, order, series, radius)
     rows.append(skip_row(base, f"informational: radius of convergence about {at}: "
                                f"{radius.describe()}", quantity="radius", point=at, method="exact",
                          exact=radius.value if math.isfinite(radius.value) else None))
+    if case.expect.radius is not None:
+        rows.append(_radius_row(case, about, at, radius))
     sums_at = check.option("sums_at") or tuple(point[0] for point in case.points)
     for x in sums_at:
         rows.extend(_partial_sum_rows(case, engine, base, name, about, x, order, series, radius))
@@ -70,6 +72,28 @@ def run_taylor(case, check, options=None, artifacts=None):
         artifacts.add_figure("taylor", f"{case.name}: Taylor partial sums about {at}",
                              figure_data(engine, name, about, order, series, radius, sums_at))
     return rows
+
+
+def _radius_row(case, about, at, radius):
+    """``expect.radius`` against the radius from roots; not judged against an estimate."""
+    base = where(case, "expect", case.expect.line("radius", case.line))
+    written = case.expect.radius
+    shown = ".inf" if written == math.inf else written.text
+    cell = dict(quantity="expect:radius", point=at, method="exact")
+    if radius.exact is None:
+        return skip_row(base, f"the radius of convergence about {at} is only estimated "
+                              f"({radius.describe()}); expect.radius = {shown} was not judged",
+                        **cell)
+    if written == math.inf or not mpmath.isfinite(radius.exact):
+        if written == math.inf and not mpmath.isfinite(radius.exact):
+            return Result(**dict(base, **cell), status="pass", bound_kind="exact",
+                          message="infinite radius (an entire function)")
+        return Result(**dict(base, **cell), status="fail", bound_kind="exact",
+                      exact=radius.value if math.isfinite(radius.value) else None,
+                      message=f"expected {shown} but the radius of convergence about {at} is "
+                              f"{radius.describe()}")
+    return judge_expectation(base, expected=written, exact=radius.exact,
+                             tolerance=case.tolerance, **{k: cell[k] for k in ("quantity", "point")})
 
 
 def _coefficient_rows(case, engine, base, about, at, order, series, radius):

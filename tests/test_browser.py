@@ -4,8 +4,8 @@ Chromium is driven through the DevTools protocol over
 ``--remote-debugging-pipe`` (JSON messages ending in NUL on file
 descriptors 3 and 4), so no package beyond the standard library is needed.
 The test checks that loading the page makes no request that leaves the
-machine (every request is file:, data: or about:), that every figure is
-there with a non-zero size, and that every link of the case list lands on
+machine (every request is file:, data: or about:), that every figure and
+every MathML formula is laid out with a non-zero size, and that every link of the case list lands on
 a case section. A screenshot of the page is kept as
 ``reports/shipped-report.png`` (git-ignored), a test artefact.
 
@@ -134,7 +134,7 @@ INSPECT = """(() => {
   document.querySelectorAll('details').forEach(d => d.open = true);
   const size = e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; };
   const figures = [...document.querySelectorAll('figure svg')].map(size);
-  const maths = [...document.querySelectorAll('.math svg')].map(size);
+  const maths = [...document.querySelectorAll('.math math')].map(size);
   const links = [...document.querySelectorAll('nav a[href^="#"]')].map(a => a.getAttribute('href').slice(1));
   const missing = links.filter(id => !document.getElementById(id) ||
                                      !document.getElementById(id).matches('section.case'));

@@ -48,7 +48,7 @@ class CaseRun:
     case_id: str
     results: tuple[Result, ...]
     tables: tuple = ()    # ((table name, (row dict, ...)), ...)
-    figures: tuple = ()   # ((kind, title, data), ...)
+    figures: tuple = ()   # ((kind, title, data[, drawn HTML fragment]), ...)
     seconds: float = 0.0
     case: object = field(default=None, compare=False)
 

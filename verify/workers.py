@@ -37,6 +37,7 @@ def _worker(connection, options):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(options.memory_mb)
     from .expressions import allow_deep_recursion
+    from .report.writer import draw_where_run
     from .runner import limit_row, run_case
     allow_deep_recursion()  # a spawned worker parses nothing, yet its cases may be deep
     while True:
@@ -46,9 +47,10 @@ def _worker(connection, options):
             return
         if job is None:
             return
-        index, case = job
+        index, case, shown = job
         try:
-            outcome = run_case(case, options)
+            # figures are drawn here, in parallel, not serially by the parent's report
+            outcome = draw_where_run(run_case(case, options), shown)
         except MemoryError:
             outcome = limit_row(case, f"memory limit: the case needed more than "
                                       f"{options.memory_mb} MB (--memory-mb)")
@@ -69,10 +71,10 @@ class _Slot:
         self.job = None
         self.deadline = None
 
-    def give(self, index, case, timeout):
+    def give(self, index, case, timeout, shown=False):
         self.job = (index, case)
         self.deadline = time.monotonic() + timeout if timeout else None
-        self.connection.send((index, case))
+        self.connection.send((index, case, shown))
 
     def end(self):
         try:
@@ -88,8 +90,10 @@ def run_in_workers(cases, options, *, jobs):
     """Yield one CaseRun per case, in order, from ``jobs`` worker processes."""
     from dataclasses import replace
 
+    from .report.writer import shown_whatever_status
     from .runner import limit_row
     context = _context()
+    shown = shown_whatever_status(cases)
     pending = list(enumerate(cases))[::-1]
     slots = [_Slot(context, options) for _ in range(min(jobs, len(cases)))]
     finished, next_index = {}, 0
@@ -98,7 +102,7 @@ def run_in_workers(cases, options, *, jobs):
             for slot in slots:
                 if slot.job is None and pending:
                     index, case = pending.pop()
-                    slot.give(index, case, options.timeout)
+                    slot.give(index, case, options.timeout, index in shown)
             busy = [s for s in slots if s.job is not None]
             deadlines = [s.deadline for s in busy if s.deadline is not None]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None

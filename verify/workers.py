@@ -15,8 +15,11 @@ import os
 import signal
 import time
 from multiprocessing.connection import wait
+from multiprocessing.reduction import ForkingPickler
 
 MEMORY_LIMIT_MB = 4096
+IN_FLIGHT = 2  # jobs sent ahead to each worker
+PREFETCH_BYTES = 16 * 1024  # a job sent ahead must fit the pipe: the worker is not reading
 
 
 def _context():
@@ -63,18 +66,39 @@ def _without_case(outcome):
 
 
 class _Slot:
+    """A worker and the jobs sent to it: the first is running, the next waits
+    in the pipe, so the worker starts it without waiting for the parent (on a
+    busy machine the parent's wake-up would otherwise idle the worker)."""
+
     def __init__(self, context, options):
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_worker, args=(child, options), daemon=True)
         self.process.start()
         child.close()
-        self.job = None
+        self.jobs = []
         self.deadline = None
 
-    def give(self, index, case, timeout, shown=False):
-        self.job = (index, case)
-        self.deadline = time.monotonic() + timeout if timeout else None
-        self.connection.send((index, case, shown))
+    @property
+    def job(self):
+        return self.jobs[0] if self.jobs else None
+
+    def give(self, index, case, timeout, shown=False) -> bool:
+        """Send the job, unless it must wait: a job sent ahead that could fill
+        the pipe would block the parent while the worker blocks sending its
+        result (a deadlock), so a large one waits for an idle worker."""
+        payload = ForkingPickler.dumps((index, case, shown))
+        if self.jobs and len(payload) > PREFETCH_BYTES:
+            return False
+        if not self.jobs:
+            self.deadline = time.monotonic() + timeout if timeout else None
+        self.jobs.append((index, case))
+        self.connection.send_bytes(payload)
+        return True
+
+    def done(self, timeout):
+        """The running job finished: the next one (already started) is timed from now."""
+        self.jobs.pop(0)
+        self.deadline = time.monotonic() + timeout if timeout and self.jobs else None
 
     def end(self):
         try:
@@ -100,9 +124,11 @@ def run_in_workers(cases, options, *, jobs):
     try:
         while next_index < len(cases):
             for slot in slots:
-                if slot.job is None and pending:
-                    index, case = pending.pop()
-                    slot.give(index, case, options.timeout, index in shown)
+                while len(slot.jobs) < IN_FLIGHT and pending:
+                    index, case = pending[-1]
+                    if not slot.give(index, case, options.timeout, index in shown):
+                        break
+                    pending.pop()
             busy = [s for s in slots if s.job is not None]
             deadlines = [s.deadline for s in busy if s.deadline is not None]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
@@ -115,7 +141,7 @@ def run_in_workers(cases, options, *, jobs):
                     try:
                         got_index, outcome = slot.connection.recv()
                         finished[got_index] = replace(outcome, case=case)
-                        slot.job = None
+                        slot.done(options.timeout)
                         continue
                     except (EOFError, OSError):
                         message = ("the worker running this case died (it may have exceeded "
@@ -126,6 +152,7 @@ def run_in_workers(cases, options, *, jobs):
                 else:
                     continue
                 finished[index] = limit_row(case, message)
+                pending.extend(reversed(slot.jobs[1:]))  # not started: they go to the next worker
                 slot.end()
                 slots[slots.index(slot)] = _Slot(context, options)
             while next_index in finished:

@@ -135,6 +135,12 @@ INSPECT = """(() => {
   const size = e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; };
   const figures = [...document.querySelectorAll('figure svg')].map(size);
   const maths = [...document.querySelectorAll('.math math')].map(size);
+  // laid out as MathML, not as unknown inline tags: the math display type, and
+  // every fraction's numerator above its denominator
+  const mathDisplays = [...new Set([...document.querySelectorAll('.math math')]
+                                   .map(m => getComputedStyle(m).display))];
+  const fractions = [...document.querySelectorAll('.math mfrac')].map(f =>
+      f.children[0].getBoundingClientRect().bottom <= f.children[1].getBoundingClientRect().top + 0.5);
   const links = [...document.querySelectorAll('nav a[href^="#"]')].map(a => a.getAttribute('href').slice(1));
   const missing = links.filter(id => !document.getElementById(id) ||
                                      !document.getElementById(id).matches('section.case'));
@@ -142,7 +148,8 @@ INSPECT = """(() => {
   if (links.length) { location.hash = '#' + links[0]; const t = document.querySelector(':target'); landed = t && t.id; }
   const sections = document.querySelectorAll('section.case').length;
   const scripts = document.querySelectorAll('script').length;
-  return JSON.stringify({figures, maths, links, missing, landed, sections, scripts});
+  return JSON.stringify({figures, maths, mathDisplays, fractions, links, missing, landed,
+                         sections, scripts});
 })()"""
 
 
@@ -191,6 +198,8 @@ def test_report_loads_offline_with_every_figure_and_link(shipped_report, tmp_pat
     assert len(found["figures"]) >= len(plots)
     assert all(w > 50 and h > 50 for w, h in found["figures"]), found["figures"]
     assert found["maths"] and all(w > 0 and h > 0 for w, h in found["maths"])
+    assert found["mathDisplays"] == ["math"], found["mathDisplays"]
+    assert found["fractions"] and all(found["fractions"])
     assert found["links"] and found["missing"] == []
     assert len(found["links"]) == found["sections"]
     assert found["landed"] == found["links"][0]

@@ -93,7 +93,7 @@ def test_the_function_is_drawn_as_mathematics(tmp_path):
                       case_id=case.id)]
     maths = writer.draw_maths(page.ordered_cases(results), {case.id: case})
     text = page.render_page(results, [case], figures={}, maths=maths)
-    assert "<div class='math'><math display='block'" in text and "http" not in text
+    assert "<div class='math'><math class='formula'" in text and "http" not in text
     assert "alttext='sin(x**2)'" in text and "<msup><mi>x</mi><mn>2</mn></msup>" in text
     assert "<code>sin(x**2)</code>" in text
 

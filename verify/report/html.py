@@ -43,7 +43,7 @@ td.num{font-family:ui-monospace,Menlo,Consolas,monospace;text-align:right;white-
 tr.fail td{background:#fdecea}tr.error td{background:#f6e9f8}tr.skip td{color:#6b7280}
 .msg{max-width:520px}.desc{color:#46515c;margin:0 0 6px}
 code{background:#f0f2f5;padding:1px 4px;border-radius:3px}
-.math{margin:6px 0;overflow-x:auto}.math math{font-size:17px;text-align:left;margin:0}
+.math{margin:6px 0;padding:4px 0;overflow-x:auto;overflow-y:hidden}.math math{font-size:17px;math-style:normal}
 .figures{display:flex;flex-wrap:wrap;gap:14px;margin:0 0 12px}.figures figure{margin:0;max-width:100%}
 .figures svg{max-width:100%;height:auto;display:block}
 .note{color:#5b6670;font-size:12px}

@@ -21,6 +21,7 @@ import re
 MAX_MARKUP = 20_000   # longer formulas are not readable as one line: plain text
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"lt", "gt", "amp", "quot", "apos"}
+_PLAIN = {"ExponentialE": "e", "ImaginaryI": "i"}  # as textbooks print them, not double-struck
 # MathML Core has no <mfenced>; SymPy's printer no longer writes it, but a
 # fallback keeps an older SymPy from producing a formula Chromium skips.
 _UNSUPPORTED = ("<mfenced", "<mstyle mathvariant")
@@ -31,8 +32,11 @@ def _characters(markup: str) -> str:
     so the fragment is also well-formed XML (only XML's five stay named)."""
     def one(match):
         name = match.group(1)
-        return match.group(0) if name in _XML_ENTITIES else html.unescape(match.group(0))
-    return _ENTITY.sub(one, markup)
+        if name in _XML_ENTITIES:
+            return match.group(0)
+        return _PLAIN.get(name) or html.unescape(match.group(0))
+    # U+2212: a hyphen-minus in <mo> is drawn as a hyphen
+    return _ENTITY.sub(one, markup).replace("<mo>-</mo>", "<mo>\u2212</mo>")
 
 
 def mathml_of(expression, variables=()) -> str:
@@ -61,9 +65,10 @@ def mathml_of(expression, variables=()) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _math_element(markup: str, label: str) -> str:
-    # no xmlns: the HTML parser puts <math> in the MathML namespace itself, and
+    # inline (not display='block', which Chromium centres); the page's CSS sets
+    # math-style: normal for full-size fractions. No xmlns: the HTML parser puts <math> in the MathML namespace itself, and
     # the page keeps no URL at all
-    return (f"<math display='block' class='formula' "
+    return (f"<math class='formula' "
             f"alttext='{label}' aria-label='{label}'>{markup}</math>")
 
 

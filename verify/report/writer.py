@@ -13,10 +13,13 @@ in page order, failing and erroring cases first, until FIGURE_CAP figures
 are on the page; past that only failing and erroring cases get theirs, up
 to FAILURE_FIGURE_CAP in all. A case whose figures were left out says so
 (their data stay in ``curves.csv`` and ``results.csv``). Each drawn SVG
-figure is also written as ``plots/<case>--<check>.svg``. The function of
-each case is drawn as mathematics for the first MATH_CAP cases in page
-order; the others show it as text. So a run of a thousand cases writes a
-page of a few megabytes in seconds.
+figure is also written as ``plots/<case>--<check>.svg``. A worker process
+draws the figures of its case when the page will show them (the first
+FIGURE_CAP in run order, and failing cases'), so drawing runs in parallel
+and the report itself rarely loads matplotlib; what no worker drew is drawn
+here. The function of each case is printed as MathML for the first
+MATH_CAP cases in page order; the others show it as text. So a run of a
+thousand cases writes a page of a few megabytes in seconds.
 """
 from __future__ import annotations
 
@@ -177,15 +180,14 @@ def draw_figure(kind, title, data) -> str:
                 f"{html.escape(f'{type(exc).__name__}: {exc}')}</p>")
 
 
-def predrawn(run, figures=None):
+def predrawn(run):
     """``run`` with each figure's fragment drawn beside its data, as
     ``(kind, title, data, fragment)``: a worker process does this for the
     cases whose figures the page will show, so the drawing runs in parallel
     and the parent never imports matplotlib."""
     from dataclasses import replace
-    figures = run.figures if figures is None else figures
     return replace(run, figures=tuple(
-        (kind, title, data, draw_figure(kind, title, data)) for kind, title, data, *_ in figures))
+        (kind, title, data, draw_figure(kind, title, data)) for kind, title, data, *_ in run.figures))
 
 
 DRAWING_CHECKS = ("error_curve", "taylor", "descent", "backprop")

@@ -3,7 +3,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+# the workers see a monkeypatched run_case only when they are forked
+FORK = pytest.mark.skipif(sys.platform != "linux", reason="fork workers: Linux")
 
 PROBE = """
 import sys
@@ -59,6 +63,7 @@ def _log(log):
             (line.split() for line in Path(log).read_text().splitlines())}
 
 
+@FORK
 def test_the_next_case_starts_without_waiting_for_the_parent(monkeypatch, tmp_path):
     import time
     from verify.checks.common import RunOptions
@@ -74,6 +79,7 @@ def test_the_next_case_starts_without_waiting_for_the_parent(monkeypatch, tmp_pa
     assert times["b"][0] - times["a"][1] < 1.0  # b ran while the parent was away
 
 
+@FORK
 def test_a_case_sent_ahead_is_timed_from_its_start(monkeypatch, tmp_path):
     from verify import runner
     from verify.checks.common import RunOptions

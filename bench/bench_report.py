@@ -171,9 +171,9 @@ def main(argv):
         size = (scratch / "shipped" / "report.html").stat().st_size
         plots = len(list((scratch / "shipped" / "plots").glob("*.svg")))
         print("## report of the shipped cases\n")
-        print(f"{len(runs)} cases, {len(results)} rows, {plots} figures ({drawn} drawn by the "
-              f"workers), report.html {size / 1e6:.2f} MB; the report imported matplotlib: "
-              f"{imported}\n")
+        print(f"{len(runs)} cases, {len(results)} rows, {plots} SVG figures ({drawn} figures "
+              f"and graph tables drawn by the workers), report.html {size / 1e6:.2f} MB; the "
+              f"report imported matplotlib: {imported}\n")
         print("| write_reports | wall s | CPU s | target |")
         print("|---|---:|---:|---|")
         print(f"| first in this process, after a run in workers (as `python -m verify`) "

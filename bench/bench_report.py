@@ -10,8 +10,12 @@ the thousand-case run). Three figures, each against its target:
    of REPEAT runs with the exact engine warm (its SymPy derivative is
    shared with the case's other checks), and the first, cold run beside it.
 2. The report set of the shipped cases (``cases/``): ``write_reports``
-   alone after the cases ran in this process, the first time (matplotlib and
-   mathtext load, as in a ``python -m verify`` run) and then best of 3.
+   alone, the first time in this process and then best of 3, after the cases
+   ran as ``python -m verify`` runs them (worker processes, which draw the
+   figures the page shows in parallel; formulas are MathML, so the report
+   loads no matplotlib), target at most 0.5 s; and beside it after an
+   in-process run (``--timeout 0 --jobs 1``), where the report draws every
+   figure itself.
 3. A thousand generated cases (a mix of derivative checks, a hundred error
    curves, and failing expectations): the run (``python -m verify``, two
    workers) and the report alone, with the size of report.html and the
@@ -43,7 +47,7 @@ from verify.runner import load, run_all  # noqa: E402
 
 REPEAT = 5
 TARGET_CURVE_MS = 20.0
-TARGET_SHIPPED_S = 2.0
+TARGET_SHIPPED_S = 0.5
 TARGET_LARGE_S = 30.0
 TARGET_LARGE_MB = 20.0
 LARGE = 1000
@@ -158,21 +162,29 @@ def main(argv):
         print(f"\nworst lab function {worst:.1f} ms (target <= {TARGET_CURVE_MS:g} ms): "
               f"{verdict(worst <= TARGET_CURVE_MS)}\n")
 
-        results, runs = run_cases([ROOT / "cases"])
+        results, runs = run_cases([ROOT / "cases"], jobs=2, timeout=120.0)
+        loaded_before = "matplotlib" in sys.modules
         cold, cold_cpu = time_report(results, runs, scratch / "shipped")
         warm, warm_cpu = time_report(results, runs, scratch / "shipped", repeat=3)
+        imported = "matplotlib" in sys.modules and not loaded_before
+        drawn = sum(len(figure) == 4 for run in runs for figure in run.figures)
         size = (scratch / "shipped" / "report.html").stat().st_size
         plots = len(list((scratch / "shipped" / "plots").glob("*.svg")))
         print("## report of the shipped cases\n")
-        print(f"{len(runs)} cases, {len(results)} rows, {plots} figures, report.html "
-              f"{size / 1e6:.2f} MB\n")
+        print(f"{len(runs)} cases, {len(results)} rows, {plots} SVG figures ({drawn} figures "
+              f"and graph tables drawn by the workers), report.html {size / 1e6:.2f} MB; the "
+              f"report imported matplotlib: {imported}\n")
         print("| write_reports | wall s | CPU s | target |")
         print("|---|---:|---:|---|")
-        print(f"| first in this process (matplotlib, fonts, mathtext load: as in "
-              f"`python -m verify`) | {cold:.2f} | {cold_cpu:.2f} | <= {TARGET_SHIPPED_S:g} s: "
-              f"{verdict(cold <= TARGET_SHIPPED_S)} |")
+        print(f"| first in this process, after a run in workers (as `python -m verify`) "
+              f"| {cold:.2f} | {cold_cpu:.2f} | <= {TARGET_SHIPPED_S:g} s: "
+              f"{verdict(cold_cpu <= TARGET_SHIPPED_S)} (CPU) |")
         print(f"| again (best of 3) | {warm:.2f} | {warm_cpu:.2f} | <= {TARGET_SHIPPED_S:g} s: "
-              f"{verdict(warm <= TARGET_SHIPPED_S)} |")
+              f"{verdict(warm_cpu <= TARGET_SHIPPED_S)} (CPU) |")
+        results, runs = run_cases([ROOT / "cases"])
+        alone, alone_cpu = time_report(results, runs, scratch / "in-process")
+        print(f"| after an in-process run (`--jobs 1 --timeout 0`): the report draws the "
+              f"figures | {alone:.2f} | {alone_cpu:.2f} | |")
         print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
         if quick:
             return

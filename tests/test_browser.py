@@ -4,8 +4,8 @@ Chromium is driven through the DevTools protocol over
 ``--remote-debugging-pipe`` (JSON messages ending in NUL on file
 descriptors 3 and 4), so no package beyond the standard library is needed.
 The test checks that loading the page makes no request that leaves the
-machine (every request is file:, data: or about:), that every figure is
-there with a non-zero size, and that every link of the case list lands on
+machine (every request is file:, data: or about:), that every figure and
+every MathML formula is laid out with a non-zero size, and that every link of the case list lands on
 a case section. A screenshot of the page is kept as
 ``reports/shipped-report.png`` (git-ignored), a test artefact.
 
@@ -134,7 +134,13 @@ INSPECT = """(() => {
   document.querySelectorAll('details').forEach(d => d.open = true);
   const size = e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; };
   const figures = [...document.querySelectorAll('figure svg')].map(size);
-  const maths = [...document.querySelectorAll('.math svg')].map(size);
+  const maths = [...document.querySelectorAll('.math math')].map(size);
+  // laid out as MathML, not as unknown inline tags: the math display type, and
+  // every fraction's numerator above its denominator
+  const mathDisplays = [...new Set([...document.querySelectorAll('.math math')]
+                                   .map(m => getComputedStyle(m).display))];
+  const fractions = [...document.querySelectorAll('.math mfrac')].map(f =>
+      f.children[0].getBoundingClientRect().bottom <= f.children[1].getBoundingClientRect().top + 0.5);
   const links = [...document.querySelectorAll('nav a[href^="#"]')].map(a => a.getAttribute('href').slice(1));
   const missing = links.filter(id => !document.getElementById(id) ||
                                      !document.getElementById(id).matches('section.case'));
@@ -142,7 +148,8 @@ INSPECT = """(() => {
   if (links.length) { location.hash = '#' + links[0]; const t = document.querySelector(':target'); landed = t && t.id; }
   const sections = document.querySelectorAll('section.case').length;
   const scripts = document.querySelectorAll('script').length;
-  return JSON.stringify({figures, maths, links, missing, landed, sections, scripts});
+  return JSON.stringify({figures, maths, mathDisplays, fractions, links, missing, landed,
+                         sections, scripts});
 })()"""
 
 
@@ -191,6 +198,8 @@ def test_report_loads_offline_with_every_figure_and_link(shipped_report, tmp_pat
     assert len(found["figures"]) >= len(plots)
     assert all(w > 50 and h > 50 for w, h in found["figures"]), found["figures"]
     assert found["maths"] and all(w > 0 and h > 0 for w, h in found["maths"])
+    assert found["mathDisplays"] == ["math"], found["mathDisplays"]
+    assert found["fractions"] and all(found["fractions"])
     assert found["links"] and found["missing"] == []
     assert len(found["links"]) == found["sections"]
     assert found["landed"] == found["links"][0]

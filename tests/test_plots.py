@@ -1,4 +1,4 @@
-"""The report's figures (inline SVG from matplotlib) and formulas (mathtext outlines)."""
+"""The report's figures (inline SVG from matplotlib) and formulas (Presentation MathML)."""
 import math
 import re
 
@@ -121,29 +121,60 @@ def test_standalone_and_inline_forms():
     assert inline.startswith("<svg role='img' aria-label='a &#x27;quoted&#x27; title'")
 
 
-def test_formula_is_outlines_in_one_svg():
+def test_formula_is_presentation_mathml_without_matplotlib():
+    import xml.etree.ElementTree as ET
     fragment = maths.render(parse("exp(x)/sqrt(sin(x)**3 + cos(x)**3)"), ("x",),
                             plain="exp(x)/sqrt(sin(x)**3 + cos(x)**3)")
-    assert fragment.startswith("<svg") and fragment.count("<path") == 1
-    assert "<text" not in fragment and "font" not in fragment
-    assert "aria-label='exp(x)/sqrt(sin(x)**3 + cos(x)**3)'" in fragment
-    width = float(re.search(r"width='([\d.]+)'", fragment).group(1))
-    assert width > 100
+    root = ET.fromstring(fragment)  # well-formed XML: no HTML-only named entity left
+    ns = ""  # HTML puts <math> in the MathML namespace; the page holds no URL
+    assert root.tag == ns + "math"
+    assert root.get("alttext") == "exp(x)/sqrt(sin(x)**3 + cos(x)**3)"
+    tags = {element.tag[len(ns):] for element in root.iter()}
+    assert {"mfrac", "msqrt", "msup", "mi", "mo", "mn"} <= tags
+    assert not tags & {"mfenced", "semantics", "annotation"}  # outside MathML Core
+    text = "".join(root.itertext())
+    assert text.startswith("f(x)=") and "sin" in text and "cos" in text
+    assert "<svg" not in fragment and "<path" not in fragment
 
 
-def test_latex_comes_from_sympy():
-    assert maths.latex_of(parse("x**2"), ("x",)) == "f(x) = x^{2}"
-    assert maths.latex_of(parse("sin(x)*y"), ()) == r"y \sin{\left(x \right)}"
+def test_formulas_take_milliseconds_and_leave_matplotlib_unloaded():
+    import subprocess
+    import sys
+    probe = ("import sys, time\n"
+             "from verify.expressions import parse\n"
+             "from verify.report import maths\n"
+             "e = [parse(f'sin({k}*x**2)*exp(-x/{k+1}) + tanh(x*y)') for k in range(30)]\n"
+             "maths.render(e[0], ('x', 'y'))\n"
+             "t = time.process_time()\n"
+             "out = [maths.render(x, ('x', 'y')) for x in e[1:]]\n"
+             "assert all(f.startswith('<math') for f in out), out[0]\n"
+             "print(time.process_time() - t, 'matplotlib' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    seconds, loaded = done.stdout.split()
+    assert loaded == "False"
+    assert float(seconds) / 29 < 0.015  # mathtext took about 20 ms a formula
 
 
-def test_unparseable_or_long_formulas_fall_back_to_text():
-    with pytest.raises(ValueError, match="mathtext cannot parse it"):
-        maths.svg_of_latex(r"\notacommand{x}")
-    with pytest.raises(ValueError, match="characters long"):
-        maths.svg_of_latex("x+" * 400 + "x")
-    long = parse(" + ".join(f"sin({k}*x)" for k in range(1, 60)))
+def test_e_and_minus_print_as_in_textbooks_and_labels_are_escaped():
+    fragment = maths.render(parse("exp(x)"), ("x",), plain="exp(x) <&>")
+    assert "&ExponentialE;" not in fragment and "<mi>e</mi>" in fragment
+    assert "<mo>-</mo>" not in maths.render(parse("x - y"), ()) 
+    assert "alttext='exp(x) &lt;&amp;&gt;'" in fragment
+
+
+def test_unprintable_or_long_formulas_fall_back_to_text(monkeypatch):
+    long = parse(" + ".join(f"sin({k}*x)*cos({k}*x**2)*exp({k}*x)" for k in range(1, 200)))
+    with pytest.raises(ValueError, match="characters of MathML"):
+        maths.mathml_of(long, ("x",))
     fragment = maths.render(long, ("x",), plain="sum of sines <&>")
     assert fragment == "<code class='formula-text'>sum of sines &lt;&amp;&gt;</code>"
+
+    def broken(*args, **kwargs):
+        raise TypeError("no printer")
+    import importlib
+    monkeypatch.setattr(importlib.import_module("sympy.printing.mathml"), "mathml", broken)
+    assert maths.render(parse("x**2"), ("x",)) == "<code class='formula-text'>x**2</code>"
 
 
 def _loss_axes(runs):

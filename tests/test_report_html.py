@@ -93,7 +93,8 @@ def test_the_function_is_drawn_as_mathematics(tmp_path):
                       case_id=case.id)]
     maths = writer.draw_maths(page.ordered_cases(results), {case.id: case})
     text = page.render_page(results, [case], figures={}, maths=maths)
-    assert "<div class='math'><svg" in text and "aria-label='sin(x**2)'" in text
+    assert "<div class='math'><math class='formula'" in text and "http" not in text
+    assert "alttext='sin(x**2)'" in text and "<msup><mi>x</mi><mn>2</mn></msup>" in text
     assert "<code>sin(x**2)</code>" in text
 
 
@@ -221,3 +222,33 @@ def test_values_show_the_shortest_text_of_their_float():
     text = page.render_page([row], runs=runs_of([row]))
     assert "<td class='num'>-0.8</td><td class='num'>-0.8000000000000007</td>" in text
     assert "0.80000000000000004" not in text
+
+
+def test_figures_drawn_by_the_worker_are_not_drawn_again(tmp_path, monkeypatch):
+    def never(kind, title, data):
+        raise AssertionError("the parent drew a figure the worker had drawn")
+    monkeypatch.setattr(page, "render_figure", never)
+    results = [row("c", "pass")]
+    drawn = FAKE_SVG.format(title="drawn in the worker")
+    runs = runs_of(results, {"f::c": [("taylor", "c: sums", {}, drawn)]})
+    writer.write_reports(tmp_path, results, runs)
+    assert drawn in (tmp_path / "report.html").read_text()
+    assert "drawn in the worker" in (tmp_path / "plots" / "f_c--taylor.svg").read_text()
+
+
+def test_workers_draw_the_figures_the_page_shows(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer, "FIGURE_CAP", 2)
+    cases, _ = load_one(tmp_path, """\
+        cases:
+          - {name: a, function: x**2, at: {x: 1}, checks: [derivative]}
+          - {name: b, function: exp(x), points: [{x: 0}, {x: 1}], checks: [taylor]}
+          - {name: c, function: sin(x), at: {x: 1}, checks: [taylor]}
+        """)
+    assert writer.shown_whatever_status(cases) == {1}  # b's two figures fill the cap
+    figure = ("taylor", "t", {})
+    passing = CaseRun("f::c", (row("c", "pass"),), figures=(figure,))
+    failing = CaseRun("f::c", (row("c", "fail"),), figures=(figure,))
+    monkeypatch.setattr(page, "render_figure", lambda kind, title, data: "<svg/>")
+    assert writer.draw_where_run(passing, False).figures == (figure,)
+    assert writer.draw_where_run(passing, True).figures == (figure + ("<svg/>",),)
+    assert writer.draw_where_run(failing, False).figures == (figure + ("<svg/>",),)

@@ -20,6 +20,7 @@ example:
   python -m verify cases/lab.yaml --out out/  one file, reports in out/
   python -m verify cases/ -k chain            only cases whose id contains 'chain'
   python -m verify cases/ --jobs 2 --timeout 60
+  python -m verify cases/ --dask tcp://10.0.0.5:8786   on a running Dask cluster
   python -m verify new my_cases               write my_cases.yaml, a commented template
   pytest cases/                               the same cases as pytest tests
 
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "run in this process)")
     parser.add_argument("--memory-mb", type=int, default=4096, metavar="MB",
                         help="memory cap per worker process (default 4096)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="run the cases on the Dask cluster whose scheduler is at ADDRESS "
+                             "(tcp://HOST:PORT), with the same limits; needs verify[dask]")
     parser.add_argument("--allow-import", action="store_true",
                         help="import the user code named by 'implementation' keys")
     parser.add_argument("--allow-outside-data", action="store_true",
@@ -133,7 +137,7 @@ def _run(args, options) -> int:
     bar = None if args.quiet else progress_bar(len(loaded.order))
     say = bar.write if bar is not None else print
     try:
-        for entry in run_all(loaded, options, jobs=jobs, stop=failed):
+        for entry in run_all(loaded, options, jobs=jobs, stop=failed, dask=args.dask):
             runs.append(entry)
             if bar is not None:
                 bar.update(1)
@@ -141,6 +145,12 @@ def _run(args, options) -> int:
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted: writing the reports of the cases that finished", file=sys.stderr)
+    except RuntimeError as exc:
+        from .distributed import DaskUnavailable
+        if not isinstance(exc, DaskUnavailable):
+            raise
+        print(f"verify: {exc}", file=sys.stderr)
+        return 2
     finally:
         if bar is not None:
             bar.close()

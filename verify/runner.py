@@ -48,7 +48,7 @@ class CaseRun:
     case_id: str
     results: tuple[Result, ...]
     tables: tuple = ()    # ((table name, (row dict, ...)), ...)
-    figures: tuple = ()   # ((kind, title, data), ...)
+    figures: tuple = ()   # ((kind, title, data[, drawn HTML fragment]), ...)
     seconds: float = 0.0
     case: object = field(default=None, compare=False)
 
@@ -167,16 +167,20 @@ def limit_row(case, message: str) -> CaseRun:
 
 
 def run_all(loaded: Loaded, options: RunOptions = RunOptions(), *, jobs: int = 1,
-            on_result=None, stop=None):
+            on_result=None, stop=None, dask: str | None = None):
     """Run every case; yields ``("error", Result)`` and ``("case", CaseRun)`` in file order.
 
     ``jobs`` > 1, or a finite ``options.timeout``, runs cases in worker
     processes (a stuck case is ended, not waited for). ``stop(entry)``
-    returning true ends the run early (``--fail-fast``).
+    returning true ends the run early (``--fail-fast``). ``dask`` (a scheduler
+    address) runs the cases on that Dask cluster instead (:mod:`verify.distributed`).
     """
     from .workers import run_in_workers
     cases = loaded.cases
-    if jobs <= 1 and not options.timeout:
+    if dask:
+        from .distributed import run_on_dask
+        done = run_on_dask(cases, options, address=dask)
+    elif jobs <= 1 and not options.timeout:
         done = (run_case(case, options) for case in cases)
     else:
         done = run_in_workers(cases, options, jobs=max(1, jobs))

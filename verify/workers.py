@@ -15,8 +15,11 @@ import os
 import signal
 import time
 from multiprocessing.connection import wait
+from multiprocessing.reduction import ForkingPickler
 
 MEMORY_LIMIT_MB = 4096
+IN_FLIGHT = 2  # jobs sent ahead to each worker
+PREFETCH_BYTES = 16 * 1024  # a job sent ahead must fit the pipe: the worker is not reading
 
 
 def _context():
@@ -37,6 +40,7 @@ def _worker(connection, options):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(options.memory_mb)
     from .expressions import allow_deep_recursion
+    from .report.writer import draw_where_run
     from .runner import limit_row, run_case
     allow_deep_recursion()  # a spawned worker parses nothing, yet its cases may be deep
     while True:
@@ -46,9 +50,10 @@ def _worker(connection, options):
             return
         if job is None:
             return
-        index, case = job
+        index, case, shown = job
         try:
-            outcome = run_case(case, options)
+            # figures are drawn here, in parallel, not serially by the parent's report
+            outcome = draw_where_run(run_case(case, options), shown)
         except MemoryError:
             outcome = limit_row(case, f"memory limit: the case needed more than "
                                       f"{options.memory_mb} MB (--memory-mb)")
@@ -61,18 +66,39 @@ def _without_case(outcome):
 
 
 class _Slot:
+    """A worker and the jobs sent to it: the first is running, the next waits
+    in the pipe, so the worker starts it without waiting for the parent (on a
+    busy machine the parent's wake-up would otherwise idle the worker)."""
+
     def __init__(self, context, options):
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_worker, args=(child, options), daemon=True)
         self.process.start()
         child.close()
-        self.job = None
+        self.jobs = []
         self.deadline = None
 
-    def give(self, index, case, timeout):
-        self.job = (index, case)
-        self.deadline = time.monotonic() + timeout if timeout else None
-        self.connection.send((index, case))
+    @property
+    def job(self):
+        return self.jobs[0] if self.jobs else None
+
+    def give(self, index, case, timeout, shown=False) -> bool:
+        """Send the job, unless it must wait: a job sent ahead that could fill
+        the pipe would block the parent while the worker blocks sending its
+        result (a deadlock), so a large one waits for an idle worker."""
+        payload = ForkingPickler.dumps((index, case, shown))
+        if self.jobs and len(payload) > PREFETCH_BYTES:
+            return False
+        if not self.jobs:
+            self.deadline = time.monotonic() + timeout if timeout else None
+        self.jobs.append((index, case))
+        self.connection.send_bytes(payload)
+        return True
+
+    def done(self, timeout):
+        """The running job finished: the next one (already started) is timed from now."""
+        self.jobs.pop(0)
+        self.deadline = time.monotonic() + timeout if timeout and self.jobs else None
 
     def end(self):
         try:
@@ -88,17 +114,21 @@ def run_in_workers(cases, options, *, jobs):
     """Yield one CaseRun per case, in order, from ``jobs`` worker processes."""
     from dataclasses import replace
 
+    from .report.writer import shown_whatever_status
     from .runner import limit_row
     context = _context()
+    shown = shown_whatever_status(cases)
     pending = list(enumerate(cases))[::-1]
     slots = [_Slot(context, options) for _ in range(min(jobs, len(cases)))]
     finished, next_index = {}, 0
     try:
         while next_index < len(cases):
             for slot in slots:
-                if slot.job is None and pending:
-                    index, case = pending.pop()
-                    slot.give(index, case, options.timeout)
+                while len(slot.jobs) < IN_FLIGHT and pending:
+                    index, case = pending[-1]
+                    if not slot.give(index, case, options.timeout, index in shown):
+                        break
+                    pending.pop()
             busy = [s for s in slots if s.job is not None]
             deadlines = [s.deadline for s in busy if s.deadline is not None]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
@@ -111,7 +141,7 @@ def run_in_workers(cases, options, *, jobs):
                     try:
                         got_index, outcome = slot.connection.recv()
                         finished[got_index] = replace(outcome, case=case)
-                        slot.job = None
+                        slot.done(options.timeout)
                         continue
                     except (EOFError, OSError):
                         message = ("the worker running this case died (it may have exceeded "
@@ -122,6 +152,7 @@ def run_in_workers(cases, options, *, jobs):
                 else:
                     continue
                 finished[index] = limit_row(case, message)
+                pending.extend(reversed(slot.jobs[1:]))  # not started: they go to the next worker
                 slot.end()
                 slots[slots.index(slot)] = _Slot(context, options)
             while next_index in finished:

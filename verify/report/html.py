@@ -1,6 +1,6 @@
 """report.html: one self-contained page (inline CSS, inline SVG, no script,
 nothing fetched), the summary first, then a navigable list of cases
-(failures first) and a section per case: its function as mathematics, its
+(failures first) and a section per case: its function as MathML, its
 table with pass and fail marked, and its figures.
 
 Passing cases are collapsed (``<details>``) so a run of a thousand cases
@@ -43,7 +43,7 @@ td.num{font-family:ui-monospace,Menlo,Consolas,monospace;text-align:right;white-
 tr.fail td{background:#fdecea}tr.error td{background:#f6e9f8}tr.skip td{color:#6b7280}
 .msg{max-width:520px}.desc{color:#46515c;margin:0 0 6px}
 code{background:#f0f2f5;padding:1px 4px;border-radius:3px}
-.math{margin:6px 0;overflow-x:auto}.math svg{vertical-align:middle;max-width:100%;height:auto}
+.math{margin:6px 0;padding:4px 0;overflow-x:auto;overflow-y:hidden}.math math{font-size:17px;math-style:normal}
 .figures{display:flex;flex-wrap:wrap;gap:14px;margin:0 0 12px}.figures figure{margin:0;max-width:100%}
 .figures svg{max-width:100%;height:auto;display:block}
 .note{color:#5b6670;font-size:12px}
@@ -115,8 +115,9 @@ def render_page(results, cases=(), *, interrupted=False, runs=(), files=None, fi
     some were not drawn).
     """
     if figures is None:
-        figures = {run.case_id: [(title, render_figure(kind, title, data), None)
-                                 for kind, title, data in run.figures]
+        figures = {run.case_id: [(title, drawn[0] if drawn else render_figure(kind, title, data),
+                                  None)
+                                 for kind, title, data, *drawn in run.figures]
                    for run in runs if run.figures}
     maths, notes = maths or {}, notes or {}
     ordered = ordered_cases(results)

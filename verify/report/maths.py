@@ -1,83 +1,90 @@
-"""A case's function rendered as mathematics, with no MathJax download.
+"""A case's function as mathematics: Presentation MathML, no script, no font.
 
-SymPy writes the LaTeX; matplotlib's mathtext lays it out and turns the
-glyphs into outlines (``TextPath``), which become one SVG ``<path>``: the
-page needs no font and no script. What mathtext cannot parse (or what is
-too long to read as one line) falls back to the plain text in ``<code>``.
+SymPy's presentation printer writes the MathML; the browser lays it out
+itself (MathML Core, native in Chromium since 109, Firefox and Safari), so
+the page needs no MathJax download and the report no matplotlib: a
+formula costs a few milliseconds instead of mathtext's tens. What cannot
+be printed (or is too long to read as one line) falls back to the plain
+text in ``<code>``.
 
 References
 ----------
-.. [1] matplotlib "Writing mathematical expressions" (the mathtext subset
-   of TeX that is supported).
+.. [1] W3C, "MathML Core" (the subset browsers render natively).
+.. [2] SymPy, ``sympy.printing.mathml.mathml(expr, printer="presentation")``.
 """
 from __future__ import annotations
 
 import functools
 import html
+import re
 
-MAX_LATEX = 700      # longer formulas are not readable as one line: plain text
-SIZE = 15.0          # font size of the formula, in SVG user units (px)
-PAD = 2.0
-_CODES = {1: "M", 2: "L", 3: "Q", 4: "C"}
-
-
-def latex_of(expression, variables=()) -> str:
-    """``f(x, y) = ...`` as LaTeX (SymPy's printer)."""
-    import sympy
-    body = sympy.latex(expression)
-    if variables:
-        return f"f({', '.join(variables)}) = {body}"
-    return body
+MAX_MARKUP = 20_000   # longer formulas are not readable as one line: plain text
+_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = {"lt", "gt", "amp", "quot", "apos"}
+_PLAIN = {"ExponentialE": "e", "ImaginaryI": "i"}  # as textbooks print them, not double-struck
+# MathML Core has no <mfenced>; SymPy's printer no longer writes it, but a
+# fallback keeps an older SymPy from producing a formula Chromium skips.
+_UNSUPPORTED = ("<mfenced", "<mstyle mathvariant")
 
 
-@functools.lru_cache(maxsize=2048)
-def svg_of_latex(latex: str) -> str:
-    """One ``<svg>`` holding the formula's outlines.
+def _characters(markup: str) -> str:
+    """Named entities such as ``&ExponentialE;`` as the characters they name,
+    so the fragment is also well-formed XML (only XML's five stay named)."""
+    def one(match):
+        name = match.group(1)
+        if name in _XML_ENTITIES:
+            return match.group(0)
+        return _PLAIN.get(name) or html.unescape(match.group(0))
+    # U+2212: a hyphen-minus in <mo> is drawn as a hyphen
+    return _ENTITY.sub(one, markup).replace("<mo>-</mo>", "<mo>\u2212</mo>")
+
+
+def mathml_of(expression, variables=()) -> str:
+    """The ``<mrow>`` of ``f(x, y) = ...`` (SymPy's presentation printer).
 
     Raises
     ------
     ValueError
-        When mathtext cannot parse ``latex`` or it is too long.
+        When SymPy cannot print it, or it is too long to read.
     """
-    if len(latex) > MAX_LATEX:
-        raise ValueError(f"the formula is {len(latex)} characters long (at most {MAX_LATEX})")
-    from matplotlib.textpath import TextPath
+    from sympy.printing.mathml import mathml
     try:
-        path = TextPath((0, 0), f"${latex}$", size=SIZE)
-    except (ValueError, RuntimeError, KeyError, IndexError, TypeError) as exc:
-        raise ValueError(f"mathtext cannot parse it: {exc}") from None
-    extents = path.get_extents()
-    width = extents.width + 2 * PAD
-    height = extents.height + 2 * PAD
-    left, top = extents.x0 - PAD, extents.y1 + PAD
-    parts = []
-    for vertices, code in path.iter_segments(simplify=False, curves=True):
-        if code == 79:  # CLOSEPOLY
-            parts.append("Z")
-            continue
-        coordinates = " ".join(f"{x - left:.2f} {top - y:.2f}"
-                               for x, y in zip(vertices[::2], vertices[1::2]))
-        parts.append(f"{_CODES[code]}{coordinates}")
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width:.2f} {height:.2f}' "
-            f"width='{width:.1f}' height='{height:.1f}' role='img' class='formula'>"
-            f"<path d='{''.join(parts)}' fill='currentColor'/></svg>")
+        body = mathml(expression, printer="presentation")
+    except Exception as exc:  # noqa: BLE001 - any printer failure means "show the text"
+        raise ValueError(f"SymPy cannot print it as MathML: {type(exc).__name__}: {exc}") from None
+    if any(tag in body for tag in _UNSUPPORTED):
+        raise ValueError("the MathML uses elements outside MathML Core")
+    if variables:
+        names = "<mo>,</mo>".join(f"<mi>{html.escape(v)}</mi>" for v in variables)
+        body = f"<mi>f</mi><mo>(</mo>{names}<mo>)</mo><mo>=</mo>{body}"
+    body = _characters(body)
+    if len(body) > MAX_MARKUP:
+        raise ValueError(f"the formula is {len(body)} characters of MathML (at most {MAX_MARKUP})")
+    return f"<mrow>{body}</mrow>"
+
+
+@functools.lru_cache(maxsize=4096)
+def _math_element(markup: str, label: str) -> str:
+    # inline (not display='block', which Chromium centres); the page's CSS sets
+    # math-style: normal for full-size fractions. No xmlns: the HTML parser puts <math> in the MathML namespace itself, and
+    # the page keeps no URL at all
+    return (f"<math class='formula' "
+            f"alttext='{label}' aria-label='{label}'>{markup}</math>")
 
 
 def render(expression, variables=(), *, plain: str = "") -> str:
-    """An HTML fragment: the formula as inline SVG, or the plain text.
+    """An HTML fragment: the formula as ``<math>``, or the plain text.
 
-    ``plain`` is the text shown when mathtext cannot draw the formula
-    (default: SymPy's ``str`` of the expression); it is also the SVG's label.
+    ``plain`` is the text shown when the formula cannot be printed (default:
+    SymPy's ``str`` of the expression); it is also the formula's label.
     """
-    return render_latex(latex_of(expression, variables), plain or str(expression))
-
-
-def render_latex(latex: str, plain: str) -> str:
-    """:func:`render` from the LaTeX already written (plain strings travel
-    cheaply to the processes that draw the report)."""
+    plain = plain or str(expression)
     try:
-        svg = svg_of_latex(latex)
+        markup = mathml_of(expression, variables)
     except ValueError:
-        return f"<code class='formula-text'>{html.escape(plain)}</code>"
-    label = html.escape(plain, quote=True)
-    return svg.replace("role='img'", f"role='img' aria-label='{label}'", 1)
+        return text_fallback(plain)
+    return _math_element(markup, html.escape(plain, quote=True))
+
+
+def text_fallback(plain: str) -> str:
+    return f"<code class='formula-text'>{html.escape(plain)}</code>"

@@ -13,10 +13,13 @@ in page order, failing and erroring cases first, until FIGURE_CAP figures
 are on the page; past that only failing and erroring cases get theirs, up
 to FAILURE_FIGURE_CAP in all. A case whose figures were left out says so
 (their data stay in ``curves.csv`` and ``results.csv``). Each drawn SVG
-figure is also written as ``plots/<case>--<check>.svg``. The function of
-each case is drawn as mathematics for the first MATH_CAP cases in page
-order; the others show it as text. So a run of a thousand cases writes a
-page of a few megabytes in seconds.
+figure is also written as ``plots/<case>--<check>.svg``. A worker process
+draws the figures of its case when the page will show them (the first
+FIGURE_CAP in run order, and failing cases'), so drawing runs in parallel
+and the report itself rarely loads matplotlib; what no worker drew is drawn
+here. The function of each case is printed as MathML for the first
+MATH_CAP cases in page order; the others show it as text. So a run of a
+thousand cases writes a page of a few megabytes in seconds.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from pathlib import Path
 
 FIGURE_CAP = 60            # figures per page for cases that ask for them
 FAILURE_FIGURE_CAP = 120   # past FIGURE_CAP, failing and erroring cases' figures up to this
-MATH_CAP = 60              # cases whose function is drawn as mathematics (about 20 ms each, serial)
+MATH_CAP = 60              # cases whose function is printed as MathML (a few ms each, serial)
 MANIFEST = "manifest.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SVG = re.compile(r"<svg\b.*</svg>", re.S)
@@ -124,7 +127,7 @@ def standalone_svg(fragment: str) -> str | None:
 
 
 def select_figures(ordered, runs_by_id):
-    """(chosen, notes): the ``(case_id, kind, title, data)`` to draw, in page
+    """(chosen, notes): the ``(case_id, kind, title, data[, fragment])`` to draw, in page
     order, under FIGURE_CAP and FAILURE_FIGURE_CAP, and a note for each case
     whose figures were (partly) left out."""
     chosen, notes = [], {}
@@ -134,11 +137,11 @@ def select_figures(ordered, runs_by_id):
             continue
         failing = status in ("fail", "error")
         left = 0
-        for kind, title, data in run.figures:
+        for figure in run.figures:
             if len(chosen) >= FIGURE_CAP and not (failing and len(chosen) < FAILURE_FIGURE_CAP):
                 left += 1
                 continue
-            chosen.append((case_id, kind, title, data))
+            chosen.append((case_id, *figure))
         if left:
             notes[case_id] = (f"{left} figure(s) of this case are not drawn: this page already "
                               f"holds {len(chosen)} figures (the first {FIGURE_CAP} in page "
@@ -147,35 +150,29 @@ def select_figures(ordered, runs_by_id):
     return chosen, notes
 
 
-def formula_tasks(ordered, cases_by_id):
-    """``(case_id, latex, plain)`` of the first MATH_CAP cases in page order."""
-    from .maths import latex_of
-    tasks = []
+def draw_formulas(ordered, cases_by_id) -> dict:
+    """``{case_id: <math> fragment}`` for the first MATH_CAP cases in page order
+    (a case whose formula cannot be printed shows its text only, which is on
+    the page already)."""
+    from .maths import render
+    maths = {}
     for case_id, _, _ in ordered[:MATH_CAP]:
         case = cases_by_id.get(case_id)
-        if case is None:
+        if case is None or case.expression is None:
             continue
         try:
-            latex = latex_of(case.expression, case.variables)
-            plain = case.function_text or str(case.expression)
+            fragment = render(case.expression, case.variables,
+                              plain=case.function_text or str(case.expression))
         except Exception:  # noqa: BLE001 - the text form is always on the page
             continue
-        tasks.append((case_id, latex, plain))
-    return tasks
+        if fragment.startswith("<math"):
+            maths[case_id] = fragment
+    return maths
 
 
-def _draw(task) -> str:
-    """One figure's or formula's HTML fragment; a figure that cannot be drawn
-    becomes a note, a formula the plain text."""
+def draw_figure(kind, title, data) -> str:
+    """One figure's HTML fragment; a figure that cannot be drawn becomes a note."""
     from . import html as page
-    from .maths import render_latex
-    if len(task) == 3:
-        _, latex, plain = task
-        try:
-            return render_latex(latex, plain)
-        except Exception:  # noqa: BLE001
-            return ""
-    _, kind, title, data = task
     try:
         return page.render_figure(kind, title, data)
     except Exception as exc:  # noqa: BLE001 - a bad figure never stops the report
@@ -183,35 +180,62 @@ def _draw(task) -> str:
                 f"{html.escape(f'{type(exc).__name__}: {exc}')}</p>")
 
 
-def draw_all(tasks) -> list[str]:
-    """The fragments of ``tasks`` (figures and formulas), in order, drawn here:
-    forked drawing processes were tried and lost to their start-up and
-    copy-on-write costs on a busy two-core machine."""
-    return [_draw(task) for task in tasks]
+def predrawn(run):
+    """``run`` with each figure's fragment drawn beside its data, as
+    ``(kind, title, data, fragment)``: a worker process does this for the
+    cases whose figures the page will show, so the drawing runs in parallel
+    and the parent never imports matplotlib."""
+    from dataclasses import replace
+    return replace(run, figures=tuple(
+        (kind, title, data, draw_figure(kind, title, data)) for kind, title, data, *_ in run.figures))
+
+
+DRAWING_CHECKS = ("error_curve", "taylor", "descent", "backprop")
+
+
+def shown_whatever_status(cases) -> set:
+    """Indices of the cases whose figures the page shows even when they pass:
+    those holding the first FIGURE_CAP figures in run order (a figure per
+    drawing check and point, as the checks add them)."""
+    chosen, count = set(), 0
+    for index, case in enumerate(cases):
+        if count >= FIGURE_CAP:
+            break
+        drawing = sum(check.name in DRAWING_CHECKS for check in case.checks)
+        if drawing:
+            chosen.add(index)
+            count += drawing * max(1, len(case.points))
+    return chosen
+
+
+def draw_where_run(run, shown: bool):
+    """The run as a worker sends it back: with its figures drawn when the
+    page will show them (``shown``, or the case failed or erred: failing
+    cases' figures come first), else with their data only."""
+    if not run.figures or not (shown or any(r.status in ("fail", "error") for r in run.results)):
+        return run
+    return predrawn(run)
 
 
 def draw_figures(ordered, runs_by_id, cases_by_id=None):
     """(figures, notes, files, maths): per case the figures the page shows and
-    its formula, the notes on figures left out, and the SVG files."""
+    its formula, the notes on figures left out, and the SVG files. A figure
+    drawn already (by the worker that ran its case) is used as it is."""
     chosen, notes = select_figures(ordered, runs_by_id)
-    formulas = formula_tasks(ordered, cases_by_id or {})
-    fragments = draw_all(chosen + formulas)
     figures, files, taken = {}, {}, set()
-    for (case_id, kind, title, _), fragment in zip(chosen, fragments):
+    for case_id, kind, title, data, *drawn in chosen:
+        fragment = drawn[0] if drawn else draw_figure(kind, title, data)
         svg = standalone_svg(fragment)
         name = plot_name(case_id, kind, taken) if svg else None
         if svg:
             files[name] = svg
         figures.setdefault(case_id, []).append((title, fragment, name))
-    maths = {case_id: fragment for (case_id, _, _), fragment
-             in zip(formulas, fragments[len(chosen):])
-             if fragment.startswith("<svg")}  # the fallback text is on the page already
-    return figures, notes, files, maths
+    return figures, notes, files, draw_formulas(ordered, cases_by_id or {})
 
 
 def draw_maths(ordered, cases_by_id):
     """Each case's function as mathematics, for the first MATH_CAP cases in page order."""
-    return draw_figures(ordered, {}, cases_by_id)[3]
+    return draw_formulas(ordered, cases_by_id)
 
 
 def _previous_plots(out_dir) -> set:

@@ -1,0 +1,112 @@
+"""Cases in worker processes: figures drawn where the case ran."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# the workers see a monkeypatched run_case only when they are forked
+FORK = pytest.mark.skipif(sys.platform != "linux", reason="fork workers: Linux")
+
+PROBE = """
+import sys
+from verify.checks.common import RunOptions
+from verify.runner import load
+from verify.workers import run_in_workers
+loaded = load([sys.argv[1]])
+runs = list(run_in_workers(loaded.cases, RunOptions(timeout=60), jobs=1))
+(kind, title, data, fragment), = runs[0].figures
+print(kind, fragment.startswith("<div class='plot'><svg"), runs[0].case is not None,
+      "matplotlib" in sys.modules)
+"""
+
+
+def test_a_worker_sends_back_the_figure_drawn_and_the_parent_never_loads_matplotlib(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("name: t\nfunction: exp(x)\nat: {x: 0.5}\nchecks: {taylor: {order: 3}}\n")
+    done = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert done.stdout.split() == ["taylor", "True", "True", "False"], done.stderr[-2000:]
+
+
+def _cases(tmp_path, *names, description=""):
+    from tests.conftest import load_one
+    text = "cases:\n" + "".join(f"  - {{name: {n}, function: x**2, at: {{x: 1}}, checks: "
+                                f"{{derivative: {{methods: [central]}}}}}}\n" for n in names)
+    cases, errors = load_one(tmp_path, text)
+    assert errors == ()
+    if description:
+        from dataclasses import replace
+        cases = [replace(c, description=description) for c in cases]
+    return cases
+
+
+def _timed_run_case(monkeypatch, log, seconds):
+    """run_case that logs when each case starts and ends (the forked worker sees it)."""
+    import time
+    from verify import runner
+    real = runner.run_case
+
+    def timed(case, options):
+        start = time.monotonic()
+        time.sleep(seconds)
+        outcome = real(case, options)
+        with open(log, "a") as stream:
+            stream.write(f"{case.name} {start} {time.monotonic()}\n")
+        return outcome
+    monkeypatch.setattr(runner, "run_case", timed)
+
+
+def _log(log):
+    return {name: (float(a), float(b)) for name, a, b in
+            (line.split() for line in Path(log).read_text().splitlines())}
+
+
+@FORK
+def test_the_next_case_starts_without_waiting_for_the_parent(monkeypatch, tmp_path):
+    import time
+    from verify.checks.common import RunOptions
+    from verify.workers import run_in_workers
+    log = tmp_path / "log"
+    _timed_run_case(monkeypatch, log, 0.0)
+    runs = run_in_workers(_cases(tmp_path, "a", "b"), RunOptions(timeout=60), jobs=1)
+    first = next(runs)
+    time.sleep(1.5)  # the parent is busy elsewhere (printing, a slow terminal)
+    second = next(runs)
+    assert [first.case_id[-1], second.case_id[-1]] == ["a", "b"]
+    times = _log(log)
+    assert times["b"][0] - times["a"][1] < 1.0  # b ran while the parent was away
+
+
+@FORK
+def test_a_case_sent_ahead_is_timed_from_its_start(monkeypatch, tmp_path):
+    from verify import runner
+    from verify.checks.common import RunOptions
+    from verify.workers import run_in_workers
+    cases = _cases(tmp_path, "a", "b")
+    runner.run_case(cases[0], RunOptions())  # imports done before the fork: only the sleeps count
+    _timed_run_case(monkeypatch, tmp_path / "log", 2.5)
+    # b is sent with a, starts 2.5 s later and ends 5 s after it was sent: timed from
+    # its sending it would be over the 4 s limit
+    runs = list(run_in_workers(cases, RunOptions(timeout=4), jobs=1))
+    assert [{r.status for r in run.results} for run in runs] == [{"pass"}] * 2
+
+
+def test_large_cases_are_not_sent_ahead_so_pipes_never_deadlock(monkeypatch, tmp_path):
+    from verify import workers
+    from verify.checks.common import RunOptions
+    sent = []
+    real = workers._Slot.give
+
+    def give(self, index, case, timeout, shown=False):
+        accepted = real(self, index, case, timeout, shown)
+        sent.append((index, len(self.jobs), accepted))
+        return accepted
+    monkeypatch.setattr(workers._Slot, "give", give)
+    big = "d" * (4 * workers.PREFETCH_BYTES)  # this case's pickle could fill the pipe
+    runs = list(workers.run_in_workers(_cases(tmp_path, "a", "b", description=big),
+                                       RunOptions(timeout=60), jobs=1))
+    assert [len(r.results) > 0 for r in runs] == [True, True]
+    assert (1, 2, True) not in sent and (1, 2, False) not in sent  # b never queued behind a
+    assert (1, 1, True) in sent and (0, 1, True) in sent

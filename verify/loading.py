@@ -8,6 +8,9 @@ goes to :func:`verify.cases.build_case`.
 from __future__ import annotations
 
 import difflib
+import os
+import re
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,44 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:seq",
 }
 TOP_KEYS = ("cases", "defaults")
+EXCERPT = 60  # characters of a scalar a message may quote: never a whole file
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_YAML11_NUMBER = "tag:verify,2026:yaml11-number"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 (core schema) numbers, and a node count kept
+    while composing so a huge file stops at the limit, not after it.
+
+    YAML 1.1 reads ``010`` as 8, ``1:30`` as 90 and ``0b11`` as 3; YAML 1.2
+    reads ``010`` as 10 and the other two as text. We follow 1.2, and tag
+    the 1.1-only forms so they are refused with a message, never reread.
+    """
+
+    nodes = 0
+
+    def compose_node(self, parent, index):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise CaseError(f"the file expands to more than {MAX_NODES} YAML nodes",
+                            line=self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver(
+    _INT, re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7][0-7_]*|0x[0-9a-fA-F][0-9a-fA-F_]*)$"),
+    list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    _FLOAT, re.compile(r"^(?:[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)"
+                       r"(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+.0123456789"))
+_Loader.add_implicit_resolver(
+    _YAML11_NUMBER, re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$"),
+    list("-+0123456789"))
 
 
 class CaseError(ValueError):
@@ -91,14 +132,30 @@ def kind_of(node) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    return f"{node.value!r}"
+    return excerpt(node.value)
+
+
+def excerpt(text: str) -> str:
+    """``text`` quoted, cut to EXCERPT characters: a message never carries a whole file."""
+    return repr(text if len(text) <= EXCERPT else text[:EXCERPT] + "...")
+
+
+def _tag_problem(node, key) -> str:
+    at = f"key '{key}': " if key else ""
+    if node.tag == _TIMESTAMP:
+        return (f"{at}{excerpt(node.value)} is read by YAML as a date, which a case cannot "
+                "use; write a number, or quote it if it is text")
+    if node.tag == _YAML11_NUMBER:
+        return (f"{at}{excerpt(node.value)} is a YAML 1.1 number (base 60 or binary) that "
+                "case files do not read (YAML 1.2 rules); write it in decimal")
+    return f"YAML tag {node.tag!r} is not allowed (case files are data)"
 
 
 def check_tags(root) -> None:
     """Refuse any tag other than YAML's plain ones, and huge alias fan-out."""
-    stack, seen = [root], 0
+    stack, seen = [(root, None)], 0
     while stack:
-        node = stack.pop()
+        node, key = stack.pop()
         seen += 1
         if seen > MAX_NODES:
             raise CaseError(f"the file expands to more than {MAX_NODES} YAML nodes")
@@ -106,13 +163,13 @@ def check_tags(root) -> None:
             raise CaseError("YAML merge keys ('<<') are not supported; use 'defaults:'",
                             line=line_of(node))
         if node.tag not in _PLAIN_TAGS:
-            raise CaseError(f"YAML tag {node.tag!r} is not allowed (case files are data)",
-                            line=line_of(node))
+            raise CaseError(_tag_problem(node, key), line=line_of(node))
         if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((key, value))
+            for key_node, value in node.value:
+                name = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
+                stack.extend(((key_node, key), (value, name)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+            stack.extend((item, key) for item in node.value)
 
 
 def merge(default, case):
@@ -154,11 +211,9 @@ def read_nodes(path: Path, shown: str):
     for a file that cannot be read as a whole.
     """
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CaseError(f"cannot read the file: {exc.strerror}", file=shown) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise CaseError(f"file is larger than {MAX_FILE_BYTES} bytes", file=shown)
+        raw = read_limited(path, MAX_FILE_BYTES)
+    except CaseError as exc:
+        raise exc.located(file=shown) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -170,12 +225,18 @@ def read_nodes(path: Path, shown: str):
     # the run raised the limit to, so a file of 20,000 '[' fails fast
     sys.setrecursionlimit(_frames() + YAML_FRAMES)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        if "another document" in problem:
+            problem = ("the file holds a second YAML document (after '---'); a case file is "
+                       "one document: put every case in one list under 'cases:'")
+            raise CaseError(problem, file=shown, line=mark.line + 1 if mark else None) from None
         raise CaseError(f"malformed YAML: {problem}", file=shown,
                         line=mark.line + 1 if mark else None) from None
+    except CaseError as exc:
+        raise exc.located(file=shown) from None
     except RecursionError:
         raise CaseError("malformed YAML: nested too deeply", file=shown) from None
     finally:
@@ -187,6 +248,43 @@ def read_nodes(path: Path, shown: str):
         return _case_nodes(root)
     except CaseError as exc:
         raise exc.located(file=shown) from None
+
+
+def read_limited(path, limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, checked before reading.
+
+    Opened without blocking (a FIFO would wait for a writer) and checked with
+    fstat on the open file, so what is checked is what is read; a device,
+    FIFO or folder is refused, and reading stops one byte past the limit in
+    case the file grows.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise CaseError(f"cannot read the {what}: {exc.strerror}") from None
+    except ValueError as exc:  # a NUL byte in the path
+        raise CaseError(f"cannot read the {what}: {exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CaseError(f"the {what} is not a regular file (a folder, device or pipe "
+                            "cannot be read as one)")
+        if info.st_size > limit:
+            raise CaseError(f"the {what} is larger than {limit} bytes ({info.st_size} bytes)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise CaseError(f"cannot read the {what}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise CaseError(f"the {what} is larger than {limit} bytes")
+    return b"".join(chunks)
 
 
 def _case_nodes(root):
@@ -219,23 +317,52 @@ def _case_nodes(root):
     return [merge(defaults, node) if defaults is not None else node for node in cases.value]
 
 
-def find_files(paths):
-    """Expand the command line into ``(path, shown, Source)``, sorted and unique."""
+def find_files(paths, allow_outside: bool = False):
+    """Expand the command line into ``(path, shown, Source, refused)``, sorted and
+    unique; ``refused`` is why a path is not read ('' when it is).
+
+    A case file that is a symbolic link leaving its folder (the folder given,
+    or the file's own) is refused like a data path that does, unless
+    ``allow_outside``: a link to ``/etc/passwd`` is not read.
+    """
     found = []
     for given in paths:
         root = Path(given)
         if root.is_dir():
-            files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+            files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")
+                           and (p.is_file() or p.is_symlink()))
             for path in files:
                 relative = path.relative_to(root)
                 group = str(relative.with_suffix("")).replace("\\", "/")
-                found.append((path, str(path), Source(str(path), group, path.parent)))
+                found.append((path, str(path), Source(str(path), group, path.parent),
+                              _refused(path, root, allow_outside)))
         else:
-            found.append((root, str(root), Source(str(root), root.stem, root.parent)))
+            found.append((root, str(root), Source(str(root), root.stem, root.parent),
+                          _refused(root, root.parent, allow_outside)))
     unique, seen = [], set()
     for entry in found:
-        key = entry[0].resolve() if entry[0].exists() else entry[0]
+        key = _resolved(entry[0]) or entry[0]
         if key not in seen:
             seen.add(key)
             unique.append(entry)
     return unique
+
+
+def _resolved(path: Path):
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):  # missing, a loop, a NUL byte
+        return None
+
+
+def _refused(path: Path, folder: Path, allow_outside: bool) -> str:
+    target = _resolved(path)
+    if target is None:
+        if path.is_symlink():
+            return "the file is a symbolic link that leads nowhere (or in a loop)"
+        return "no such file or folder"
+    base = _resolved(folder)
+    if not allow_outside and base is not None and not target.is_relative_to(base):
+        return ("the file is a symbolic link that leaves its folder (the run allows this "
+                "only with --allow-outside-data)")
+    return ""

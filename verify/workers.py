@@ -61,9 +61,10 @@ def _without_case(outcome):
 
 
 class _Slot:
-    def __init__(self, context, options):
+    def __init__(self, context, options, target=None):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child, options), daemon=True)
+        self.process = context.Process(target=target or _worker, args=(child, options),
+                                       daemon=True)
         self.process.start()
         child.close()
         self.job = None

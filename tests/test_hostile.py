@@ -92,7 +92,9 @@ def test_each_bad_file_gives_exactly_its_error_rows(corpus_run):
         assert Counter(r["case"] for r in got) == Counter(w["case"] for w in wanted), name
         for entry in wanted:
             messages = [r["message"] for r in got if r["case"] == entry["case"]]
-            assert any(entry["message"] in m for m in messages), (name, entry, messages)
+            alternatives = entry["message"] if isinstance(entry["message"], list) \
+                else [entry["message"]]
+            assert any(a in m for a in alternatives for m in messages), (name, entry, messages)
     listed = set(EXPECTED["files"])
     strays = [r for r in errors if r["relative"] not in listed]
     assert strays == []
@@ -111,7 +113,8 @@ def test_cases_past_the_time_limit_were_stopped_and_the_run_went_on(corpus_run):
     rows = corpus_run["rows"]
     for case_id in EXPECTED["time_limited"]:
         own = [r for r in rows if r["case_id"] == case_id]
-        assert [r["check"] for r in own] == ["run"]
+        # stopped while running, or (issue 11) already while building under the same limit
+        assert [r["check"] for r in own] in (["run"], ["load"])
         assert f"longer than {TIMEOUT} s" in own[0]["message"]
     summary = (corpus_run["out"] / "summary.csv").read_text()
     assert "least_squares_from_csv" in summary  # a file after the slow ones was run

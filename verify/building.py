@@ -116,7 +116,8 @@ def entries_in_process(jobs, options):
     found = []
     for job in jobs:
         reports = []
-        file_entries(job, options, reports.append)
+        file_entries(job, options, lambda report: report[0] in ("case", "error")
+                     and reports.append(report))
         found.append(reports)
     return found
 

@@ -11,6 +11,7 @@ import argparse
 import os
 import signal
 import sys
+from contextlib import ExitStack, contextmanager
 
 from . import __version__
 
@@ -123,7 +124,11 @@ def _run(args, options) -> int:
         return args.fail_fast and any(r.status in ("fail", "error") for r in rows)
 
     bar = None if args.quiet else progress_bar(len(loaded.order))
-    say = bar.write if bar is not None else print
+    write = bar.write if bar is not None else print
+
+    def say(line):
+        write(printable(line))
+    deferred, pressed = ExitStack(), None
     try:
         for entry in run_all(loaded, options, jobs=jobs, stop=failed):
             runs.append(entry)
@@ -131,14 +136,19 @@ def _run(args, options) -> int:
                 bar.update(1)
             _print_entry(entry, args.quiet, say)
     except KeyboardInterrupt:
+        pressed = deferred.enter_context(_interrupts_deferred())  # first: a second is held
         interrupted = True
         print("interrupted: writing the reports of the cases that finished", file=sys.stderr)
     finally:
         if bar is not None:
             bar.close()
+    if pressed is None:
+        pressed = deferred.enter_context(_interrupts_deferred())
     results = [r for kind, item in runs for r in ([item] if kind == "error" else item.results)]
-    write_reports(args.out, results, [item for kind, item in runs if kind == "case"],
-                  interrupted=interrupted, meta={"paths": [str(p) for p in args.paths]})
+    with deferred:
+        write_reports(args.out, results, [item for kind, item in runs if kind == "case"],
+                      interrupted=interrupted, meta={"paths": [str(p) for p in args.paths]})
+    interrupted = interrupted or bool(pressed)
     status = 130 if interrupted else exit_status(results)
     _print_total(results, args.out, status)
     return status
@@ -178,6 +188,7 @@ def _print_total(results, out, status):
     from .compare import count_statuses
     cases = {r.case_id for r in results}
     counts = count_statuses(results)
+    out = printable(out)
     print(f"{_count(len(cases), 'case')}, {_count(len(results), 'comparison')}: "
           f"{counts['pass']} passed, "
           f"{counts['fail']} failed, {counts['error']} errors, {counts['skip']} skipped; "
@@ -186,6 +197,41 @@ def _print_total(results, out, status):
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+@contextmanager
+def _interrupts_deferred():
+    """While the reports are written, Ctrl-C (or SIGTERM) is noted, not raised:
+    a second Ctrl-C must not lose the cases the first one kept. Pressed twice
+    more while writing, it ends the run at once (a writer that hangs)."""
+    pressed = []
+
+    def note(signum, frame):
+        pressed.append(signum)
+        if len(pressed) >= 2:
+            raise KeyboardInterrupt
+        print("interrupt noted: finishing the reports first (press Ctrl-C again to abandon "
+              "them)", file=sys.stderr)
+    try:
+        previous = [(sig, signal.signal(sig, note)) for sig in (signal.SIGINT, signal.SIGTERM)]
+    except ValueError:  # not the main thread: signals cannot reach us here anyway
+        previous = []
+    try:
+        yield pressed
+    finally:
+        for sig, handler in previous:
+            signal.signal(sig, handler)
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7f)} | {0x0a: "\\n", 0x0d: "\\r",
+                                                               0x09: "\\t"}
+_CONTROL |= {c: f"\\x{c:02x}" for c in range(0x80, 0xa0)}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\r``, ``\\x1b``), so a file or
+    case name cannot move the cursor or overwrite a line on the terminal."""
+    return str(text).translate(_CONTROL)
 
 
 def _count(number: int, noun: str) -> str:

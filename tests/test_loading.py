@@ -263,3 +263,98 @@ def test_ragged_csv(tmp_path):
     (tmp_path / "d.csv").write_text("x,y\n1,2\n3\n")
     messages, _ = errors_of(tmp_path, "name: m\nfunction: sum(x*y*w)\ndata: {csv: d.csv}\nat: {w: 1}\n")
     assert "row 3 has 1 cells, the header has 2" in messages[0]
+
+
+# --- issue 11: limits from the first byte -------------------------------------------
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import os
+
+    from verify import loading
+    path = tmp_path / "huge.yaml"
+    with open(path, "wb") as stream:
+        stream.truncate(loading.MAX_FILE_BYTES + 1)  # sparse
+    monkeypatch.setattr(os, "read", lambda *a: pytest.fail("the file was read"))
+    with pytest.raises(loading.CaseError, match="the file is larger than 50000000 bytes"):
+        loading.read_nodes(path, "huge.yaml")
+
+
+def test_a_fifo_or_a_folder_is_refused_without_waiting(tmp_path):
+    import os
+    import threading
+
+    from verify import loading
+    os.mkfifo(tmp_path / "pipe.yaml")
+    found = []
+    reader = threading.Thread(target=lambda: found.append(
+        [r.message for r in load([tmp_path / "pipe.yaml"]).errors]), daemon=True)
+    reader.start()
+    reader.join(30)
+    assert found == [[f"{tmp_path}/pipe.yaml: the file is not a regular file (a folder, "
+                      "device or pipe cannot be read as one)"]]
+    with pytest.raises(loading.CaseError, match="not a regular file"):
+        loading.read_limited(tmp_path, 100)
+
+
+def test_the_node_limit_stops_composing_not_after_it(tmp_path, monkeypatch):
+    from verify import loading
+    monkeypatch.setattr(loading, "MAX_NODES", 1000)
+    monkeypatch.setattr(loading, "check_tags", lambda root: pytest.fail("composed the whole file"))
+    path = tmp_path / "many.yaml"
+    path.write_text("name: a\nlist: [" + "0, " * 5000 + "0]\n")
+    with pytest.raises(loading.CaseError, match="expands to more than 1000 YAML nodes"):
+        loading.read_nodes(path, "many.yaml")
+
+
+def test_a_case_file_linking_out_of_its_folder_is_refused_unless_allowed(tmp_path):
+    from verify.checks.common import RunOptions
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "elsewhere.yaml").write_text("name: outside\nfunction: x\nat: {x: 1}\n")
+    (tmp_path / "cases" / "link.yaml").symlink_to(tmp_path / "elsewhere.yaml")
+    loaded = load([tmp_path / "cases"])
+    assert [e.message for e in loaded.errors] == [
+        f"{tmp_path}/cases/link.yaml: the file is a symbolic link that leaves its folder "
+        "(the run allows this only with --allow-outside-data)"]
+    allowed = load([tmp_path / "cases"], RunOptions(allow_outside_data=True))
+    assert [c.name for c in allowed.cases] == ["outside"]
+
+
+def test_a_message_quotes_only_an_excerpt_of_a_file_that_is_not_yaml(tmp_path):
+    secret = "\n".join(f"user{k}:x:{k}:{k}:secret line {k}" for k in range(50))
+    messages, _ = errors_of(tmp_path, secret, "passwd.yaml")
+    (message,) = messages
+    assert "user0:x:0:0" in message and "secret line 3" not in message and len(message) < 200
+
+
+@pytest.mark.parametrize("text, value", [("010", 10), ("0o17", 15), ("0x1F", 31), ("1_000", 1000)])
+def test_integers_are_read_by_yaml_1_2_rules(tmp_path, text, value):
+    _, loaded = errors_of(tmp_path, f"""
+        name: a
+        function: x
+        at: {{x: 1}}
+        checks: {{descent: {{start: {{x: 1}}, lr: 0.001, steps: {text}}}}}
+    """)
+    (case,) = loaded.cases
+    assert case.checks[0].option("steps") == value
+
+
+def test_tiny_steps_and_float32_at_huge_points_load(tmp_path):
+    messages, loaded = errors_of(tmp_path, """
+        cases:
+          - name: subnormal_step
+            function: sin(x)
+            at: {x: 1}
+            checks: {derivative: {h: 1e-320}}
+          - name: float32_far_out
+            function: x
+            dtype: float32
+            at: {x: 1e300}
+    """)
+    assert messages == [] and len(loaded.cases) == 2
+
+
+def test_point_keys_are_normalised_like_the_function_text(tmp_path):
+    _, loaded = errors_of(tmp_path, "name: a\nfunction: sin(ｘ) + ｙ\nat: {ｘ: 1, y: 2}\n")
+    (case,) = loaded.cases
+    assert case.variables == ("x", "y")
+    assert [v.text for v in case.points[0]] == ["1", "2"]

@@ -141,3 +141,13 @@ def test_progress_bar_on_a_terminal_only_and_not_under_ci(corpus, tmp_path):
     pytest.importorskip("tqdm")
     assert bar_drawn(corpus, tmp_path)
     assert not bar_drawn(corpus, tmp_path, CI="true")  # (and the other tests run piped)
+
+
+def test_console_lines_escape_control_characters(tmp_path, capsys):
+    from verify.cli import printable
+    assert printable("a\x1b[2K\rPASS\tb\nc\x7f\x85é") == "a\\x1b[2K\\rPASS\\tb\\nc\\x7f\\x85é"
+    name = tmp_path / "\x1b[2K\rPASS.yaml"
+    name.write_text("name: x\nfunction: [\n")
+    assert main([str(name), "--out", str(tmp_path / "out"), "--timeout", "0"]) == 2
+    out = capsys.readouterr().out
+    assert "\r" not in out and "\x1b" not in out and "\\x1b[2K\\rPASS.yaml" in out

@@ -203,7 +203,7 @@ def _interrupt(signum, frame):
 def _interrupts_deferred():
     """While the reports are written, Ctrl-C (or SIGTERM) is noted, not raised:
     a second Ctrl-C must not lose the cases the first one kept. Pressed twice
-    more while writing, it ends the run at once (a writer that hangs)."""
+    while writing, it ends the run at once (for a writer that hangs)."""
     pressed = []
 
     def note(signum, frame):

@@ -81,3 +81,16 @@ def test_a_worker_that_dies_while_building_costs_only_its_case(tmp_path, monkeyp
     assert [c.name for c in loaded.cases] == ["before", "after"]
     (error,) = loaded.errors
     assert error.case == "dies" and "key 'checks': the worker reading this died" in error.message
+
+
+@pytest.mark.parametrize("timeout", [0, 30])
+def test_a_case_that_is_not_a_mapping_is_a_row_and_the_next_case_is_built(tmp_path, timeout):
+    path = _write(tmp_path, """
+        cases:
+          - just a string
+          - {name: ok, function: x, at: {x: 1}}
+    """)
+    loaded = load([path], RunOptions(timeout=timeout))
+    assert [e.message for e in loaded.errors] == [
+        f"{path}:3: expected a case (a mapping), got 'just a string'"]
+    assert [c.name for c in loaded.cases] == ["ok"]

@@ -18,6 +18,8 @@ import time
 import traceback
 from multiprocessing.connection import wait
 
+import yaml
+
 from .compare import Result
 from .loading import CaseError, line_of, read_nodes
 
@@ -31,9 +33,11 @@ def load_error(exc: CaseError) -> Result:
 
 def _case_name(node) -> str | None:
     """The case's name as written, when it is a plain scalar (for messages only)."""
-    for key_node, value_node in getattr(node, "value", ()) or ():
-        if getattr(key_node, "value", None) == "name" and isinstance(getattr(value_node, "value", None), str):
-            return value_node.value[:100]
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == "name" \
+                    and isinstance(value_node, yaml.ScalarNode):
+                return value_node.value[:100]
     return None
 
 

@@ -46,7 +46,8 @@ def read_data(node, source, allow_outside: bool) -> tuple[Column, ...]:
     if keys == ["csv"]:
         columns = _read_csv(triples[0][2], source, allow_outside)
     else:
-        if sum(len(getattr(value, "value", ())) for _, _, value in triples) > MAX_CELLS:
+        if sum(len(value.value) for _, _, value in triples
+               if isinstance(value, yaml.SequenceNode)) > MAX_CELLS:
             raise _too_many_cells(line_of(node))
         columns = tuple(_inline_column(key, key_node, value_node)
                         for key, key_node, value_node in triples)

@@ -80,7 +80,7 @@ def test_a_worker_that_dies_while_building_costs_only_its_case(tmp_path, monkeyp
     loaded = load([path], RunOptions(timeout=30), jobs=1)
     assert [c.name for c in loaded.cases] == ["before", "after"]
     (error,) = loaded.errors
-    assert error.case == "dies" and "key 'checks': the worker reading this died" in error.message
+    assert error.case == "dies" and "key 'checks': the worker building the case died" in error.message
 
 
 @pytest.mark.parametrize("timeout", [0, 30])

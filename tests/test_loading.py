@@ -279,23 +279,6 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monke
         loading.read_nodes(path, "huge.yaml")
 
 
-def test_a_fifo_or_a_folder_is_refused_without_waiting(tmp_path):
-    import os
-    import threading
-
-    from verify import loading
-    os.mkfifo(tmp_path / "pipe.yaml")
-    found = []
-    reader = threading.Thread(target=lambda: found.append(
-        [r.message for r in load([tmp_path / "pipe.yaml"]).errors]), daemon=True)
-    reader.start()
-    reader.join(30)
-    assert found == [[f"{tmp_path}/pipe.yaml: the file is not a regular file (a folder, "
-                      "device or pipe cannot be read as one)"]]
-    with pytest.raises(loading.CaseError, match="not a regular file"):
-        loading.read_limited(tmp_path, 100)
-
-
 def test_the_node_limit_stops_composing_not_after_it(tmp_path, monkeypatch):
     from verify import loading
     monkeypatch.setattr(loading, "MAX_NODES", 1000)
@@ -304,19 +287,6 @@ def test_the_node_limit_stops_composing_not_after_it(tmp_path, monkeypatch):
     path.write_text("name: a\nlist: [" + "0, " * 5000 + "0]\n")
     with pytest.raises(loading.CaseError, match="expands to more than 1000 YAML nodes"):
         loading.read_nodes(path, "many.yaml")
-
-
-def test_a_case_file_linking_out_of_its_folder_is_refused_unless_allowed(tmp_path):
-    from verify.checks.common import RunOptions
-    (tmp_path / "cases").mkdir()
-    (tmp_path / "elsewhere.yaml").write_text("name: outside\nfunction: x\nat: {x: 1}\n")
-    (tmp_path / "cases" / "link.yaml").symlink_to(tmp_path / "elsewhere.yaml")
-    loaded = load([tmp_path / "cases"])
-    assert [e.message for e in loaded.errors] == [
-        f"{tmp_path}/cases/link.yaml: the file is a symbolic link that leaves its folder "
-        "(the run allows this only with --allow-outside-data)"]
-    allowed = load([tmp_path / "cases"], RunOptions(allow_outside_data=True))
-    assert [c.name for c in allowed.cases] == ["outside"]
 
 
 def test_a_message_quotes_only_an_excerpt_of_a_file_that_is_not_yaml(tmp_path):

@@ -170,13 +170,12 @@ def entries_in_workers(jobs, options, *, workers: int):
                                 break
                         continue
                     except (EOFError, OSError):
-                        why = ("the worker reading this died (it may have exceeded the memory "
-                               f"limit of {options.memory_mb} MB)")
+                        died = True
                 elif loading.deadline is not None and time.monotonic() >= loading.deadline:
-                    why = f"time limit: {{}} took longer than {options.timeout:g} s and was stopped (--timeout)"
+                    died = False
                 else:
                     continue
-                _stopped(loading, why, found, pending)
+                _stopped(loading, _why(died, loading, options), found, pending)
                 slot.end()
                 slots[slots.index(slot)] = _Slot(context, options, _load_worker)
     finally:
@@ -203,15 +202,21 @@ def _take(report, loading, found) -> bool:
     return kind == "done"
 
 
-def _stopped(loading, why, found, pending):
+def _why(died, loading, options) -> str:
+    doing = "reading the file" if loading.case is None else "building the case"
+    if died:
+        return (f"the worker {doing} died (it may have exceeded the memory limit of "
+                f"{options.memory_mb} MB)")
+    return f"time limit: {doing} took longer than {options.timeout:g} s and was stopped (--timeout)"
+
+
+def _stopped(loading, message, found, pending):
     """The error row for what a limit stopped, and the rest of its file queued again."""
     path, shown, source, _ = loading.job
     if loading.case is None:
-        message = why.format("reading the file") if "{}" in why else why
         found[loading.index].append(("error", None, load_error(CaseError(message, file=shown))))
         return
     k, name, line = loading.case
-    message = why.format("building the case") if "{}" in why else why
     found[loading.index].append(("error", k, load_error(CaseError(
         message, file=shown, line=line, case=name or f"#{k + 1}", key=loading.key))))
     pending.append((loading.index, (path, shown, source, k + 1)))

@@ -16,7 +16,8 @@ from pathlib import Path
 import yaml
 
 from .expressions import RESERVED, ExpressionError
-from .loading import CaseError, items, kind_of, line_of, read_limited
+from .files import read_limited
+from .loading import CaseError, items, kind_of, line_of
 from .values import parse_value
 
 MAX_ROWS = 1_000_000

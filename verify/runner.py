@@ -15,7 +15,8 @@ from .checks import runner_for
 from .checks.common import Artifacts, RunOptions
 from .compare import Result, error_row, where
 from .building import load_error
-from .loading import CaseError, find_files
+from .files import find_files
+from .loading import CaseError
 
 __all__ = ["CaseRun", "Loaded", "RunOptions", "load", "run_case", "run_all"]
 

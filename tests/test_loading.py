@@ -331,3 +331,16 @@ def test_point_keys_are_normalised_like_the_function_text(tmp_path):
     (case,) = loaded.cases
     assert case.variables == ("x", "y")
     assert [v.text for v in case.points[0]] == ["1", "2"]
+
+
+def test_deep_flow_nesting_stops_in_the_scanner_at_the_depth_limit(tmp_path):
+    from verify import loading
+    # PyYAML's scanner is quadratic in '[' depth (3 s for 20,000 of them): stop at the limit
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: deep\nfunction: x\nat: {x: 1}\ndescription: " + "[" * 20_000 + "\n")
+    with pytest.raises(loading.CaseError, match=r"nested too deeply \(more than 300 levels\)"):
+        loading.read_nodes(path, "deep.yaml")
+    legal = tmp_path / "legal.yaml"
+    legal.write_text("name: ok\nfunction: x\nat: {x: 1}\ndescription: "
+                     + "[" * 250 + "]" * 250 + "\n")
+    assert len(loading.read_nodes(legal, "legal.yaml")) == 1

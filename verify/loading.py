@@ -17,6 +17,7 @@ import yaml
 
 MAX_FILE_BYTES = 50_000_000
 MAX_NODES = 2_000_000  # bounds alias expansion ("billion laughs")
+MAX_FLOW_DEPTH = 300  # [ and { levels; the composer's recursion allows about 330
 YAML_FRAMES = 1_000  # recursion the YAML composer may use (about 330 levels of nesting)
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
@@ -47,6 +48,13 @@ class _Loader(yaml.SafeLoader):
             raise CaseError(f"the file expands to more than {MAX_NODES} YAML nodes",
                             line=self.peek_event().start_mark.line + 1)
         return super().compose_node(parent, index)
+
+    def fetch_flow_collection_start(self, token_class):
+        # PyYAML's scanner slows quadratically with '[' / '{' depth: stop early
+        if self.flow_level >= MAX_FLOW_DEPTH:
+            raise CaseError(f"malformed YAML: nested too deeply (more than {MAX_FLOW_DEPTH} "
+                            "levels)", line=self.get_mark().line + 1)
+        super().fetch_flow_collection_start(token_class)
 
 
 _Loader.yaml_implicit_resolvers = {

@@ -344,3 +344,22 @@ def test_deep_flow_nesting_stops_in_the_scanner_at_the_depth_limit(tmp_path):
     legal.write_text("name: ok\nfunction: x\nat: {x: 1}\ndescription: "
                      + "[" * 250 + "]" * 250 + "\n")
     assert len(loading.read_nodes(legal, "legal.yaml")) == 1
+
+
+def test_alias_fan_out_is_measured_without_walking_it(tmp_path, monkeypatch):
+    from verify import loading
+    levels = ["a0: &a0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"]
+    levels += [f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 10) + "]" for k in range(1, 12)]
+    path = tmp_path / "bomb.yaml"  # 10**12 nodes written out
+    path.write_text("name: bomb\nfunction: x\nat: {x: 1}\ndescription:\n  "
+                    + "\n  ".join(levels) + "\n")
+    visited = []
+    real = loading._children
+    monkeypatch.setattr(loading, "_children", lambda n, k: visited.append(n) or real(n, k))
+    with pytest.raises(loading.CaseError, match="expands to more than 2000000 YAML nodes"):
+        loading.read_nodes(path, "bomb.yaml")
+    assert len(visited) < 1000  # distinct nodes only
+    recursive = tmp_path / "recursive.yaml"
+    recursive.write_text("name: a\nfunction: x\nat: {x: 1}\ndescription: &r [1, *r]\n")
+    with pytest.raises(loading.CaseError, match="expands to more than 2000000 YAML nodes"):
+        loading.read_nodes(recursive, "recursive.yaml")

@@ -158,24 +158,46 @@ def _tag_problem(node, key) -> str:
 
 
 def check_tags(root) -> None:
-    """Refuse any tag other than YAML's plain ones, and huge alias fan-out."""
-    stack, seen = [(root, None)], 0
+    """Refuse any tag other than YAML's plain ones, and huge alias fan-out.
+
+    Each distinct node is visited once and the size of the tree the aliases
+    expand to is added up from the sizes of its parts, so an alias bomb is
+    measured without being walked (and a recursive alias has no size).
+    """
+    too_many = f"the file expands to more than {MAX_NODES} YAML nodes"
+    sizes, on_path, stack = {}, set(), [(root, None, False)]
     while stack:
-        node, key = stack.pop()
-        seen += 1
-        if seen > MAX_NODES:
-            raise CaseError(f"the file expands to more than {MAX_NODES} YAML nodes")
+        node, key, finished = stack.pop()
+        ident = id(node)
+        if finished:
+            on_path.discard(ident)
+            sizes[ident] = 1 + sum(sizes[id(child)] for child, _ in _children(node, key))
+            if sizes[ident] > MAX_NODES:
+                raise CaseError(too_many)
+            continue
+        if ident in sizes:
+            continue
+        if ident in on_path:  # an alias inside its own anchor: endless
+            raise CaseError(too_many, line=line_of(node))
         if node.tag == "tag:yaml.org,2002:merge":
             raise CaseError("YAML merge keys ('<<') are not supported; use 'defaults:'",
                             line=line_of(node))
         if node.tag not in _PLAIN_TAGS:
             raise CaseError(_tag_problem(node, key), line=line_of(node))
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value in node.value:
-                name = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
-                stack.extend(((key_node, key), (value, name)))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, key) for item in node.value)
+        on_path.add(ident)
+        stack.append((node, key, True))
+        stack.extend((child, name, False) for child, name in _children(node, key))
+
+
+def _children(node, key):
+    """The child nodes of ``node``, each with the mapping key it sits under."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            yield key_node, key
+            yield value, key_node.value if isinstance(key_node, yaml.ScalarNode) else key
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield item, key
 
 
 def merge(default, case):

@@ -14,7 +14,7 @@ import yaml
 
 from . import schema
 from .data import Column, read_data
-from .expressions import RESERVED, DataSum, ExpressionError, parse, symbol
+from .expressions import RESERVED, DataSum, ExpressionError, fold, parse, symbol
 from .expectations import Expect, read_expect
 from .loading import CaseError, Source, items, kind_of, line_of, suggest
 from .options import Check, normal_name, read_checks, read_point
@@ -229,12 +229,13 @@ def _parse(text, node, key, *, data, names=None):
         expression = parse(text, data=data, names=names)
     except ExpressionError as exc:
         raise CaseError(str(exc), line=line_of(node), key=key) from None
-    for constant in expression.atoms(sympy.Number):
-        # 1e999 or 7**1000 is exact for SymPy but overflows every float64 evaluation
-        if abs(constant) > MAX_MAGNITUDE:
-            raise CaseError(f"the constant {sympy.sstr(constant)[:20]}... in {text.strip()[:80]!r} "
-                            "is beyond the float64 range (above 1e300)", line=line_of(node),
-                            key=key)
+    # 1e999 or 7**1000 is exact for SymPy but overflows every float64 evaluation;
+    # fold visits each distinct piece once (a composed graph can double per node)
+    largest = fold(expression, lambda piece, parts: max(
+        parts, default=abs(piece) if piece.is_Number else sympy.Integer(0)))
+    if largest > MAX_MAGNITUDE:
+        raise CaseError(f"the constant {sympy.sstr(largest)[:20]}... in {text.strip()[:80]!r} "
+                        "is beyond the float64 range (above 1e300)", line=line_of(node), key=key)
     return expression
 
 

@@ -193,3 +193,13 @@ def test_a_folder_named_verify_in_the_current_folder_is_named_not_a_traceback(tm
         assert f"{tmp_path / 'verify'} is named 'verify' and hides the installed" in done.stderr
     else:  # an ordinary install: the regular package wins over a plain folder
         assert done.stdout.strip() == f"verify {verify.__version__}"
+
+
+def test_console_lines_escape_control_characters(tmp_path, capsys):
+    from verify.cli import printable
+    assert printable("a\x1b[2K\rPASS\tb\nc\x7f\x85é") == "a\\x1b[2K\\rPASS\\tb\\nc\\x7f\\x85é"
+    name = tmp_path / "\x1b[2K\rPASS.yaml"
+    name.write_text("name: x\nfunction: [\n")
+    assert main([str(name), "--out", str(tmp_path / "out"), "--timeout", "0"]) == 2
+    out = capsys.readouterr().out
+    assert "\r" not in out and "\x1b" not in out and "\\x1b[2K\\rPASS.yaml" in out

@@ -110,3 +110,21 @@ def test_operations_and_depth_count_a_shared_piece_each_time_it_is_written():
     assert operations(sympy.sin(piece) + sympy.cos(piece)) == 1 + 2 * (1 + 1)
     assert operations(expr, limit=10_000) > 10_000  # stops early, not after 2**40 steps
     assert depth(expr) == 80
+
+
+@pytest.mark.parametrize("text, looks", [("ехр(x)", "exp"), ("sin(х)", "x"), ("ѕin(x)", "sin")])
+def test_names_with_non_ascii_look_alikes_say_what_they_look_like(text, looks):
+    from verify.expressions import ExpressionError, parse
+    with pytest.raises(ExpressionError, match=f"contains non-ASCII letters that look like '{looks}'"):
+        parse(text)
+
+
+def test_a_fullwidth_name_is_the_ascii_name():
+    from verify.expressions import parse, symbol
+    assert parse("sin(ｘ)") == sympy.sin(symbol("x"))
+
+
+def test_a_literal_with_too_many_digits_is_refused():
+    from verify.expressions import ExpressionError, parse
+    with pytest.raises(ExpressionError, match="more than 1000 digits"):
+        parse("x + 0." + "1" * 1500)

@@ -163,3 +163,28 @@ def test_a_set_cut_between_two_renames_can_be_told_apart(tmp_path, monkeypatch):
             assert whole_set(out)
         else:
             assert not whole_set(out)  # a mix never passes for a whole set
+
+
+def test_a_second_ctrl_c_while_the_reports_are_written_loses_nothing(folders):
+    many, previous, out = folders
+    process = verify(many, "--out", out, "--jobs", "2")
+    wait_for_cases(process, 5)
+    process.send_signal(signal.SIGINT)
+    for line in process.stderr:  # the reports of the finished cases are being written now
+        if line.startswith("interrupted: writing the reports"):
+            break
+    process.send_signal(signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("the run did not stop after two Ctrl-C")
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "interrupt noted: finishing the reports first" in stderr
+    assert whole_set(out)
+    assert json.loads((out / "manifest.json").read_text())["interrupted"] is True
+    finished = case_ids(out / "results.csv")
+    assert 5 <= len(finished) < CASES
+    assert finished == case_ids(out / "summary.csv")
+    assert not [p for p in out.rglob(".*")]

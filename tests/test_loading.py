@@ -296,3 +296,103 @@ def test_an_absent_variable_is_judged_with_partial_derivative_zero():
     assert (absent.exact == 0).all()
     constant = verify.check("2*x**0", at={"x": 1}, checks=["derivative", "backprop"])
     assert set(constant.status) == {"pass"} and (constant.exact == 0).all()
+
+
+# --- issue 11: limits from the first byte -------------------------------------------
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import os
+
+    from verify import loading
+    path = tmp_path / "huge.yaml"
+    with open(path, "wb") as stream:
+        stream.truncate(loading.MAX_FILE_BYTES + 1)  # sparse
+    monkeypatch.setattr(os, "read", lambda *a: pytest.fail("the file was read"))
+    with pytest.raises(loading.CaseError, match="the file is larger than 50000000 bytes"):
+        loading.read_nodes(path, "huge.yaml")
+
+
+def test_the_node_limit_stops_composing_not_after_it(tmp_path, monkeypatch):
+    from verify import loading
+    monkeypatch.setattr(loading, "MAX_NODES", 1000)
+    monkeypatch.setattr(loading, "check_tags", lambda root: pytest.fail("composed the whole file"))
+    path = tmp_path / "many.yaml"
+    path.write_text("name: a\nlist: [" + "0, " * 5000 + "0]\n")
+    with pytest.raises(loading.CaseError, match="expands to more than 1000 YAML nodes"):
+        loading.read_nodes(path, "many.yaml")
+
+
+def test_a_message_quotes_only_an_excerpt_of_a_file_that_is_not_yaml(tmp_path):
+    secret = "\n".join(f"user{k}:x:{k}:{k}:secret line {k}" for k in range(50))
+    messages, _ = errors_of(tmp_path, secret, "passwd.yaml")
+    (message,) = messages
+    quoted = message.split(": got ", 1)[-1] if ": got " in message else message.split("got ", 1)[-1]
+    assert quoted.startswith("'user0:x:0:0") and "secret line 3" not in message
+    assert len(quoted) <= 60 + 5  # EXCERPT characters, quotes and '...'
+
+
+
+@pytest.mark.parametrize("text, value", [("010", 10), ("0o17", 15), ("0x1F", 31), ("1_000", 1000)])
+def test_integers_are_read_by_yaml_1_2_rules(tmp_path, text, value):
+    _, loaded = errors_of(tmp_path, f"""
+        name: a
+        function: x
+        at: {{x: 1}}
+        checks: {{descent: {{start: {{x: 1}}, lr: 0.001, steps: {text}}}}}
+    """)
+    (case,) = loaded.cases
+    assert case.checks[0].option("steps") == value
+
+
+def test_tiny_steps_and_float32_at_huge_points_load(tmp_path):
+    messages, loaded = errors_of(tmp_path, """
+        cases:
+          - name: subnormal_step
+            function: sin(x)
+            at: {x: 1}
+            checks: {derivative: {h: 1e-320}}
+          - name: float32_far_out
+            function: x
+            dtype: float32
+            at: {x: 1e300}
+    """)
+    assert messages == [] and len(loaded.cases) == 2
+
+
+def test_point_keys_are_normalised_like_the_function_text(tmp_path):
+    _, loaded = errors_of(tmp_path, "name: a\nfunction: sin(ｘ) + ｙ\nat: {ｘ: 1, y: 2}\n")
+    (case,) = loaded.cases
+    assert case.variables == ("x", "y")
+    assert [v.text for v in case.points[0]] == ["1", "2"]
+
+
+def test_deep_flow_nesting_stops_in_the_scanner_at_the_depth_limit(tmp_path):
+    from verify import loading
+    # PyYAML's scanner is quadratic in '[' depth (3 s for 20,000 of them): stop at the limit
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: deep\nfunction: x\nat: {x: 1}\ndescription: " + "[" * 20_000 + "\n")
+    with pytest.raises(loading.CaseError, match=r"nested too deeply \(more than 300 levels\)"):
+        loading.read_nodes(path, "deep.yaml")
+    legal = tmp_path / "legal.yaml"
+    legal.write_text("name: ok\nfunction: x\nat: {x: 1}\ndescription: "
+                     + "[" * 250 + "]" * 250 + "\n")
+    assert len(loading.read_nodes(legal, "legal.yaml")) == 1
+
+
+def test_alias_fan_out_is_measured_without_walking_it(tmp_path, monkeypatch):
+    from verify import loading
+    levels = ["a0: &a0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"]
+    levels += [f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 10) + "]" for k in range(1, 12)]
+    path = tmp_path / "bomb.yaml"  # 10**12 nodes written out
+    path.write_text("name: bomb\nfunction: x\nat: {x: 1}\ndescription:\n  "
+                    + "\n  ".join(levels) + "\n")
+    visited = []
+    real = loading._children
+    monkeypatch.setattr(loading, "_children", lambda n, k: visited.append(n) or real(n, k))
+    with pytest.raises(loading.CaseError, match="expands to more than 2000000 YAML nodes"):
+        loading.read_nodes(path, "bomb.yaml")
+    assert len(visited) < 1000  # distinct nodes only
+    recursive = tmp_path / "recursive.yaml"
+    recursive.write_text("name: a\nfunction: x\nat: {x: 1}\ndescription: &r [1, *r]\n")
+    with pytest.raises(loading.CaseError, match="expands to more than 2000000 YAML nodes"):
+        loading.read_nodes(recursive, "recursive.yaml")

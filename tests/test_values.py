@@ -41,3 +41,11 @@ def test_bad_values_are_refused(raw, message):
 def test_huge_values_are_refused():
     with pytest.raises(ExpressionError, match="too large"):
         parse_value("1e400")
+
+
+def test_a_decimal_with_thousands_of_digits_is_an_input_error_not_a_crash():
+    from verify.expressions import ExpressionError
+    from verify.values import parse_value
+    with pytest.raises(ExpressionError, match="is written with more than 1000 digits"):
+        parse_value("0." + "1" * 5000)
+    assert parse_value("0." + "1" * 900).exact.q == 10 ** 900

@@ -14,11 +14,11 @@ import yaml
 
 from . import schema
 from .data import Column, read_data
-from .expressions import RESERVED, DataSum, ExpressionError, parse, symbol
+from .expressions import RESERVED, DataSum, ExpressionError, fold, parse, symbol
 from .expectations import Expect, read_expect
 from .loading import CaseError, Source, items, kind_of, line_of, suggest
-from .options import Check, read_checks, read_point
-from .values import Value, parse_value
+from .options import Check, normal_name, read_checks, read_point
+from .values import MAX_MAGNITUDE, Value, parse_value
 
 _CASE_NAME = re.compile(r"[A-Za-z0-9_.-]+\Z")
 _IMPLEMENTATION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
@@ -82,8 +82,13 @@ class Case:
         return ", ".join(f"{v}={value.text}" for v, value in zip(self.variables, point))
 
 
-def build_case(node, source: Source, *, allow_outside_data: bool = False) -> Case:
-    """Validate one case mapping node; see CASES.md, "A case"."""
+def build_case(node, source: Source, *, allow_outside_data: bool = False,
+               on_key=None) -> Case:
+    """Validate one case mapping node; see CASES.md, "A case".
+
+    ``on_key(key)`` is told each key as its reading starts, so a limit or
+    an internal error that stops the build can name the key it was on.
+    """
     triples = items(node, what="case (a mapping)")
     values = {key: value for key, _, value in triples}
     lines = {key: line_of(key_node) for key, key_node, _ in triples}
@@ -93,7 +98,8 @@ def build_case(node, source: Source, *, allow_outside_data: bool = False) -> Cas
             if key not in schema.CASE_KEYS:
                 raise CaseError(f"unknown key{suggest(key, schema.CASE_KEYS)}",
                                 line=line_of(key_node), key=key)
-        return _build(values, lines, name, node, source, allow_outside_data)
+        return _build(values, lines, name, node, source, allow_outside_data,
+                      on_key or (lambda key: None))
     except CaseError as exc:
         raise exc.located(case=name) from None
 
@@ -123,21 +129,34 @@ def value_of(node, key) -> Value:
         raise CaseError(str(exc), line=line_of(node), key=key) from None
 
 
-def _build(values, lines, name, node, source, allow_outside_data):
+def _build(values, lines, name, node, source, allow_outside_data, on_key):
+    on_key("description")
     description = scalar(values["description"], "description", "text") if "description" in values else ""
+    on_key("data")
     data = read_data(values["data"], source, allow_outside_data) if "data" in values else ()
     columns = {column.name for column in data}
+    on_key("parameters")
     parameters = _read_parameters(values.get("parameters"), columns)
+    on_key("graph" if "graph" in values else "function")
     expression, graph, function_text = _read_expression(values, node, data, parameters)
     expression_line = line_of(values.get("function") or values.get("graph"))
+    on_key("variables")
+    if graph and "variables" not in values:
+        _blame_graph_node(values, graph, expression, parameters, columns)
     variables = _read_variables(values.get("variables"), expression, parameters, columns, graph,
-                                expression_line, _point_keys(values))
+                               expression_line, _point_keys(values))
+    on_key("points" if "points" in values else "at")
     points = _read_points(values, node, variables)
+    on_key("checks")
     checks = read_checks(values.get("checks"), variables, lambda n, k: value_of(n, k))
+    on_key("expect")
     expect = read_expect(values.get("expect"), variables, points, graph, value_of)
+    on_key("tolerance")
     tolerance = _read_tolerance(values.get("tolerance"))
+    on_key("implementation")
     implementation = _read_implementation(values.get("implementation"))
     dtype = "float64"
+    on_key("dtype")
     if "dtype" in values:
         dtype = scalar(values["dtype"], "dtype", "a dtype name")
         if dtype not in schema.DTYPES:
@@ -207,9 +226,44 @@ def _read_expression(values, node, data, parameters):
 
 def _parse(text, node, key, *, data, names=None):
     try:
-        return parse(text, data=data, names=names)
+        expression = parse(text, data=data, names=names)
     except ExpressionError as exc:
         raise CaseError(str(exc), line=line_of(node), key=key) from None
+    # 1e999 or 7**1000 is exact for SymPy but overflows every float64 evaluation;
+    # fold visits each distinct piece once (a composed graph can double per node)
+    largest = fold(expression, lambda piece, parts: max(
+        parts, default=abs(piece) if piece.is_Number else sympy.Integer(0)))
+    if largest > MAX_MAGNITUDE:
+        raise CaseError(f"the constant {sympy.sstr(largest)[:20]}... in {text.strip()[:80]!r} "
+                        "is beyond the float64 range (above 1e300)", line=line_of(node), key=key)
+    return expression
+
+
+def _point_names(values) -> set:
+    found = set()
+    points = [values["at"]] if "at" in values else list(getattr(values.get("points"), "value", []))
+    for point in points:
+        if isinstance(point, yaml.MappingNode):
+            found |= {normal_name(k.value) for k, _ in point.value if isinstance(k.value, str)}
+    return found
+
+
+def _blame_graph_node(values, graph, expression, parameters, columns):
+    """A graph node naming a symbol the point does not give, while the point
+    gives one the graph never uses, is a typo in the node (``L: aa + 1``)."""
+    given = _point_names(values)
+    known = {name for name, _ in parameters} | set(columns)
+    free = {s.name for s in expression.free_symbols}
+    unused = sorted(given - free - known)
+    if not given or not unused:
+        return
+    for node in graph:
+        stray = sorted({s.name for s in node.expression.free_symbols}
+                       - given - known - {n.name for n in graph})
+        if stray:
+            raise CaseError(f"node '{node.name}' uses '{stray[0]}', which is not a variable of "
+                            f"the point ({', '.join(unused)} is), a parameter, a data column "
+                            "or an earlier node", line=node.line, key="graph")
 
 
 def _point_keys(values) -> set:
@@ -245,7 +299,7 @@ def _read_variables(node, expression, parameters, columns, graph, expression_lin
         return tuple(sorted(found))
     if not isinstance(node, yaml.SequenceNode):
         raise CaseError(f"expected a list of names, got {kind_of(node)}", line=line, key="variables")
-    variables = tuple(scalar(item, "variables", "a name") for item in node.value)
+    variables = tuple(normal_name(scalar(item, "variables", "a name")) for item in node.value)
     for name in variables:
         if variables.count(name) > 1:
             raise CaseError(f"variable '{name}' is listed twice", line=line, key="variables")

@@ -11,6 +11,7 @@ import argparse
 import os
 import signal
 import sys
+from contextlib import ExitStack, contextmanager
 
 from . import __version__
 
@@ -124,7 +125,7 @@ def _run(args, options) -> int:
         return EXIT_INTERRUPTED
     if not loaded.order:  # pytest's exit 5: nothing found, or -k selected nothing
         where = f" matching -k '{args.select}'" if args.select else ""
-        print(f"no cases found{where} in {', '.join(map(str, args.paths))} (exit 5)",
+        print(printable(f"no cases found{where} in {', '.join(map(str, args.paths))} (exit 5)"),
               file=sys.stderr)
         return EXIT_NO_CASES
     jobs = args.jobs or os.cpu_count() or 1
@@ -135,7 +136,11 @@ def _run(args, options) -> int:
         return args.fail_fast and any(is_bad(r.status) for r in rows)
 
     bar = None if args.quiet else progress_bar(len(loaded.order))
-    say = bar.write if bar is not None else print
+    write = bar.write if bar is not None else print
+
+    def say(line):
+        write(printable(line))
+    deferred, pressed = ExitStack(), None
     try:
         for entry in run_all(loaded, options, jobs=jobs, stop=failed, dask=args.dask):
             runs.append(entry)
@@ -143,6 +148,7 @@ def _run(args, options) -> int:
                 bar.update(1)
             _print_entry(entry, args.quiet, say)
     except KeyboardInterrupt:
+        pressed = deferred.enter_context(_interrupts_deferred())  # first: a second is held
         interrupted = True
         print("interrupted: writing the reports of the cases that finished", file=sys.stderr)
     except RuntimeError as exc:
@@ -154,9 +160,13 @@ def _run(args, options) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if pressed is None:
+        pressed = deferred.enter_context(_interrupts_deferred())
     results = [r for kind, item in runs for r in ([item] if kind == "error" else item.results)]
-    write_reports(args.out, results, [item for kind, item in runs if kind == "case"],
-                  interrupted=interrupted, meta={"paths": [str(p) for p in args.paths]})
+    with deferred:
+        write_reports(args.out, results, [item for kind, item in runs if kind == "case"],
+                      interrupted=interrupted, meta={"paths": [str(p) for p in args.paths]})
+    interrupted = interrupted or bool(pressed)
     status = EXIT_INTERRUPTED if interrupted else exit_status(results)
     _print_total(runs, results, args.out, status)
     return status
@@ -201,12 +211,48 @@ def _print_total(runs, results, out, status):
     parts = [_count(cases + bad_cases, "case")]
     if unread:
         parts.append(f"{_count(unread, 'file')} that could not be read")
+    out = printable(out)
     print(f"{', '.join(parts)}, {_count(len(results), 'comparison')}: {_counts_text(results)}; "
           f"reports in {out}/ (exit {status})")
 
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+@contextmanager
+def _interrupts_deferred():
+    """While the reports are written, Ctrl-C (or SIGTERM) is noted, not raised:
+    a second Ctrl-C must not lose the cases the first one kept. Pressed twice
+    while writing, it ends the run at once (for a writer that hangs)."""
+    pressed = []
+
+    def note(signum, frame):
+        pressed.append(signum)
+        if len(pressed) >= 2:
+            raise KeyboardInterrupt
+        print("interrupt noted: finishing the reports first (press Ctrl-C again to abandon "
+              "them)", file=sys.stderr)
+    try:
+        previous = [(sig, signal.signal(sig, note)) for sig in (signal.SIGINT, signal.SIGTERM)]
+    except ValueError:  # not the main thread: signals cannot reach us here anyway
+        previous = []
+    try:
+        yield pressed
+    finally:
+        for sig, handler in previous:
+            signal.signal(sig, handler)
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7f)} | {0x0a: "\\n", 0x0d: "\\r",
+                                                               0x09: "\\t"}
+_CONTROL |= {c: f"\\x{c:02x}" for c in range(0x80, 0xa0)}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\r``, ``\\x1b``), so a file or
+    case name cannot move the cursor or overwrite a line on the terminal."""
+    return str(text).translate(_CONTROL)
 
 
 def _count(number: int, noun: str) -> str:

@@ -7,6 +7,7 @@ from elsewhere cannot read arbitrary files.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -14,11 +15,14 @@ from pathlib import Path
 
 import yaml
 
-from .expressions import ExpressionError
+from .expressions import RESERVED, ExpressionError
+from .files import read_limited
 from .loading import CaseError, items, kind_of, line_of
 from .values import parse_value
 
 MAX_ROWS = 1_000_000
+MAX_CELLS = 2_000_000       # rows times columns, inline or CSV
+MAX_CSV_BYTES = 50_000_000  # checked before the file is read
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
 _COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -32,12 +36,20 @@ class Column:
     floats: tuple[float, ...]
 
 
+def _too_many_cells(line):
+    return CaseError(f"data has more than {MAX_CELLS} cells (rows times columns)",
+                     line=line, key="data")
+
+
 def read_data(node, source, allow_outside: bool) -> tuple[Column, ...]:
     triples = items(node, what="mapping of column: [numbers], or {csv: path}")
     keys = [key for key, _, _ in triples]
     if keys == ["csv"]:
         columns = _read_csv(triples[0][2], source, allow_outside)
     else:
+        if sum(len(value.value) for _, _, value in triples
+               if isinstance(value, yaml.SequenceNode)) > MAX_CELLS:
+            raise _too_many_cells(line_of(node))
         columns = tuple(_inline_column(key, key_node, value_node)
                         for key, key_node, value_node in triples)
     if not columns:
@@ -74,22 +86,39 @@ def _read_csv(path_node, source, allow_outside):
     if not isinstance(path_node, yaml.ScalarNode):
         raise CaseError("csv must be a path", line=line_of(path_node), key="data")
     line = line_of(path_node)
-    folder = Path(source.folder).resolve()
-    path = (folder / path_node.value).resolve()
+    shown = path_node.value[:200]
+    try:
+        folder = Path(source.folder).resolve()
+        path = (folder / path_node.value).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
+        raise CaseError(f"cannot read csv {shown!r}: {exc}", line=line, key="data") from None
     if not allow_outside and not path.is_relative_to(folder):
-        raise CaseError(f"csv path {path_node.value!r} leaves the case file's folder "
+        raise CaseError(f"csv path {shown!r} leaves the case file's folder "
                         "(the run allows this only with --allow-outside-data)", line=line, key="data")
     try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise CaseError(f"cannot read csv {path_node.value!r}: {exc.strerror}", line=line,
+        raw = read_limited(path, MAX_CSV_BYTES, "csv")
+    except CaseError as exc:
+        raise CaseError(exc.what.replace("the csv", f"csv {shown!r}", 1), line=line,
                         key="data") from None
-    with handle:
-        try:
-            rows = list(csv.reader(handle))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise CaseError(f"csv {path_node.value!r} is not valid CSV: {exc}", line=line,
-                            key="data") from None
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as Excel writes, is allowed
+    except UnicodeDecodeError as exc:
+        raise CaseError(f"csv {shown!r} is not valid CSV: not UTF-8 text (at byte {exc.start})",
+                        line=line, key="data") from None
+    del raw
+    rows, cells = [], 0
+    try:
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if len(rows) > MAX_ROWS:  # the header and MAX_ROWS rows are allowed
+                raise CaseError(f"csv {shown!r} has more than {MAX_ROWS} rows", line=line,
+                                key="data")
+            cells += len(row)
+            if cells > MAX_CELLS:
+                raise _too_many_cells(line)
+            rows.append(row)
+    except csv.Error as exc:
+        raise CaseError(f"csv {shown!r} is not valid CSV: {exc}", line=line,
+                        key="data") from None
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if len(rows) < 2:
         raise CaseError(f"csv {path_node.value!r} needs a header row and at least one data row",
@@ -111,7 +140,11 @@ def _read_csv(path_node, source, allow_outside):
 
 def _check_name(name, line, where="data"):
     if not _COLUMN_NAME.match(name):
-        raise CaseError(f"{where}: {name!r} is not a valid column name", line=line, key="data")
+        raise CaseError(f"{where}: {name[:60]!r} is not a valid column name", line=line, key="data")
+    if name in RESERVED:
+        raise CaseError(f"{where}: {name!r} cannot be a column name: it is a constant or a "
+                        "function of the expression language; rename the column", line=line,
+                        key="data")
 
 
 def _number_text(text, where, line):

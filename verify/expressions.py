@@ -20,6 +20,7 @@ MAX_LENGTH = 10_000
 MAX_DEPTH = 100
 MAX_EXPONENT = 1_000
 MAX_DIGITS = 10_000  # a numeric power may not build a larger number than this
+MAX_LITERAL_DIGITS = 1_000  # digits written in one number (Python refuses past 4300)
 # Operations (+, *, **, function calls) in an expression tree, shared subtrees
 # counted each time they occur: a graph that reuses each node twice doubles
 # per level, and a high derivative grows several-fold per order. Printing,
@@ -128,6 +129,20 @@ RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | frozenset(DATA_FUNCTION
 _COMPARISONS = {ast.Lt: sympy.StrictLessThan, ast.LtE: sympy.LessThan,
                 ast.Gt: sympy.StrictGreaterThan, ast.GtE: sympy.GreaterThan}
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+# Letters of other scripts drawn like Latin ones (Unicode's confusables, the common part)
+_LOOKALIKES = str.maketrans(
+    "АВЕКМНОРСТХУаеорсхуіјѕԁһӏԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧαιμνορτυχ",
+    "ABEKMHOPCTXYaeopcxyijsdhlqwABEZHIKMNOPTYXaiuvoptux")
+
+
+def non_ascii(name: str) -> str:
+    """Why a name with non-ASCII letters is refused, and the name it looks like."""
+    looks = name.translate(_LOOKALIKES)
+    like = f" that look like '{looks}'" if looks.isascii() else ""
+    return (f"the name {name!r} contains non-ASCII letters{like}; names must be written "
+            "in ASCII")
 
 
 def symbol(name: str) -> sympy.Symbol:
@@ -347,6 +362,8 @@ class _Builder:
             kind = "strings" if isinstance(value, str) else f"{type(value).__name__} constants"
             self.fail(node, f"{kind} are not allowed")
         if isinstance(value, int):
+            if value.bit_length() > MAX_LITERAL_DIGITS * 3.33:
+                self.fail(node, f"the number is written with more than {MAX_LITERAL_DIGITS} digits")
             return sympy.Integer(value)
         # A decimal literal means that decimal exactly: 0.1 is 1/10.
         literal = ast.get_source_segment(self.text, node) or repr(value)
@@ -354,6 +371,8 @@ class _Builder:
         mantissa, _, power = literal.lower().partition("e")
         if power and abs(int(power)) > MAX_DIGITS:
             self.fail(node, f"the number has more than {MAX_DIGITS} digits")
+        if sum(c.isdigit() for c in mantissa) > MAX_LITERAL_DIGITS:
+            self.fail(node, f"the number is written with more than {MAX_LITERAL_DIGITS} digits")
         try:
             return sympy.Rational(literal)
         except (TypeError, ValueError):
@@ -367,6 +386,8 @@ class _Builder:
             return CONSTANTS[name]
         if name in FUNCTIONS or name in DATA_FUNCTIONS:
             self.fail(node, f"function '{name}' is used without arguments")
+        if not name.isascii():
+            self.fail(node, non_ascii(name))
         if not _NAME.match(name):
             self.fail(node, "names must start with a letter and hold only letters, digits and _")
         return symbol(name)
@@ -381,6 +402,8 @@ class _Builder:
             self.fail(node, "starred arguments are not allowed")
         if name in DATA_FUNCTIONS:
             return self._data_call(node, name)
+        if not name.isascii():
+            self.fail(node, non_ascii(name))
         if name == "where":
             return self._where(node)
         if name not in FUNCTIONS:

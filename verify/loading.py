@@ -8,6 +8,7 @@ goes to :func:`verify.cases.build_case`.
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 
 MAX_FILE_BYTES = 50_000_000
 MAX_NODES = 2_000_000  # bounds alias expansion ("billion laughs")
+MAX_FLOW_DEPTH = 300  # [ and { levels; the composer's recursion allows about 330
 YAML_FRAMES = 1_000  # recursion the YAML composer may use (about 330 levels of nesting)
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
@@ -23,6 +25,51 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:seq",
 }
 TOP_KEYS = ("cases", "defaults")
+EXCERPT = 60  # characters of a scalar a message may quote: never a whole file
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_YAML11_NUMBER = "tag:verify,2026:yaml11-number"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 (core schema) numbers, and a node count kept
+    while composing so a huge file stops at the limit, not after it.
+
+    YAML 1.1 reads ``010`` as 8, ``1:30`` as 90 and ``0b11`` as 3; YAML 1.2
+    reads ``010`` as 10 and the other two as text. We follow 1.2, and tag
+    the 1.1-only forms so they are refused with a message, never reread.
+    """
+
+    nodes = 0
+
+    def compose_node(self, parent, index):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise CaseError(f"the file expands to more than {MAX_NODES} YAML nodes",
+                            line=self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+    def fetch_flow_collection_start(self, token_class):
+        # PyYAML's scanner slows quadratically with '[' / '{' depth: stop early
+        if self.flow_level >= MAX_FLOW_DEPTH:
+            raise CaseError(f"malformed YAML: nested too deeply (more than {MAX_FLOW_DEPTH} "
+                            "levels)", line=self.get_mark().line + 1)
+        super().fetch_flow_collection_start(token_class)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver(
+    _INT, re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7][0-7_]*|0x[0-9a-fA-F][0-9a-fA-F_]*)$"),
+    list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    _FLOAT, re.compile(r"^(?:[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)"
+                       r"(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+.0123456789"))
+_Loader.add_implicit_resolver(
+    _YAML11_NUMBER, re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$"),
+    list("-+0123456789"))
 
 
 class CaseError(ValueError):
@@ -91,28 +138,66 @@ def kind_of(node) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    return f"{node.value!r}"
+    return excerpt(node.value)
+
+
+def excerpt(text: str) -> str:
+    """``text`` quoted, cut to EXCERPT characters: a message never carries a whole file."""
+    return repr(text if len(text) <= EXCERPT else text[:EXCERPT] + "...")
+
+
+def _tag_problem(node, key) -> str:
+    at = f"key '{key}': " if key else ""
+    if node.tag == _TIMESTAMP:
+        return (f"{at}{excerpt(node.value)} is read by YAML as a date, which a case cannot "
+                "use; write a number, or quote it if it is text")
+    if node.tag == _YAML11_NUMBER:
+        return (f"{at}{excerpt(node.value)} is a YAML 1.1 number (base 60 or binary) that "
+                "case files do not read (YAML 1.2 rules); write it in decimal")
+    return f"YAML tag {node.tag!r} is not allowed (case files are data)"
 
 
 def check_tags(root) -> None:
-    """Refuse any tag other than YAML's plain ones, and huge alias fan-out."""
-    stack, seen = [root], 0
+    """Refuse any tag other than YAML's plain ones, and huge alias fan-out.
+
+    Each distinct node is visited once and the size of the tree the aliases
+    expand to is added up from the sizes of its parts, so an alias bomb is
+    measured without being walked (and a recursive alias has no size).
+    """
+    too_many = f"the file expands to more than {MAX_NODES} YAML nodes"
+    sizes, on_path, stack = {}, set(), [(root, None, False)]
     while stack:
-        node = stack.pop()
-        seen += 1
-        if seen > MAX_NODES:
-            raise CaseError(f"the file expands to more than {MAX_NODES} YAML nodes")
+        node, key, finished = stack.pop()
+        ident = id(node)
+        if finished:
+            on_path.discard(ident)
+            sizes[ident] = 1 + sum(sizes[id(child)] for child, _ in _children(node, key))
+            if sizes[ident] > MAX_NODES:
+                raise CaseError(too_many)
+            continue
+        if ident in sizes:
+            continue
+        if ident in on_path:  # an alias inside its own anchor: endless
+            raise CaseError(too_many, line=line_of(node))
         if node.tag == "tag:yaml.org,2002:merge":
             raise CaseError("YAML merge keys ('<<') are not supported; use 'defaults:'",
                             line=line_of(node))
         if node.tag not in _PLAIN_TAGS:
-            raise CaseError(f"YAML tag {node.tag!r} is not allowed (case files are data)",
-                            line=line_of(node))
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((key, value))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+            raise CaseError(_tag_problem(node, key), line=line_of(node))
+        on_path.add(ident)
+        stack.append((node, key, True))
+        stack.extend((child, name, False) for child, name in _children(node, key))
+
+
+def _children(node, key):
+    """The child nodes of ``node``, each with the mapping key it sits under."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            yield key_node, key
+            yield value, key_node.value if isinstance(key_node, yaml.ScalarNode) else key
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield item, key
 
 
 def merge(default, case):
@@ -153,12 +238,11 @@ def read_nodes(path: Path, shown: str):
     Returns a list of ``(node, name_or_None)``; raises :class:`CaseError`
     for a file that cannot be read as a whole.
     """
+    from .files import read_limited  # files.py builds on this module's CaseError
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CaseError(f"cannot read the file: {exc.strerror}", file=shown) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise CaseError(f"file is larger than {MAX_FILE_BYTES} bytes", file=shown)
+        raw = read_limited(path, MAX_FILE_BYTES)
+    except CaseError as exc:
+        raise exc.located(file=shown) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -170,12 +254,18 @@ def read_nodes(path: Path, shown: str):
     # the run raised the limit to, so a file of 20,000 '[' fails fast
     sys.setrecursionlimit(_frames() + YAML_FRAMES)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        if "another document" in problem:
+            problem = ("the file holds a second YAML document (after '---'); a case file is "
+                       "one document: put every case in one list under 'cases:'")
+            raise CaseError(problem, file=shown, line=mark.line + 1 if mark else None) from None
         raise CaseError(f"malformed YAML: {problem}", file=shown,
                         line=mark.line + 1 if mark else None) from None
+    except CaseError as exc:
+        raise exc.located(file=shown) from None
     except RecursionError:
         raise CaseError("malformed YAML: nested too deeply", file=shown) from None
     finally:
@@ -217,25 +307,3 @@ def _case_nodes(root):
                 raise CaseError("'defaults' cannot set 'name'", line=line_of(key_node),
                                 key="defaults")
     return [merge(defaults, node) if defaults is not None else node for node in cases.value]
-
-
-def find_files(paths):
-    """Expand the command line into ``(path, shown, Source)``, sorted and unique."""
-    found = []
-    for given in paths:
-        root = Path(given)
-        if root.is_dir():
-            files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-            for path in files:
-                relative = path.relative_to(root)
-                group = str(relative.with_suffix("")).replace("\\", "/")
-                found.append((path, str(path), Source(str(path), group, path.parent)))
-        else:
-            found.append((root, str(root), Source(str(root), root.stem, root.parent)))
-    unique, seen = [], set()
-    for entry in found:
-        key = entry[0].resolve() if entry[0].exists() else entry[0]
-        if key not in seen:
-            seen.add(key)
-            unique.append(entry)
-    return unique

@@ -1,6 +1,8 @@
 """The ``checks`` key: check names and their options, validated by schema."""
 from __future__ import annotations
 
+import math
+import unicodedata
 from dataclasses import dataclass
 
 import yaml
@@ -87,8 +89,12 @@ def _read_option(kind, node, where, variables, value_of):
         text = node.value if isinstance(node, yaml.ScalarNode) else None
         if text is None or node.tag != "tag:yaml.org,2002:int":
             raise CaseError(f"`{where}` must be an integer.", line=line, key="checks")
-        number = int(text.replace("_", ""), 0) if text.lower().startswith(("0x", "0o")) \
-            else int(text.replace("_", ""))
+        try:
+            # YAML 1.2: 010 is ten; 0o and 0x prefixes are octal and hexadecimal
+            number = int(text.replace("_", ""), 0) if text.lower().startswith(("0x", "0o")) \
+                else int(text.replace("_", ""))
+        except ValueError:
+            raise CaseError(f"`{where}` must be an integer.", line=line, key="checks") from None
         if not low <= number <= high:
             raise CaseError(f"`{where}` must be between {low} and {high}, got {number}.",
                             line=line, key="checks")
@@ -140,16 +146,45 @@ def _read_option(kind, node, where, variables, value_of):
     raise AssertionError(f"unhandled option kind {kind}")  # a schema bug, not user input
 
 
+MAX_STEP = 1e30  # h**10 stays inside float64 in the error bound
+
+
 def _positive(value: Value, where, line) -> Value:
-    if not value.exact > 0:
+    """A step: positive, decidably so, and a positive float64 no larger than MAX_STEP."""
+    positive = value.exact.is_positive
+    if positive is None:  # e.g. cos(1)**2 + sin(1)**2 - 1: exactly 0, which SymPy cannot decide
+        try:
+            positive = bool(value.exact.evalf(30, strict=True) > 0)
+        except (ArithmeticError, TypeError, ValueError):  # PrecisionExhausted is one
+            raise CaseError(f"`{where}` = {value.text[:80]!r}: cannot tell whether it is positive "
+                            "(it may be exactly 0); write the step as a number", line=line,
+                            key="checks") from None
+    if not positive:
         raise CaseError(f"`{where}` must be positive.", line=line, key="checks")
+    step = value.float64
+    if not step > 0:
+        raise CaseError(f"`{where}` = {value.text[:80]!r} rounds to 0 in float64 (below about "
+                        "5e-324); write a larger step", line=line, key="checks")
+    if not (math.isfinite(step) and step <= MAX_STEP):
+        raise CaseError(f"`{where}` = {value.text[:80]!r} is too large: the limit is "
+                        f"{MAX_STEP:g} (a larger step overflows float64 in the error bound)",
+                        line=line, key="checks")
     return value
+
+
+def normal_name(name: str) -> str:
+    """A name as Python reads it in the function text: NFKC-normalised, so a
+    fullwidth 'ｘ' in a point is the 'x' of 'sin(ｘ)'."""
+    return unicodedata.normalize("NFKC", name)
 
 
 def read_point(node, variables, key, value_of) -> tuple[Value, ...]:
     """A point: mapping variable: value with every variable and no other."""
     found = {}
     for name, name_node, value_node in items(node, what="mapping of variable: value"):
+        name = normal_name(name)
+        if name in found:
+            raise CaseError(f"variable '{name}' is given twice", line=line_of(name_node), key=key)
         if name not in variables:
             raise CaseError(f"variable '{name}' is not in the function"
                             f"{suggest(name, variables)}", line=line_of(name_node), key=key)

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from .checks import runner_for
 from .checks.common import Artifacts, RunOptions
 from .compare import Result, error_row, skip_row, where
-from .loading import CaseError, find_files, read_nodes
+from .building import load_error
+from .files import find_files
+from .loading import CaseError
 
 __all__ = ["CaseRun", "Loaded", "RunOptions", "load", "run_case", "run_all"]
 
@@ -53,38 +55,47 @@ class CaseRun:
     case: object = field(default=None, compare=False)
 
 
-def load(paths, options: RunOptions = RunOptions()) -> Loaded:
-    from .cases import build_case  # SymPy loads here, not at --help
+def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None) -> Loaded:
+    """The cases of ``paths`` and the rows of what could not be read or built.
+
+    With a time limit, files are read and cases built in worker processes
+    under the run's limits (see :mod:`verify.building`); here only the file
+    list is made, so this process stays small whatever the input.
+    """
+    import os
+
+    from . import cases  # noqa: F401 - SymPy loads here (not at --help), before workers fork
+    from .building import entries_in_process, entries_in_workers
+    slots, jobs_to_read = [], []
+    for path, shown, source, refused in find_files(paths, options.allow_outside_data):
+        if refused:
+            slots.append(load_error(CaseError(refused, file=shown)))
+            continue
+        slots.append(len(jobs_to_read))
+        jobs_to_read.append((path, shown, source, 0))
+    if options.timeout and jobs_to_read:
+        workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        reports = entries_in_workers(jobs_to_read, options, workers=max(1, workers))
+    else:
+        reports = entries_in_process(jobs_to_read, options)
     order, seen = [], {}
-    for path, shown, source in find_files(paths):
-        if not path.exists():
-            order.append(("error", load_error(CaseError("no such file or folder", file=shown))))
+    for slot in slots:
+        if isinstance(slot, Result):
+            order.append(("error", slot))
             continue
-        try:
-            nodes = read_nodes(path, shown)
-        except CaseError as exc:
-            order.append(("error", load_error(exc)))
-            continue
-        for node in nodes:
-            try:
-                case = build_case(node, source, allow_outside_data=options.allow_outside_data)
-            except CaseError as exc:
-                order.append(("error", load_error(exc.located(file=shown))))
+        for kind, _, item in reports[slot]:
+            if kind == "error":
+                order.append(("error", item))
                 continue
+            case = item
             if case.id in seen:
                 order.append(("error", load_error(CaseError(
                     f"duplicate case id '{case.id}' (first at line {seen[case.id]})",
-                    file=shown, line=case.line, case=case.name, key="name"))))
+                    file=case.file, line=case.line, case=case.name, key="name"))))
                 continue
             seen[case.id] = case.line
             order.append(("case", case))
     return Loaded(tuple(order))
-
-
-def load_error(exc: CaseError) -> Result:
-    return Result(file=exc.file, case=exc.case or "", check="load", status="error",
-                  message=exc.render(), line=exc.line or 0,
-                  case_id=f"{exc.file}::{exc.case}" if exc.case else exc.file)
 
 
 def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:

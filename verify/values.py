@@ -14,7 +14,7 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from .expressions import ExpressionError, parse_number
+from .expressions import MAX_LITERAL_DIGITS, ExpressionError, parse_number
 
 # A plain decimal or float literal: only these carry "written digits".
 _DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?\Z")
@@ -90,6 +90,9 @@ def parse_value(raw) -> Value:
     if literal and abs(int(literal.group(2)[1:] if literal.group(2) else 0)) > MAX_EXPONENT:
         # 1e999999999 would build a billion-digit integer before any check
         raise ExpressionError(f"{text!r} is out of range (exponent beyond {MAX_EXPONENT})")
+    if literal and sum(c.isdigit() for c in literal.group(1)) > MAX_LITERAL_DIGITS:
+        raise ExpressionError(f"{text[:40]!r}... is written with more than {MAX_LITERAL_DIGITS} "
+                              "digits")
     if literal:
         exact = sympy.Rational(text.replace("_", ""))
         half_unit = _half_unit(text.replace("_", "")) if ("." in text or "e" in text.lower()) else None

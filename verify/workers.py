@@ -65,16 +65,32 @@ def _without_case(outcome):
     return replace(outcome, case=None)
 
 
-class _Slot:
-    """A worker and the jobs sent to it: the first is running, the next waits
-    in the pipe, so the worker starts it without waiting for the parent (on a
-    busy machine the parent's wake-up would otherwise idle the worker)."""
+class Worker:
+    """A child process running ``target(connection, options)``, and its pipe."""
 
-    def __init__(self, context, options):
+    def __init__(self, context, options, target):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child, options), daemon=True)
+        self.process = context.Process(target=target, args=(child, options), daemon=True)
         self.process.start()
         child.close()
+
+    def end(self):
+        try:
+            if self.process.is_alive():
+                os.kill(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, OSError):
+            pass
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+class _Slot(Worker):
+    """A case worker and the jobs sent to it: the first is running, the next
+    waits in the pipe, so the worker starts it without waiting for the parent
+    (on a busy machine the parent's wake-up would otherwise idle the worker)."""
+
+    def __init__(self, context, options):
+        super().__init__(context, options, _worker)
         self.jobs = []
         self.deadline = None
 
@@ -99,15 +115,6 @@ class _Slot:
         """The running job finished: the next one (already started) is timed from now."""
         self.jobs.pop(0)
         self.deadline = time.monotonic() + timeout if timeout and self.jobs else None
-
-    def end(self):
-        try:
-            if self.process.is_alive():
-                os.kill(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, OSError):
-            pass
-        self.process.join(timeout=5)
-        self.connection.close()
 
 
 def run_in_workers(cases, options, *, jobs):

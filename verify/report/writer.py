@@ -26,6 +26,7 @@ from __future__ import annotations
 import html
 import hashlib
 import json
+import math
 import os
 import re
 import signal
@@ -40,6 +41,42 @@ MATH_CAP = 60              # cases whose function is printed as MathML (a few ms
 MANIFEST = "manifest.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SVG = re.compile(r"<svg\b.*</svg>", re.S)
+
+
+# OWASP's advice on CSV injection: a cell a spreadsheet would read as a formula
+# (= + - @, or a tab or CR before one) gets a leading single quote. A plain
+# number such as -0.5 is left alone: a spreadsheet reads it as the number.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
+
+
+def safe_cell(value):
+    """A cell as written: NaN and None empty, a would-be formula neutralised."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) \
+            and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _field(value) -> str:
+    text = str(safe_cell(value))
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_text(frame) -> str:
+    """A table as CSV: every field that holds a comma, quote, CR or LF is quoted.
+
+    Python's csv.QUOTE_MINIMAL quotes only the line terminator's characters,
+    so with "\\n" endings it leaves a lone CR bare, and a file name holding one
+    splits its row on reading; we quote by RFC 4180 ourselves."""
+    lines = [",".join(_field(str(name)) for name in frame.columns)]
+    lines.extend(",".join(_field(value) for value in row)
+                 for row in frame.itertuples(index=False, name=None))
+    return "\n".join(lines) + "\n"
 
 
 def _current_umask() -> int:
@@ -252,13 +289,13 @@ def write_reports(out_dir, results, runs=(), *, interrupted=False, meta=None):
     plots under plots/ and manifest.json, as one set. ``runs`` are the
     CaseRuns, for their tables, figures and cases."""
     from .html import ordered_cases, render_page
-    from .tables import results_frame, side_tables, summary_frame, to_csv_text
+    from .tables import results_frame, side_tables, summary_frame
     files = {
-        "results.csv": to_csv_text(results_frame(results)),
-        "summary.csv": to_csv_text(summary_frame(results)),
+        "results.csv": csv_text(results_frame(results)),
+        "summary.csv": csv_text(summary_frame(results)),
     }
     for name, frame in side_tables(runs).items():
-        files[f"{name}.csv"] = to_csv_text(frame)
+        files[f"{name}.csv"] = csv_text(frame)
     cases = [run.case for run in runs if run.case is not None]
     ordered = ordered_cases(results)
     figures, notes, plots, maths = draw_figures(ordered, {run.case_id: run for run in runs},

@@ -1,0 +1,96 @@
+"""Reading and building cases under the run's limits (verify/building.py, issue 11)."""
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+
+import pytest
+
+from verify.checks.common import RunOptions
+from verify.runner import load
+
+
+def _write(tmp_path, text, name="cases.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork workers: Linux")
+def test_a_case_that_hangs_while_building_is_stopped_and_the_next_case_is_built(tmp_path):
+    path = _write(tmp_path, """
+        cases:
+          - name: hangs
+            function: sin(x)
+            at: {x: "sin(exp(exp(20)))"}
+          - name: fine
+            function: cos(x)
+            at: {x: 0.5}
+    """)
+    started = time.perf_counter()
+    loaded = load([path], RunOptions(timeout=1.0), jobs=1)
+    assert time.perf_counter() - started < 1.0 + 10
+    (error,) = loaded.errors
+    assert error.case == "hangs" and error.file == str(path) and error.status == "error"
+    assert error.message == (f"{path}:3: case 'hangs': key 'at': time limit: building the case "
+                             "took longer than 1 s and was stopped (--timeout)")
+    assert [case.name for case in loaded.cases] == ["fine"]
+    assert [kind for kind, _ in loaded.order] == ["error", "case"]  # file order kept
+
+
+@pytest.mark.parametrize("timeout", [0, 30])
+def test_any_exception_while_building_is_an_error_row_naming_file_case_and_key(
+        tmp_path, monkeypatch, timeout):
+    from verify import cases
+
+    def broken(node, *args):
+        raise TypeError("cannot determine truth value of Relational")
+    path = _write(tmp_path, """
+        cases:
+          - {name: one, function: x, at: {x: 1}}
+    """)
+    other = _write(tmp_path, "{name: two, function: x, at: {x: 2}, checks: []}", "other.yaml")
+    monkeypatch.setattr(cases, "read_checks", broken)  # a forked worker sees it too
+    loaded = load([path, other], RunOptions(timeout=timeout))
+    assert [e.case for e in loaded.errors] == ["one", "two"]
+    message = loaded.errors[0].message
+    assert message.startswith(f"{path}:3: case 'one': key 'checks': internal error while "
+                              "reading it: TypeError: cannot determine truth value")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork workers: Linux")
+def test_a_worker_that_dies_while_building_costs_only_its_case(tmp_path, monkeypatch):
+    import os
+
+    from verify import cases
+    real = cases.read_checks
+
+    def dies(node, variables, value_of):
+        if variables == ("y",):
+            os._exit(9)
+        return real(node, variables, value_of)
+    monkeypatch.setattr(cases, "read_checks", dies)
+    path = _write(tmp_path, """
+        cases:
+          - {name: before, function: x, at: {x: 1}}
+          - {name: dies, function: y, at: {y: 1}}
+          - {name: after, function: x, at: {x: 3}}
+    """)
+    loaded = load([path], RunOptions(timeout=30), jobs=1)
+    assert [c.name for c in loaded.cases] == ["before", "after"]
+    (error,) = loaded.errors
+    assert error.case == "dies" and "key 'checks': the worker building the case died" in error.message
+
+
+@pytest.mark.parametrize("timeout", [0, 30])
+def test_a_case_that_is_not_a_mapping_is_a_row_and_the_next_case_is_built(tmp_path, timeout):
+    path = _write(tmp_path, """
+        cases:
+          - just a string
+          - {name: ok, function: x, at: {x: 1}}
+    """)
+    loaded = load([path], RunOptions(timeout=timeout))
+    assert [e.message for e in loaded.errors] == [
+        f"{path}:3: expected a case (a mapping), got 'just a string'"]
+    assert [c.name for c in loaded.cases] == ["ok"]

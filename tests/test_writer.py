@@ -1,0 +1,34 @@
+"""CSV text of the reports (verify/report/writer.py): quoting and formula cells (issue 11)."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pandas as pd
+
+from verify.report.writer import csv_text, safe_cell
+
+
+def _read(text):
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_a_carriage_return_or_newline_in_a_field_stays_in_its_cell():
+    frame = pd.DataFrame([["\x1b[2K\rPASS.yaml", "a\nb", 'say "hi", twice', 1.5]],
+                         columns=["file", "message", "note", "value"])
+    rows = _read(csv_text(frame))
+    assert rows == [["file", "message", "note", "value"],
+                    ["\x1b[2K\rPASS.yaml", "a\nb", 'say "hi", twice', "1.5"]]
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_get_a_leading_quote():
+    cells = ['=HYPERLINK("http://x")', "+1+2", "-cmd", "@SUM(A1)", "\t=1", "\r=1"]
+    rows = _read(csv_text(pd.DataFrame([cells])))
+    assert rows[1] == ["'" + cell for cell in cells]
+
+
+def test_numbers_and_ordinary_text_are_written_as_before():
+    frame = pd.DataFrame([[-0.5, "-0.5", "-1e-05", 3, math.nan, None, True, "x=-1", 1e-300]])
+    assert csv_text(frame).splitlines()[1] == frame.to_csv(index=False).splitlines()[1]
+    assert safe_cell(-2.0) == -2.0 and safe_cell("-2") == "-2" and safe_cell(math.nan) == ""

@@ -54,17 +54,18 @@ def composition(rng: random.Random, depth: int, names) -> str:
     return text
 
 
-def cases(check: str, count: int, seed: int) -> list[dict]:
-    """``count`` cases (name, function, point) for ``check``."""
+def cases(check: str, count: int, seed: int, depth: int = 4) -> list[dict]:
+    """``count`` cases (name, function, point) for ``check``, compositions
+    1 to ``depth`` levels deep."""
     if check not in CHECKS:
         raise ValueError(f"`check` must be one of {', '.join(CHECKS)}, not {check!r}.")
     rng = random.Random(seed)
     names = ("x", "y") if check in ("gradient", "hessian") else ("x",)
     found = []
     for i in range(count):
-        function = composition(rng, rng.randint(1, 4), names)
+        function = composition(rng, rng.randint(1, depth), names)
         while not _keeps(function, names):  # terms cancelled (x - x): draw again
-            function = composition(rng, rng.randint(1, 4), names)
+            function = composition(rng, rng.randint(1, depth), names)
         point = {name: round(rng.uniform(-1.5, 1.5), 3) for name in names}
         found.append({"name": f"smooth_{i:04d}", "function": function, "at": point})
     return found
@@ -77,14 +78,17 @@ def _keeps(function: str, names) -> bool:
     return set(names) <= free
 
 
-def case_file(check: str, count: int, seed: int, *, options: str = "") -> str:
+def case_file(check: str, count: int, seed: int, *, options: str = "", depth: int = 4,
+              checks: str = "") -> str:
     """The YAML text of ``count`` cases of ``check`` (``options``: the check's
-    option mapping as YAML flow text, e.g. ``{num: 40}``)."""
+    option mapping as YAML flow text, e.g. ``{num: 40}``; ``checks``: the
+    whole ``checks`` mapping instead, for more than one check)."""
     lines = ["cases:"]
-    for case in cases(check, count, seed):
+    checks = checks or f"{{{check}: {options or '{}'}}}"
+    for case in cases(check, count, seed, depth):
         point = ", ".join(f"{k}: {v}" for k, v in case["at"].items())
         lines += [f"  - name: {case['name']}", f"    function: \"{case['function']}\"",
-                  f"    at: {{{point}}}", f"    checks: {{{check}: {options or '{}'}}}"]
+                  f"    at: {{{point}}}", f"    checks: {checks}"]
     return "\n".join(lines) + "\n"
 
 

@@ -96,3 +96,27 @@ def test_complex_step_bound_covers_scipys_complex_erf(text, point):
     d = derivative(f, at[0].float64, method="complex_step")
     bound = partial_bound(engine, at, d, 0, unit_roundoff=U)
     assert abs(d.value - float(engine.value((1,), at))) <= bound.total
+
+
+def test_an_overflowing_bound_is_infinite_not_an_exception():
+    from verify.differences import Difference
+    engine, f, at = setup("x**3", "1e53")
+    # h^6 = 1e312 overflows a float: the bound is +inf (inconclusive), not an OverflowError
+    bound = partial_bound(engine, at, Difference(3e106, 1e52, "richardson", 1, levels=3), 0,
+                          unit_roundoff=U)
+    assert bound.total >= 0
+    engine, f, at = setup("exp(x)", "1e2")
+    huge = partial_bound(engine, at, Difference(1.0, 1e60, "central4", 1), 0, unit_roundoff=U)
+    assert huge.total == float("inf")
+
+
+def test_the_mixed_bound_has_no_leading_term_stand_in():
+    from verify.differences import Difference
+    engine = ExactFunction(parse("1/(y - x)"), ("x", "y"))
+    at = [parse_value("0"), parse_value("1e-4")]
+    # the box of h = 2.7e-4 holds the pole: no enclosure, so no finite bound
+    straddling = mixed_bound(engine, at, Difference(7.1e10, 2.7e-4, "central", 2), 0, 1,
+                             unit_roundoff=U)
+    assert straddling.total == float("inf")
+    inside = mixed_bound(engine, at, Difference(-2e12, 1e-8, "central", 2), 0, 1, unit_roundoff=U)
+    assert inside.kind == "rigorous" and inside.total < 2e12

@@ -220,3 +220,33 @@ def test_error_curves_at_a_differentiable_switch_are_skipped_not_errors():
     assert "straddle" in table.message.iloc[0]
     kink = verify.check("relu(x)", at={"x": 0}, checks=["error_curve"])
     assert (kink.status == "error").all() and "kink" in kink.message.iloc[0]
+
+
+def test_the_order_is_fitted_where_the_leading_term_dominates(tmp_path):
+    # issue 10 item 4: slope 5.43 over h from 0.0167 to 0.475 failed; it is 6 below h = 0.1
+    _, rows, _ = run(tmp_path, """\
+name: nested
+function: exp(sin(exp(cos(tanh(x**3 + sin(x))))))
+at: {x: 0.7}
+checks:
+  error_curve: {methods: [richardson]}
+""")
+    order = by(rows, "richardson", "order")
+    assert order.status == "pass", order
+    assert abs(order.numeric - 6) < 0.1 and "to 0.0739" in order.message
+
+
+@pytest.mark.parametrize("function, x", [("sin(exp(exp(x**4)))", "0.941"),
+                                         ("exp(exp(sinh(x**4)/3))", "0.897")])
+def test_steps_stay_where_the_function_is_finite_in_float64(tmp_path, function, x):
+    # these ran past the time limit / ended in a MemoryError with steps up to h = 1
+    _, rows, artifacts = run(tmp_path, f"""\
+name: steep
+function: {function}
+at: {{x: {x}}}
+checks:
+  error_curve: {{methods: [central, richardson]}}
+""")
+    assert all(r.status == "pass" for r in rows), rows
+    assert all("left out" in r.message for r in rows)
+    assert max(row["h"] for row in artifacts.tables["curves"]) < 0.5

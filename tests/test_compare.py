@@ -149,3 +149,58 @@ def test_fewer_than_16_digits_keep_the_written_digit_rule():
     row = judge_expectation(base, quantity="g", point="", expected=parse_value("645.577259475217"),
                             exact=exact, float64_bound=1.0)
     assert row.bound_kind == "written digits" and row.status == "fail"
+
+
+def test_a_vacuous_bound_is_inconclusive_never_pass():
+    # issue 10 item 1: -7.18e6 against 1.75e6 passed with a bound of 6.2e8
+    row = numeric(-7176725.66, 1746339.05, bound=6.18e8)
+    assert row.status == "inconclusive"
+    assert "cannot tell a right value from a wrong one" in row.message
+    # a bound just below |exact| still judges
+    assert numeric(1.5, 1.0, bound=0.9).status == "pass"
+    # an error beyond even a vacuous rigorous bound is a fail, not inconclusive
+    assert numeric(-5.0, 1.0, bound=2.0).status == "fail"
+    # exact 0: any finite bound can judge
+    assert numeric(1e-7, 0.0, bound=1e-6).status == "pass"
+
+
+def test_a_non_finite_bound_is_inconclusive_with_the_hint():
+    row = judge_numeric(BASE, method="forward", quantity="d/dx", point="x=1", exact=mpmath.mpf(1),
+                        difference=Difference(0.0, 1e-320, "forward", 1),
+                        bound=Bound(math.inf, 0, math.inf, 0, "rigorous"),
+                        hint=lambda: "the step 1e-8 would be conclusive")
+    assert row.status == "inconclusive"
+    assert "no finite error bound" in row.message and "the step 1e-8 would be conclusive" in row.message
+
+
+def test_the_tolerance_judges_even_where_the_bound_is_vacuous():
+    row = numeric(1.5, 1.0, bound=1e9, tolerance=Tolerance(rtol=0.6))
+    assert row.status == "pass" and row.bound_kind == "tolerance"
+
+
+def test_judge_within_a_vacuous_bound_is_inconclusive():
+    from verify.compare import judge_within
+    row = judge_within(BASE, method="taylor", quantity="partial_sum[n=0]", point="x=3",
+                       exact=mpmath.mpf(20), numeric=1.0, allowed=60.3, kind="rigorous",
+                       detail="Lagrange bound")
+    assert row.status == "inconclusive"
+    row = judge_within(BASE, method="taylor", quantity="partial_sum[n=9]", point="x=3",
+                       exact=mpmath.mpf(20), numeric=20.001, allowed=0.01, kind="rigorous",
+                       detail="Lagrange bound")
+    assert row.status == "pass"
+    unbounded = judge_within(BASE, method="descent", quantity="x", point="x=3", exact=mpmath.mpf(2),
+                             numeric=2.0, allowed=math.inf, kind="rigorous", detail="none")
+    assert unbounded.status == "inconclusive"
+
+
+def test_agreement_with_a_vacuous_or_missing_bound_is_inconclusive():
+    from verify.compare import judge_agreement
+    loose = judge_agreement(BASE, quantity="d/dx", point="x=1", exact=mpmath.mpf(1),
+                            answers=[("central", 1.0, 5.0, "p"), ("backprop", 1.0, 1e-16, "q")])
+    assert loose.status == "inconclusive" and "central" in loose.message
+    missing = judge_agreement(BASE, quantity="d/dx", point="x=1", exact=mpmath.mpf(1),
+                              answers=[("central", 1.0, math.inf, "p")])
+    assert missing.status == "inconclusive"
+    tight = judge_agreement(BASE, quantity="d/dx", point="x=1", exact=mpmath.mpf(1),
+                            answers=[("central", 1.0, 1e-9, "p"), ("backprop", 1.0, 1e-16, "q")])
+    assert tight.status == "pass"

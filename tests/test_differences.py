@@ -111,3 +111,25 @@ def test_float32_arithmetic_is_float32():
     result = derivative(g32, np.float32(1.0), method="central", dtype=np.float32)
     assert abs(result.value - np.cos(1.0)) < 1e-3
     assert abs(result.value - np.cos(1.0)) > 1e-10  # it really was float32
+
+
+def test_mixed_partial_shrinks_its_box_off_a_pole():
+    # 1/(y - x) at (0, 1e-4): the pole y = x is 1e-4 away; the box must not reach it
+    def g(points):
+        return 1.0 / (points[:, 1] - points[:, 0])
+
+    def admissible(span_x, span_y):  # the box stays on the side y > x
+        return min(span_y) > max(span_x)
+
+    unguarded = mixed_partial(g, [0.0, 1e-4], 0, 1, method="central")
+    guarded = mixed_partial(g, [0.0, 1e-4], 0, 1, method="central", admissible=admissible)
+    assert unguarded.h > 5e-5  # the standard step straddles the pole
+    assert guarded.h < 5e-5 and "shrunk" in guarded.note
+    assert guarded.value == pytest.approx(-2e12, rel=0.2)
+    never = mixed_partial(g, [0.0, 1e-4], 0, 1, admissible=lambda a, b: False)
+    assert np.isnan(never.value) and never.note.startswith("could not be applied")
+
+
+def test_mixed_partial_steps_are_representable_at_both_coordinates():
+    d = mixed_partial(f, [1.0, 3.0], 0, 1, method="forward", h=0.1)
+    assert (3.0 + d.h) - 3.0 == d.h and (1.0 + d.h) - 1.0 == d.h

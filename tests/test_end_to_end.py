@@ -33,7 +33,8 @@ def test_shipped_cases_pass_and_write_the_reports(tmp_path):
         header = next(csv.reader(handle))
     assert all(column in header for column in SUMMARY_COLUMNS)
     rows = read_csv(out / "results.csv")
-    assert rows and all(r["status"] in ("pass", "skip") for r in rows)
+    # CASES.md v1.1: a vacuous comparison (a Taylor partial sum far from its centre) is inconclusive
+    assert rows and all(r["status"] in ("pass", "inconclusive", "skip") for r in rows)
     assert all(r["message"] for r in rows if r["status"] != "pass")
     assert "cases," in run.stdout.splitlines()[-1]
 

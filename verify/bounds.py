@@ -22,6 +22,7 @@ import sympy
 
 from mpmath import iv
 
+from .exact import DerivativeTooLarge
 from .functions import complex_ulps
 from .intervals import NotSmooth, ends_of, interval_max_abs
 from .rounding import running_error
@@ -86,7 +87,10 @@ def _maximum(engine, orders, box, floats):
     through_series = _series_maximum(engine, orders, box, floats)
     if through_series is not None:
         return through_series, "rigorous"
-    expr = engine.derivative(orders)
+    try:
+        expr = engine.derivative(orders)
+    except DerivativeTooLarge:  # no bound (inconclusive), not a crash of the check
+        return float("inf"), "none (the derivative is too large to form)"
     try:
         return float(interval_max_abs(expr, engine.variables, box, engine.data)), "rigorous"
     except (NotSmooth, ValueError, TypeError):
@@ -137,12 +141,12 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
         else:
             maximum, kind = _piecewise_maximum(sides, _orders(size, (index, m)), box, index,
                                                floats)
-        truncation = st.peano_constant * h ** st.accuracy * maximum
+        truncation = _scaled(st.peano_constant, h, st.accuracy, maximum)
         nodes = np.repeat(np.array([floats]), len(st.nodes), axis=0)
         nodes[:, index] += st.nodes_array * h
         # adaptive Richardson sums two values per level, then combines the levels
         terms = 2 if difference.method == "richardson" and difference.levels > 1 else len(st.nodes)
-        rounding = _stencil_rounding(engine, nodes, st.weights_array, terms, h ** n,
+        rounding = _stencil_rounding(engine, nodes, st.weights_array, terms, (h, n),
                                      difference.value, unit_roundoff)
     if sides is not None:
         # the nearest float lies on one side, where that side's piece is f
@@ -167,15 +171,24 @@ def _piecewise_maximum(sides, orders, box, index, floats):
     return (max(found) if found else 0.0), kind
 
 
-def _stencil_rounding(engine, nodes, weights, terms, scale, value, unit_roundoff) -> float:
-    """Rounding of sum_j w_j f(node_j) / scale: each f value's running error bound,
-    the weighted sum's own rounding (``terms`` additions, relative to sum |w f|,
-    not to its small result), and the final division."""
+def _scaled(constant, h, power, factor) -> float:
+    """constant h^power factor, infinity where it overflows a float (a step of
+    1e52 at x = 1e53: an infinite bound is inconclusive, not a crash)."""
+    if factor == 0 or constant == 0:
+        return 0.0
+    return float(mpmath.mpf(constant) * mpmath.mpf(h) ** power * mpmath.mpf(factor))
+
+
+def _stencil_rounding(engine, nodes, weights, terms, step, value, unit_roundoff) -> float:
+    """Rounding of sum_j w_j f(node_j) / h^n (``step`` is (h, n)): each f value's
+    running error bound, the weighted sum's own rounding (``terms`` additions,
+    relative to sum |w f|, not to its small result), and the final division."""
+    h, n = step
     values, errors = running_error(engine.expression, engine.variables, nodes, unit_roundoff,
                                    engine.data)
     magnitudes = np.abs(weights)
     summed = (terms + 1) * unit_roundoff * float(np.dot(magnitudes, np.abs(values)))
-    return (float(np.dot(magnitudes, errors)) + summed) / scale \
+    return _scaled(float(np.dot(magnitudes, errors)) + summed, h, -n, 1.0) \
         + len(weights) * unit_roundoff * abs(value)
 
 
@@ -191,17 +204,21 @@ def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:
     box[j] = (floats[j] + lo * h, floats[j] + hi * h)
     first, kind1 = _maximum(engine, _orders(size, (i, p + 1), (j, 1)), box, floats)
     second, kind2 = _maximum(engine, _orders(size, (i, 1), (j, p + 1)), box, floats)
+    if "rigorous" != kind1 or "rigorous" != kind2:
+        # values at the box's corners say nothing of a pole inside it (1/(y - x) at
+        # (0, 1e-4)): without an interval enclosure over the box there is no bound
+        first = second = float("inf")
     spread = float(sum(abs(w * s) for s, w in zip(st.nodes, st.weights)))
-    truncation = st.peano_constant * h ** p * (first + spread * second)
+    truncation = _scaled(st.peano_constant, h, p, first + spread * second)
     offsets, weights = mixed_stencil(difference.method)
     nodes = np.repeat(np.array([floats]), len(weights), axis=0)
     nodes[:, i] += offsets[:, 0] * h
     nodes[:, j] += offsets[:, 1] * h
-    rounding = _stencil_rounding(engine, nodes, weights, len(weights), h ** 2, difference.value,
+    rounding = _stencil_rounding(engine, nodes, weights, len(weights), (h, 2), difference.value,
                                  unit_roundoff)
     target = _orders(size, (i, 1), (j, 1))
     shift = representation(engine, target, point)
-    kind = "rigorous" if kind1 == kind2 == "rigorous" else "leading term"
+    kind = "rigorous" if kind1 == kind2 == "rigorous" else "no enclosure over the box"
     return Bound(SAFETY * (truncation + rounding) + shift, truncation, rounding, shift, kind)
 
 

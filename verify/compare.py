@@ -2,6 +2,8 @@
 
 A numeric value passes when its error is within the bound theory predicts
 (:mod:`verify.bounds`), or within the case's ``tolerance`` when it has one.
+A bound that is not finite, or at least |exact|, cannot tell right from
+wrong: such a comparison is ``inconclusive`` (CASES.md v1.1), never a pass.
 A hand-written expectation passes when it equals the exact value (integers
 and exact strings), or when the exact value rounds to it at its last
 written digit (decimals), CASES.md "Expectations". NaN and infinity never
@@ -66,9 +68,35 @@ def _errors(exact, numeric):
     return float(abs_error), (float(rel_error) if rel_error is not None else None)
 
 
+def vacuous(allowed, exact) -> bool:
+    """True when a bound cannot tell a right value from a wrong one (CASES.md
+    v1.1): it is not finite, or at least |exact| with exact not 0 (0 itself
+    would then be within it)."""
+    return not math.isfinite(allowed) or (exact != 0 and allowed >= abs(exact))
+
+
+def _inconclusive(row, allowed, kind, detail, exact, hint, note):
+    """The row of a vacuous comparison; ``hint()`` may name what would be conclusive."""
+    if math.isfinite(allowed):
+        why = (f"the {kind} bound {allowed:.3g} is at least |exact| {abs(float(exact)):.3g}, "
+               "so it cannot tell a right value from a wrong one")
+    else:
+        why = "there is no finite error bound here, so nothing can be judged"
+    suggestion = (hint() if hint else "") or ""
+    message = "; ".join(x for x in (f"inconclusive: {why} ({detail})", suggestion, note) if x)
+    return Result(**row, tolerance=allowed, bound_kind=kind, status="inconclusive",
+                  message=message)
+
+
 def judge_numeric(base: dict, *, method, quantity, point, exact, difference, bound,
-                  tolerance=None) -> Result:
-    """Compare a numerical derivative with the exact value."""
+                  tolerance=None, hint=None) -> Result:
+    """Compare a numerical derivative with the exact value.
+
+    Without a tolerance, a vacuous bound (:func:`vacuous`) gives
+    ``inconclusive`` unless the error exceeds even that bound (a rigorous
+    bound exceeded is a fail); ``hint()``, called only then, says which
+    step or method would be conclusive.
+    """
     row = dict(base, method=method, quantity=quantity, point=point, h=difference.h,
                exact=float(exact))
     if not difference.ok:
@@ -85,18 +113,15 @@ def judge_numeric(base: dict, *, method, quantity, point, exact, difference, bou
     else:
         allowed, kind = bound.total, bound.kind
         detail = bound.describe()
-    if not math.isfinite(allowed):
+        if math.isfinite(allowed):
+            allowed = max(allowed, UNDERFLOW)
+    note = difference.note
+    if tolerance is None and vacuous(allowed, exact) and not abs_error > allowed:
+        return _inconclusive(row, allowed, kind, detail, exact, hint, note)
+    if not math.isfinite(allowed):  # a tolerance of infinity: a case's own choice
         return Result(**row, tolerance=allowed, bound_kind=kind, status="error",
                       message=f"no finite error bound here ({detail})")
-    if tolerance is None:
-        allowed = max(allowed, UNDERFLOW)
     passed = abs_error <= allowed
-    note = difference.note
-    if passed and exact != 0 and allowed >= abs(exact):
-        # CASES.md calls this a pass; say that it tells nothing about the value
-        note = "; ".join(x for x in (note, (
-            f"the bound {allowed:.3g} is as large as |exact|: at this step the method cannot "
-            "tell a right value from a wrong one (try a smaller h or another method)")) if x)
     message = note if passed else (
         f"error {abs_error:.3g} exceeds the {kind} {detail}" + (f"; {note}" if note else ""))
     return Result(**row, tolerance=allowed, bound_kind=kind,
@@ -234,11 +259,12 @@ def judge_order(base: dict, *, method, quantity, point, slope, expected, window=
 
 
 def judge_within(base: dict, *, method, quantity, point, exact, numeric, allowed, kind, detail,
-                 tolerance=None, h=None, note="") -> Result:
+                 tolerance=None, h=None, note="", hint=None) -> Result:
     """Compare a value (float or mpf, e.g. a partial sum in exact arithmetic)
     with the exact value against a stated bound ``allowed``; ``detail``
     says how the bound was obtained. The error is taken before rounding
-    ``numeric`` to the float shown in the row."""
+    ``numeric`` to the float shown in the row. A vacuous bound gives
+    ``inconclusive``, as in :func:`judge_numeric`."""
     row = dict(base, method=method, quantity=quantity, point=point, h=h, exact=float(exact))
     with mpmath.workdps(60):  # an mpf numeric keeps its digits
         numeric = mpmath.mpf(numeric)
@@ -251,6 +277,8 @@ def judge_within(base: dict, *, method, quantity, point, exact, numeric, allowed
     if tolerance is not None:
         allowed, kind = tolerance.allows(float(exact)), "tolerance"
         detail = f"tolerance atol {tolerance.atol:g} + rtol {tolerance.rtol:g} * |exact|"
+    if tolerance is None and vacuous(allowed, exact) and not abs_error > allowed:
+        return _inconclusive(row, float(allowed), kind, detail, exact, hint, note)
     if not math.isfinite(allowed):
         return Result(**row, tolerance=allowed, bound_kind=kind, status="error",
                       message=f"no finite error bound here ({detail})" + (f"; {note}" if note else ""))
@@ -344,9 +372,9 @@ def _agreement(base, quantity, point, exact, answers, note):
         values = "; ".join([f"exact {mpmath.nstr(exact, 17)}"] + [
             f"{n} {mpmath.nstr(mpmath.mpf(v), 17)}" for n, v, _, _ in answers])
         return Result(**dict(base, method="three-way", quantity=quantity, point=point,
-                             exact=float(exact), bound_kind="agreement"), status="error",
-                      message=f"no finite error bound for {', '.join(unbounded)} here "
-                              f"(NaN or infinity never passes); {values}"
+                             exact=float(exact), bound_kind="agreement"), status="inconclusive",
+                      message=f"inconclusive: no finite error bound for {', '.join(unbounded)} "
+                              f"here, so the answers cannot be judged; {values}"
                               + (f" ({note})" if note else ""))
     agrees = [finite(v) and abs(mpmath.mpf(v) - exact) <= a for _, v, a, _ in answers]
     listing = "; ".join([f"exact {mpmath.nstr(exact, 17)}"] + [
@@ -361,6 +389,12 @@ def _agreement(base, quantity, point, exact, answers, note):
     suffix = f" ({note})" if note else ""
     if not odd:
         names = ", ".join(n for n, _, _, _ in answers)
+        loose = [n for n, _, a, _ in answers if vacuous(float(a), exact)]
+        if loose:
+            return Result(**row, status="inconclusive",
+                          message=f"inconclusive: the bound of {', '.join(loose)} is at least "
+                                  f"|exact|, so agreement cannot tell right from wrong; {listing}"
+                                  f"{suffix}")
         return Result(**row, status="pass", message=f"exact, {names} agree{suffix}")
     numeric = [(n, mpmath.mpf(v), a) for n, v, a, _ in answers if finite(v)]
     together = len(numeric) == len(answers) >= 2 and all(

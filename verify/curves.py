@@ -55,6 +55,7 @@ _NOT_FINITE = (mpmath.libmp.finf, mpmath.libmp.fninf, mpmath.libmp.fnan)
 DOMINANCE = 10.0      # truncation at least 10x the rounding bound: truncation-dominated
 AGREEMENT = 0.1       # float64 within 10% of exact arithmetic: rounding observed negligible
 FIT_DECADES = 1.5     # the slope is fitted over this many decades above the valley
+NEXT_TERMS = 0.1      # the later terms of the expansion at most this part of the leading one
 MIN_FIT_POINTS = 3
 EXTRA_TERMS = 4       # orders past the leading one searched when f^(k)(x) vanishes
 TAYLOR_DPS = 30       # digits of the higher derivatives behind the model
@@ -72,6 +73,15 @@ class Model:
     rounding: float
     order: int            # growth of rounding as h shrinks: n, or 0 for complex step
     floor: float
+    # (coefficient, power) of the terms after the leading one: where they are
+    # not small against it, the slope is not the leading term's
+    next_terms: tuple = ()
+
+    def beyond_leading(self, h):
+        """The sum of the later terms' sizes at ``h``."""
+        h = np.asarray(h, dtype=float)
+        with np.errstate(all="ignore"):
+            return sum((c * h ** power for c, power in self.next_terms), np.zeros_like(h))
 
     def error(self, h):
         h = np.asarray(h, dtype=float)
@@ -175,12 +185,15 @@ def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
             c = stencil(method, order).peano_constant  # the bound's constant (1% over the moment)
         truncation, power, k_used = c * abs(float(derivatives[k])), k - order, k
         break
+    later = tuple((moment(method, order, k) * abs(float(derivatives[k])), k - order)
+                  for k in range(k_used + 1, len(derivatives)) if k_used and derivatives[k] != 0
+                  and moment(method, order, k) != 0)
     exact = abs(float(derivatives[order]))
     if method == "complex_step":
-        return Model(truncation, power, k_used, derivative_error, 0, unit_roundoff * exact)
+        return Model(truncation, power, k_used, derivative_error, 0, unit_roundoff * exact, later)
     st = stencil(method, order)
     return Model(truncation, power, k_used, st.weight_sum * value_error, order,
-                 unit_roundoff * exact)
+                 unit_roundoff * exact, later)
 
 
 def float_quotients(f, point, index, method, hs, *, order=1, dtype=np.float64):
@@ -332,7 +345,10 @@ def fit_order(hs, float64, exact_arithmetic, model: Model):
     truncation-dominated range, or (None, reason).
 
     The range: steps where the model's truncation is at least DOMINANCE
-    times its rounding, the float64 error is within AGREEMENT of the
+    times its rounding, the later terms of the expansion are at most
+    NEXT_TERMS of the leading one (above that the curve bends: richardson
+    on exp(sin(exp(cos(tanh(x**3 + sin(x)))))) at 0.7 has slope 6 below
+    h = 0.1 and 5.4 up to 0.5), the float64 error is within AGREEMENT of the
     exact-arithmetic one, and both are positive; from its smallest step up
     FIT_DECADES decades (at least MIN_FIT_POINTS steps), where the leading
     term of the expansion still rules.
@@ -344,13 +360,16 @@ def fit_order(hs, float64, exact_arithmetic, model: Model):
     e64, emp = np.asarray(float64), np.asarray(exact_arithmetic)
     with np.errstate(all="ignore"):
         rounding = (model.rounding / hs ** model.order if model.order else model.rounding) + model.floor
-        dominated = (model.truncation * hs ** model.power >= DOMINANCE * rounding) \
+        leading = model.truncation * hs ** model.power
+        dominated = (leading >= DOMINANCE * rounding) \
+            & (model.beyond_leading(hs) <= NEXT_TERMS * leading) \
             & np.isfinite(e64) & np.isfinite(emp) & (e64 > 0) & (emp > 0) \
             & (np.abs(e64 - emp) <= AGREEMENT * emp)
     candidates = np.flatnonzero(dominated)
     if len(candidates) < MIN_FIT_POINTS:
-        return None, (f"fewer than {MIN_FIT_POINTS} truncation-dominated steps between "
-                      f"{hs[0]:.3g} and {hs[-1]:.3g}: widen the range of h")
+        return None, (f"fewer than {MIN_FIT_POINTS} steps between {hs[0]:.3g} and "
+                      f"{hs[-1]:.3g} where the leading truncation term dominates (over "
+                      "rounding and over the later terms): widen the range of h")
     start = hs[candidates[0]]
     window = [i for i in candidates if hs[i] <= start * 10 ** FIT_DECADES]
     if len(window) < MIN_FIT_POINTS:

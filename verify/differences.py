@@ -93,21 +93,43 @@ def partial(f, x, index, *, method="central", order=1, h=None, dtype=np.float64,
         return _richardson_adaptive(f, x, index, order, dtype, admissible)
     eps = unit_roundoff(dtype)
     requested = float(h) if h is not None else standard_step(method, order, float(x[index]), eps)
+    lo, hi = (0.0, 0.0) if method == "complex_step" else stencil(method, order).span
+
+    def attempt(step):
+        if method != "complex_step":
+            step = _representable(x[index], step, dtype)
+        value, _ = _once(f, x, index, method, order, step, dtype)
+        inside = admissible is None or admissible(float(x[index]) + lo * step,
+                                                  float(x[index]) + hi * step)
+        return value, step, inside
+
+    value, step, shrinks = shrink_until_inside(requested, attempt)
+    if shrinks is None:
+        return _not_applied(method, order, step)
+    # the first attempt moved the step only to a representable one (a relative 1e-4 in float32)
+    note = "" if shrinks == 0 else (
+        f"step shrunk from {requested:.3g} to {step:.3g} to stay inside the domain "
+        "and away from kinks")
+    levels = 1 if method == "complex_step" else stencil(method, order).levels
+    return Difference(float(value), float(step), method, order, note, levels)
+
+
+def shrink_until_inside(requested, attempt):
+    """The shared step-shrink loop of single and mixed partials (and Ridders').
+
+    ``attempt(step)`` returns (value, step actually used, inside): inside is
+    false when the stencil meets a kink, pole or domain edge. The step
+    shrinks by SHRINK until the value is finite and inside. Returns
+    (value, step, shrinks), shrinks None when no step down to
+    requested / SHRINK^MAX_SHRINKS worked.
+    """
     step = requested
-    for attempt in range(MAX_SHRINKS):
-        step = _representable(x[index], step, dtype) if method != "complex_step" else step
-        value, span = _once(f, x, index, method, order, step, dtype)
-        inside = admissible is None or admissible(float(x[index]) + span[0] * step,
-                                                  float(x[index]) + span[1] * step)
-        if np.isfinite(value) and inside:
-            # attempt 0 moved the step only to a representable one (a relative 1e-4 in float32)
-            note = "" if attempt == 0 else (
-                f"step shrunk from {requested:.3g} to {step:.3g} to stay inside the domain "
-                "and away from kinks")
-            levels = 1 if method == "complex_step" else stencil(method, order).levels
-            return Difference(float(value), float(step), method, order, note, levels)
+    for shrinks in range(MAX_SHRINKS):
+        value, step, inside = attempt(step)
+        if inside and np.all(np.isfinite(value)):
+            return value, step, shrinks
         step /= SHRINK
-    return _not_applied(method, order, step)
+    return None, step, None
 
 
 def _not_applied(method, order, step):
@@ -130,8 +152,8 @@ def _richardson_adaptive(f, x, index, order, dtype, admissible):
     nodes, weights = base.nodes_array.tolist(), base.weights_array.tolist()
     lo, hi = base.span
     requested = RIDDERS_START * max(1.0, abs(float(x[index])))
-    start = requested
-    for _ in range(MAX_SHRINKS):
+
+    def attempt(start):
         start = _representable(x[index], start, dtype)
         steps = [start / 2.0 ** k for k in range(RIDDERS_STEPS)]
         offsets = np.array([h * s for h in steps for s in nodes], dtype=dtype)
@@ -143,7 +165,7 @@ def _richardson_adaptive(f, x, index, order, dtype, admissible):
         with np.errstate(all="ignore"):
             values = np.asarray(f(points), dtype=np.float64).tolist()
         width = len(nodes)
-        scale = [1.0 / h ** order for h in steps]
+        scale = [h ** -order for h in steps]  # h ** order would overflow at x = 1e80
         if width == 2:  # first derivatives: f(x + h) and f(x - h) per step
             (w0, w1), v = weights, values
             column = [(w0 * v[2 * k] + w1 * v[2 * k + 1]) * scale[k] for k in range(RIDDERS_STEPS)]
@@ -152,14 +174,17 @@ def _richardson_adaptive(f, x, index, order, dtype, admissible):
                       * scale[k] for k in range(RIDDERS_STEPS)]
         inside = admissible is None or admissible(float(x[index]) + lo * start,
                                                   float(x[index]) + hi * start)
-        if all(map(math.isfinite, column)) and inside:
-            value, k, j = _tableau(column)
-            note = "" if start == requested or abs(start / requested - 1) < 1e-6 else (
-                f"first step shrunk from {requested:.3g} to {start:.3g} to stay inside the domain "
-                "and away from kinks")
-            return Difference(value, float(steps[k - j]), "richardson", order, note, j + 1)
-        start /= SHRINK
-    return _not_applied("richardson", order, start)
+        return column, start, inside
+
+    column, start, shrinks = shrink_until_inside(requested, attempt)
+    if shrinks is None:
+        return _not_applied("richardson", order, start)
+    value, k, j = _tableau(column)
+    note = "" if start == requested or abs(start / requested - 1) < 1e-6 else (
+        f"first step shrunk from {requested:.3g} to {start:.3g} to stay inside the domain "
+        "and away from kinks")
+    steps = [start / 2.0 ** k for k in range(RIDDERS_STEPS)]
+    return Difference(value, float(steps[k - j]), "richardson", order, note, j + 1)
 
 
 _FACTORS = tuple((4.0 ** j / (4.0 ** j - 1), 1 / (4.0 ** j - 1)) for j in range(1, 8))
@@ -215,14 +240,24 @@ def gradient(f, x, *, method="central", h=None, dtype=np.float64) -> list[Differ
 
 def mixed_partial(f, x, i, j, *, method="central", h=None, dtype=np.float64,
                   admissible=None) -> Difference:
-    """d^2 f / dx_i dx_j for i != j: the first-derivative stencil in both directions."""
+    """d^2 f / dx_i dx_j for i != j: the first-derivative stencil in both directions.
+
+    The step shrinks as for :func:`partial`: ``admissible((lo_i, hi_i),
+    (lo_j, hi_j))`` is false when the stencil's box meets a kink, pole or
+    the domain's edge, and the step is made representable at both
+    coordinates, so it is the one we divide by.
+    """
     x = np.asarray(x, dtype=dtype).reshape(-1)
-    st = stencil(method, 1)
+    if h is not None and not h > 0:
+        raise ValueError("`h` must be positive.")
+    lo, hi = stencil(method, 1).span
     eps = unit_roundoff(dtype)
-    requested = float(h) if h is not None else standard_step(method, 2, float(max(abs(x[i]), abs(x[j]))), eps)
-    step = requested
+    requested = float(h) if h is not None else standard_step(
+        method, 2, float(max(abs(x[i]), abs(x[j]))), eps)
     unit_offsets, weights = mixed_stencil(method)
-    for _ in range(MAX_SHRINKS):
+
+    def attempt(step):
+        step = _representable(x[j], _representable(x[i], step, dtype), dtype)
         offsets = unit_offsets * step
         points = np.repeat(x[None, :], len(weights), axis=0)
         points[:, i] += offsets[:, 0].astype(dtype)
@@ -230,15 +265,20 @@ def mixed_partial(f, x, i, j, *, method="central", h=None, dtype=np.float64,
         with np.errstate(all="ignore"):
             values = np.asarray(f(points))
             value = np.dot(weights.astype(values.dtype), values) / values.dtype.type(step) ** 2
-        lo, hi = st.span
-        inside = admissible is None or admissible((x[i] + lo * step, x[i] + hi * step),
-                                                  (x[j] + lo * step, x[j] + hi * step))
-        if np.isfinite(value) and inside:
-            note = "" if step == requested else f"step shrunk from {requested:.3g} to {step:.3g}"
-            return Difference(float(value), float(step), method, 2, note)
-        step /= SHRINK
-    return Difference(float("nan"), float(step), method, 2,
-                      "could not be applied: the stencil leaves the domain or crosses a kink")
+        inside = admissible is None or admissible(
+            (float(x[i]) + lo * step, float(x[i]) + hi * step),
+            (float(x[j]) + lo * step, float(x[j]) + hi * step))
+        return value, step, inside
+
+    value, step, shrinks = shrink_until_inside(requested, attempt)
+    if shrinks is None:
+        return Difference(float("nan"), float(step), method, 2,
+                          "could not be applied: every step down to "
+                          f"{step:.3g} leaves the domain or crosses a kink or pole")
+    note = "" if shrinks == 0 else (
+        f"step shrunk from {requested:.3g} to {step:.3g} to stay inside the domain "
+        "and away from kinks and poles")
+    return Difference(float(value), float(step), method, 2, note)
 
 
 def _representable(x, h, dtype):

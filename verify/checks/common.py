@@ -129,3 +129,21 @@ def pieces_between(sides, orders, index, floats):
                     return False
         return True
     return admissible
+
+
+def smooth_over_box(engine, orders, i, j, floats):
+    """``admissible((lo_i, hi_i), (lo_j, hi_j))`` for a mixed-partial stencil: no
+    kink, pole or domain edge of the derivative ``orders`` over the box."""
+    expr = engine.derivative(orders)
+
+    def admissible(span_i, span_j):
+        box = [(x, x) for x in floats]
+        box[i], box[j] = (min(span_i), max(span_i)), (min(span_j), max(span_j))
+        try:
+            interval_max_abs(expr, engine.variables, box, engine.data, dps=20)
+        except NotSmooth:
+            return False
+        except (ValueError, TypeError):
+            return True  # no interval rule: the finite-value test still guards
+        return True
+    return admissible

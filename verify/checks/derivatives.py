@@ -2,13 +2,16 @@
 method against the exact value, each judged against its predicted bound."""
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 from .. import differences
 from ..bounds import mixed_bound, partial_bound
-from ..compare import error_row, judge_numeric, skip_row, where
+from ..compare import error_row, judge_numeric, skip_row, vacuous, where
 from ..exact import evaluate_safely, exact_function
 from ..kinks import derivative_at, first_jump, is_analytic, sides_at
 from ..stencils import OFFERED, stencil
-from .common import dtype_of, numeric_function, pieces_between, smooth_between
+from .common import dtype_of, numeric_function, pieces_between, smooth_between, smooth_over_box
 
 
 def _quantity(variables, orders):
@@ -73,9 +76,13 @@ def _run(case, check, options, artifacts=None):
                     rows.append(_across_switch(case, engine, f, point, floats, method, orders,
                                                indices, verdict, check, base, cell, dtype, u))
                     continue
-                # along a line where no piece switches, bounds and step guards use that piece
-                rows.append(_one(case, verdict.line_piece or engine, f, point, floats, method, orders, indices, exact,
-                                 check, base, cell, analytic, dtype, u))
+                try:  # along a line where no piece switches, bounds and guards use that piece
+                    rows.append(_one(case, verdict.line_piece or engine, f, point, floats, method,
+                                     orders, indices, exact, check, base, cell, analytic, dtype, u))
+                except (ArithmeticError, ValueError, TypeError, MemoryError) as exc:
+                    # one method's failure never takes the other methods with it
+                    rows.append(error_row(base, f"internal error in the {method} row: "
+                                                f"{type(exc).__name__}: {exc}", **cell))
     return rows
 
 
@@ -117,14 +124,19 @@ def _one(case, engine, f, point, floats, method, orders, indices, exact, check, 
     order = sum(orders)
     if method == "complex_step" and not analytic:
         return skip_row(base, "complex step needs an analytic function; piecewise ones (abs, "
-                              "Max, Min, where, relu, ...) are not (it is not applicable here)", **cell)
+                              "Max, Min, where, relu, ...) are not (it is not applicable here)",
+                        **cell)
     if len(indices) == 2 and indices[0] != indices[1]:
         if method == "complex_step":
             return skip_row(base, "complex step offers first derivatives only", **cell)
         i, j = indices
-        difference = differences.mixed_partial(
-            f, floats, i, j, method=method, h=_step(check, method), dtype=dtype)
-        bound = mixed_bound(engine, point, difference, i, j, unit_roundoff=u) if difference.ok else None
+        guard = smooth_over_box(engine, orders, i, j, floats)
+
+        def compute(h):
+            difference = differences.mixed_partial(f, floats, i, j, method=method, h=h,
+                                                   dtype=dtype, admissible=guard)
+            return difference, (mixed_bound(engine, point, difference, i, j, unit_roundoff=u)
+                                if difference.ok else None)
     else:
         index = indices[0]
         if not differences.offers(method, order):
@@ -133,14 +145,72 @@ def _one(case, engine, f, point, floats, method, orders, indices, exact, check, 
                                   f"{offered[-1]}, not {order}", **cell)
         guard = smooth_between(engine, tuple(k + (1 if n == index else 0)
                                              for n, k in enumerate(orders)), index, floats)
-        difference = differences.partial(
-            f, floats, index, method=method, order=order, h=_step(check, method), dtype=dtype,
-            admissible=guard if method != "complex_step" else None)
-        bound = partial_bound(engine, point, difference, index, unit_roundoff=u) \
-            if difference.ok else None
+
+        def compute(h):
+            difference = differences.partial(
+                f, floats, index, method=method, order=order, h=h, dtype=dtype,
+                admissible=guard if method != "complex_step" else None)
+            return difference, (partial_bound(engine, point, difference, index, unit_roundoff=u)
+                                if difference.ok else None)
+    given = _step(check, method)
+    difference, bound = compute(given)
+    hint = None
+    if case.tolerance is None and difference.ok and vacuous(bound.total, exact) \
+            and method != "complex_step":
+        centre = compute(None)[0] if given is not None else difference
+        searched = _conclusive_step(compute, centre, exact) if centre.ok else None
+        if searched and given is None:
+            # CASES.md v1.1: the default step is one where the method is conclusive
+            difference, bound = searched
+            difference = replace(difference, note="; ".join(filter(None, (
+                difference.note, f"the standard step was inconclusive here, so the step "
+                                 f"{difference.h:.3g} that minimises the bound was taken"))))
+        elif searched:
+            hint = f"the step {searched[0].h:.3g} would be conclusive (bound " \
+                   f"{searched[1].total:.3g}); leave out h for it"
+        else:
+            hint = (f"no step of {method} from {centre.h / 4 ** SEARCH_DOWN:.3g} to "
+                    f"{centre.h * 4 ** SEARCH_UP:.3g} is conclusive here in float64: "
+                    "try a more accurate method")
     return judge_numeric(base, method=method, quantity=cell["quantity"], point=cell["point"],
                          exact=exact, difference=difference, bound=bound,
-                         tolerance=case.tolerance)
+                         tolerance=case.tolerance, hint=hint and (lambda: hint))
+
+
+SEARCH_DOWN, SEARCH_UP = 10, 2  # steps h / 4^10 ... h * 4^2 tried when h is inconclusive
+
+
+def _conclusive_step(compute, centre, exact):
+    """(difference, bound) at the step near ``centre.h`` with the smallest
+    bound, when that bound is conclusive (below |exact|); else None.
+
+    The ladder is centre.h * 4^k, then the best step's neighbours at half
+    that spacing. The standard step assumes derivatives of the size of the
+    function's values; for high orders (the 10th derivative of sin(x**2))
+    the next derivatives are larger by orders of magnitude and a smaller
+    step is needed, which only the bound itself can tell.
+    """
+    tried = {}
+
+    def bound_at(h):
+        if h not in tried:
+            difference, bound = compute(h)
+            ok = bound is not None and difference.ok and math.isfinite(bound.total)
+            tried[h] = (difference, bound) if ok else None
+        return tried[h]
+
+    ladder = [centre.h * 4.0 ** k for k in range(-SEARCH_DOWN, SEARCH_UP + 1) if k]
+    best = _smallest([bound_at(h) for h in ladder if h > 0])
+    if best is not None:
+        best = _smallest([best, bound_at(best[0].h * 2), bound_at(best[0].h / 2)])
+    if best is None or vacuous(best[1].total, exact):
+        return None
+    return best
+
+
+def _smallest(candidates):
+    candidates = [c for c in candidates if c is not None]
+    return min(candidates, key=lambda c: c[1].total) if candidates else None
 
 
 run_derivative = run_gradient = run_hessian = _run

@@ -35,6 +35,7 @@ from ..rounding import running_error
 from .common import dtype_of, numeric_function
 
 FALLBACK_ULPS = 4.0  # rounding of f in units of u|f| where verify.rounding has no rule
+MIN_STEPS = 10       # fewer finite steps than this: no curve
 
 
 def _name(prefix, variables, variable):
@@ -103,6 +104,15 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
                           point=label) for m in s["methods"]]
     floats = [p.float64 for p in point]
     value_error = _rounding(engine.expression, engine, floats, u, abs(float(derivatives[0])))
+    all_steps, hs = hs, _finite_steps(engine, s["f"], floats, index, hs, s["methods"])
+    if len(hs) < MIN_STEPS:
+        return [skip_row(base, f"the function is not finite in float64 (or an intermediate "
+                               f"overflows) within {all_steps[0]:.3g} of the point, so there "
+                               "is no curve to draw: lower h_min", method=m, quantity=names[0],
+                         point=label) for m in s["methods"]]
+    capped = "" if len(hs) == len(all_steps) else (
+        f"steps above {hs[-1]:.3g} left out: there the stencil reaches where the function or "
+        "an intermediate is not finite in float64")
     exact_side = curves.ExactArithmetic(g, coordinates[index], hs, dps)
     rows, drawn = [], []
     for method in s["methods"]:
@@ -122,8 +132,8 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         emp = exact_side.errors(method, exact)
         curve = curves.analyse(method, hs, e64, emp, model)
         if method != "complex_step":
-            rows.append(_best_h_row(base, curve, names[0], cell))
-        rows.append(_order_row(base, curve, names[1], cell))
+            rows.append(_best_h_row(base, curve, names[0], cell, capped))
+        rows.append(_order_row(base, curve, names[1], cell, capped))
         artifacts.add_rows("curves", [
             {"case": case.id, "method": method, "h": h, "error_float64": a,
              "error_exact_arithmetic": b, "point": label, "variable": variable}
@@ -135,6 +145,32 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
             "variable": variable, "point": label, "dtype": np.dtype(s["dtype"]).name,
             "dps": dps, "h_min": float(hs[0]), "h_max": float(hs[-1]), "methods": drawn})
     return rows
+
+
+def _finite_steps(engine, f, floats, index, hs, methods):
+    """The steps from h_min up to the first one whose stencil (of any of the
+    methods) reaches a point where f, or an intermediate of it, is not finite
+    in float64: beyond it the float curve is NaN and the exact side would need
+    unbounded precision (exp(exp(sinh(x**4)/3)) at 0.897 with h = 1)."""
+    offsets = {0.0, -1.0, 1.0}  # complex step: |x + ih| reaches as far as x +- h
+    for method in methods:
+        if method != "complex_step":
+            offsets.update(curves.stencil(method, 1).nodes_array.tolist())
+    offsets = np.array(sorted(offsets))
+    points = np.repeat(np.array([floats], dtype=np.float64), len(hs) * len(offsets), axis=0)
+    points[:, index] += (hs[:, None] * offsets[None, :]).ravel()
+    with np.errstate(all="ignore"):
+        values = np.asarray(f(points), dtype=np.float64)
+        finite = np.isfinite(values)
+        try:
+            _, errors = running_error(engine.expression, engine.variables, points, 1.1e-16,
+                                      engine.data)
+            finite &= np.isfinite(np.asarray(errors, dtype=np.float64))
+        except (ValueError, TypeError, KeyError):
+            pass  # no rounding rule: the values alone guard
+    good = finite.reshape(len(hs), len(offsets)).all(axis=1)
+    count = len(hs) if good.all() else int(np.argmin(good))
+    return hs[:count]
 
 
 def _rounding(expr, engine, floats, u, magnitude):
@@ -150,9 +186,9 @@ def _rounding(expr, engine, floats, u, magnitude):
     return FALLBACK_ULPS * u * magnitude
 
 
-def _best_h_row(base, curve, quantity, cell):
+def _best_h_row(base, curve, quantity, cell, capped=""):
     model = curve.model
-    context = ""
+    context = capped
     excess = None
     if curve.valley == "exact":
         context = ("the model has no truncation term here (the derivatives it needs vanish at "
@@ -163,6 +199,8 @@ def _best_h_row(base, curve, quantity, cell):
                    "rounding at the point), so the error falls to a floor: no valley, any h "
                    "below the knee is best")
         excess = curve.excess if curve.excess is not None else float("inf")
+    if curve.valley == "exact" or curve.valley == "flat":
+        context = "; ".join(filter(None, [capped, context]))
     elif curve.valley == "below":
         context = f"the model's valley ({model.best_h:.3g}) lies below h_min: compared at h_min"
     elif curve.valley == "above":
@@ -181,7 +219,7 @@ def _vanishing(model, curve):
             f"sets the truncation term (h^{model.power})")
 
 
-def _order_row(base, curve, quantity, cell):
+def _order_row(base, curve, quantity, cell, capped=""):
     model = curve.model
     context = f"nominal order {curve.nominal}"
     if model.truncation > 0 and model.power != curve.nominal:
@@ -190,6 +228,8 @@ def _order_row(base, curve, quantity, cell):
     if curve.method == "complex_step":
         context += "; complex step has no rounding valley: its error falls to a floor of " \
                    f"about {model.rounding + model.floor:.3g} and stays there"
+    if capped:
+        context += f"; {capped}"
     return judge_order(base, quantity=quantity, slope=curve.slope, expected=model.power,
                        window=curve.window, reason=curve.notes[0] if curve.notes else "",
                        context=context, **cell)

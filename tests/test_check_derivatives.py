@@ -1,0 +1,82 @@
+"""The derivative, gradient and hessian checks: verdicts on hard cases (issue 10)."""
+import pytest
+
+from verify.checks.common import RunOptions
+from verify.checks.derivatives import run_derivative
+
+from tests.conftest import load_one
+
+
+def rows_of(tmp_path, text):
+    cases, errors = load_one(tmp_path, text)
+    assert not errors, errors
+    case = cases[0]
+    return {(r.method, r.quantity): r for r in run_derivative(case, case.checks[0], RunOptions())}
+
+
+def test_the_tenth_derivative_by_forward_differences_is_never_a_pass(tmp_path):
+    rows = rows_of(tmp_path, """\
+name: sin_sq_10
+function: sin(x**2)
+at: {x: 1.5}
+checks: {derivative: {order: 10}}
+""")
+    forward = rows["forward", "d10/dx10"]
+    assert forward.status == "inconclusive", forward
+    assert "at least |exact|" in forward.message and "no step of forward" in forward.message
+    # central and central4 have a conclusive step in float64: the default takes it
+    for method in ("central", "central4"):
+        row = rows[method, "d10/dx10"]
+        assert row.status == "pass", row
+        assert row.tolerance < abs(row.exact) and "minimises the bound" in row.message
+
+
+def test_a_step_that_underflows_is_inconclusive_and_names_a_conclusive_step(tmp_path):
+    row = rows_of(tmp_path, """\
+name: tiny_h
+function: sin(x)
+at: {x: 1}
+checks: {derivative: {methods: [forward], h: 1e-320}}
+""")["forward", "d/dx"]
+    assert row.status == "inconclusive" and row.h == 1e-320 and row.numeric == 0.0
+    assert "would be conclusive" in row.message
+
+
+def test_default_steps_are_conclusive_for_high_orders_where_float64_allows(tmp_path):
+    rows = rows_of(tmp_path, """\
+name: sin_sq_8
+function: sin(x**2)
+at: {x: 1.5}
+checks: {derivative: {order: 8, methods: [forward, backward, central, central4]}}
+""")
+    # the standard steps' bounds were 1.2 to 15 times |exact| here
+    assert all(r.status == "pass" and r.tolerance < abs(r.exact) for r in rows.values()), rows
+
+
+def test_the_mixed_partial_does_not_straddle_the_pole(tmp_path):
+    # issue 10 item 2: central gave +7.1e10 against -2e12 and passed (bound 1.17e14)
+    rows = rows_of(tmp_path, """\
+name: pole
+function: 1/(y - x)
+at: {x: 0, y: 1e-4}
+checks: {hessian: {methods: [central, central4, richardson]}}
+""")
+    for method in ("central", "central4", "richardson"):
+        row = rows[method, "hess[x,y]"]
+        assert row.status == "pass", row
+        assert row.numeric == pytest.approx(-2e12, rel=1e-3)
+        assert row.tolerance < 2e12 and row.bound_kind == "rigorous"
+        assert row.h < 1e-4  # the stencil's box stays on one side of y = x
+
+
+@pytest.mark.parametrize("x", ["1e40", "1e53"])
+def test_large_arguments_never_crash_a_bound(tmp_path, x):
+    rows = rows_of(tmp_path, f"""\
+name: cube
+function: x**3
+at: {{x: {x}}}
+checks: [derivative]
+""")
+    assert len(rows) == 6
+    assert all(r.status in ("pass", "inconclusive") for r in rows.values()), rows
+    assert rows["richardson", "d/dx"].status == "pass"

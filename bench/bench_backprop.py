@@ -1,4 +1,4 @@
-"""Benchmark of the reverse-mode engine (verify/backprop.py).
+"""Benchmark of the reverse-mode engine (verify/numeric/backprop.py).
 
 Run: ``python bench/bench_backprop.py`` (prints Markdown). Two gradients:
 
@@ -8,7 +8,7 @@ Run: ``python bench/bench_backprop.py`` (prints Markdown). Two gradients:
   parameters (target: at most 2 ms per gradient).
 
 Beside each: the exact engine's time for the same gradient
-(:class:`verify.exact.ExactFunction`, SymPy derivatives compiled once and
+(:class:`verify.exact.symbolic.ExactFunction`, SymPy derivatives compiled once and
 evaluated by mpmath until float64's last digit is right), for the MSE a
 hand-written NumPy gradient, and ``torch.autograd.grad`` on the CPU when
 torch is installed (it is optional and not installed by this project).
@@ -32,11 +32,11 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import timing  # noqa: E402  (bench/timing.py)
-from verify.backprop import from_expression  # noqa: E402
-from verify.data import Column  # noqa: E402
-from verify.exact import ExactFunction  # noqa: E402
-from verify.expressions import parse  # noqa: E402
-from verify.values import number  # noqa: E402
+from verify.numeric.backprop import from_expression  # noqa: E402
+from verify.input.data import Column  # noqa: E402
+from verify.exact.symbolic import ExactFunction  # noqa: E402
+from verify.input.expressions import parse  # noqa: E402
+from verify.input.values import number  # noqa: E402
 
 REPEAT = 7          # best of this many timing runs
 RUN_SECONDS = 0.05  # each run lasts about this long

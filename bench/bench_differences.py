@@ -2,9 +2,9 @@
 
 Run: ``python bench/bench_differences.py`` (prints Markdown). On the corpus
 of :mod:`corpus` (first derivatives), per method: median and worst
-relative error against the exact value (:mod:`verify.exact`, at the
+relative error against the exact value (:mod:`verify.exact.symbolic`, at the
 float64 point the numeric side uses), median microseconds per derivative,
-how often the predicted bound (:func:`verify.bounds.partial_bound`) held
+how often the predicted bound (:func:`verify.bounds.predicted.partial_bound`) held
 and how pessimistic it was (bound / actual error; exact hits, where the
 error is 0, are counted apart). The same corpus goes through numdifftools'
 default ``Derivative`` and ``scipy.differentiate.derivative`` in the same
@@ -36,12 +36,12 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from corpus import VARIABLE, load  # noqa: E402  (bench/corpus.py)
 import timing  # noqa: E402  (bench/timing.py)
 
-from verify import differences  # noqa: E402
-from verify.bounds import SAFETY, partial_bound  # noqa: E402
+from verify.numeric import differences  # noqa: E402
+from verify.bounds.predicted import SAFETY, partial_bound  # noqa: E402
 from verify.checks.common import numeric_function  # noqa: E402
-from verify.exact import ExactFunction  # noqa: E402
-from verify.expressions import symbol  # noqa: E402
-from verify.values import Value  # noqa: E402
+from verify.exact.symbolic import ExactFunction  # noqa: E402
+from verify.input.expressions import symbol  # noqa: E402
+from verify.input.values import Value  # noqa: E402
 
 METHODS = ("forward", "backward", "central", "central4", "richardson", "complex_step")
 REPEAT = 7          # best of this many timing runs (the machine is shared)
@@ -163,7 +163,7 @@ def main():
 
     print("# Benchmark: finite-difference engine and predicted bounds (issue 2)\n")
     print(f"Corpus: {len(entries)} functions and points (bench/corpus.py), first derivatives; "
-          f"exact values from verify.exact at the float64 point. Python {platform.python_version()}, "
+          f"exact values from verify.exact.symbolic at the float64 point. Python {platform.python_version()}, "
           f"NumPy {np.__version__}, SciPy {scipy.__version__}, numdifftools "
           f"{numdifftools.__version__}, {os.cpu_count()} CPUs ({platform.machine()}), load average "
           f"{busy[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end. "

@@ -2,12 +2,12 @@
 
 Run: ``python bench/bench_taylor_descent.py`` (prints Markdown tables).
 
-- Exact Taylor coefficients c_0..c_20 (verify/taylor.py: power-series
+- Exact Taylor coefficients c_0..c_20 (verify/exact/taylor.py: power-series
   arithmetic over Q[constants]) of exp(sin(x)), tan(x), 1/(1 + 25x^2) and
   the lab's functions; target at most 100 ms each. Beside each: SymPy's
   ``series(f, x, a, 21)`` for the same coefficients, in a child process
   stopped after ``SYMPY_LIMIT`` seconds, and the ratio.
-- 1,000 descent steps of two-variable functions (verify/descent.py, exact
+- 1,000 descent steps of two-variable functions (verify/numeric/descent.py, exact
   gradient compiled once); target at most 10 ms. Beside: the same loop
   with the gradient written by hand in Python, the floor for a Python
   loop of this shape.
@@ -25,11 +25,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent)]
 
-from verify.descent import descend, gradient_function  # noqa: E402
-from verify.exact import ExactFunction  # noqa: E402
-from verify.expressions import parse  # noqa: E402
-from verify.taylor import exact_coefficients  # noqa: E402
-from verify.values import parse_value  # noqa: E402
+from verify.numeric.descent import descend, gradient_function  # noqa: E402
+from verify.exact.symbolic import ExactFunction  # noqa: E402
+from verify.input.expressions import parse  # noqa: E402
+from verify.exact.taylor import exact_coefficients  # noqa: E402
+from verify.input.values import parse_value  # noqa: E402
 
 REPEAT = 5
 ORDER = 20
@@ -66,7 +66,7 @@ def best(call, repeat=REPEAT) -> float:
 
 def _sympy_series(text, about, queue):
     import sympy
-    from verify.expressions import symbol
+    from verify.input.expressions import symbol
     start = time.perf_counter()
     sympy.series(parse(text), symbol("x"), parse_value(about).exact, ORDER + 1)
     queue.put(time.perf_counter() - start)

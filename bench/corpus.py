@@ -2,7 +2,7 @@
 numerical-differentiation literature, plus the lab's own functions.
 
 Each entry is ``(name, function, point, analytic)``: the function in
-CASES.md syntax (parsed by :func:`verify.expressions.parse`, never by
+CASES.md syntax (parsed by :func:`verify.input.expressions.parse`, never by
 ``eval``), the point as written (a decimal means that decimal, as in a
 case file), and whether the function is analytic (complex step applies).
 The source of every entry is cited beside it.
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import sympy
 
-from verify.expressions import parse
-from verify.values import parse_value
+from verify.input.expressions import parse
+from verify.input.values import parse_value
 
 VARIABLE = "x"
 

@@ -73,7 +73,7 @@ def cases(check: str, count: int, seed: int, depth: int = 4) -> list[dict]:
 
 def _keeps(function: str, names) -> bool:
     """True when every variable survives in the parsed function."""
-    from verify.expressions import parse
+    from verify.input.expressions import parse
     free = {str(s) for s in parse(function).free_symbols}
     return set(names) <= free
 

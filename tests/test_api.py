@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import verify
-from verify.compare import COLUMNS
+from verify.checks.compare import COLUMNS
 
 EXPRESSION = "x**2*sin(y)"
 AT = {"x": 1.5, "y": 0.3}

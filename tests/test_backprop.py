@@ -1,4 +1,4 @@
-"""The reverse-mode engine (verify/backprop.py) against known gradients and
+"""The reverse-mode engine (verify/numeric/backprop.py) against known gradients and
 the exact engine."""
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from verify import backprop, functions
-from verify.backprop import Node, from_expression, from_graph
+from verify.numeric import backprop
+
+from verify.core import functions
+from verify.numeric.backprop import Node, from_expression, from_graph
 from verify.checks.backprop import _bound, magnitudes
-from verify.data import Column
-from verify.exact import ExactFunction, evaluate_safely
-from verify.expressions import parse, symbol
-from verify.kinks import point_problem
-from verify.values import number
+from verify.input.data import Column
+from verify.exact.symbolic import ExactFunction, evaluate_safely
+from verify.input.expressions import parse, symbol
+from verify.bounds.kinks import point_problem
+from verify.input.values import number
 from tests.conftest import load_one
 
 

@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
-from verify.bounds import SAFETY, partial_bound, mixed_bound
+from verify.bounds.predicted import SAFETY, partial_bound, mixed_bound
 from verify.checks.common import numeric_function
-from verify.compare import judge_numeric
-from verify.differences import derivative, mixed_partial, unit_roundoff
-from verify.exact import ExactFunction
-from verify.expressions import parse
-from verify.values import parse_value
+from verify.checks.compare import judge_numeric
+from verify.numeric.differences import derivative, mixed_partial, unit_roundoff
+from verify.exact.symbolic import ExactFunction
+from verify.input.expressions import parse
+from verify.input.values import parse_value
 
 SMOOTH = [("exp(sin(x))", "0.7"), ("x**3", "2"), ("log(x)", "2"), ("tanh(x)", "10"),
           ("sin(x**2)", "1.5"), ("(3*x + 1)**4", "1.5"), ("exp(x)/sqrt(sin(x)**3 + cos(x)**3)", "1.5"),
@@ -99,7 +99,7 @@ def test_complex_step_bound_covers_scipys_complex_erf(text, point):
 
 
 def test_an_overflowing_bound_is_infinite_not_an_exception():
-    from verify.differences import Difference
+    from verify.numeric.differences import Difference
     engine, f, at = setup("x**3", "1e53")
     # h^6 = 1e312 overflows a float: the bound is +inf (inconclusive), not an OverflowError
     bound = partial_bound(engine, at, Difference(3e106, 1e52, "richardson", 1, levels=3), 0,
@@ -111,7 +111,7 @@ def test_an_overflowing_bound_is_infinite_not_an_exception():
 
 
 def test_the_mixed_bound_has_no_leading_term_stand_in():
-    from verify.differences import Difference
+    from verify.numeric.differences import Difference
     engine = ExactFunction(parse("1/(y - x)"), ("x", "y"))
     at = [parse_value("0"), parse_value("1e-4")]
     # the box of h = 2.7e-4 holds the pole: no enclosure, so no finite bound

@@ -1,4 +1,4 @@
-"""Reading and building cases under the run's limits (verify/building.py, issue 11)."""
+"""Reading and building cases under the run's limits (verify/input/building.py, issue 11)."""
 from __future__ import annotations
 
 import sys
@@ -42,7 +42,7 @@ def test_a_case_that_hangs_while_building_is_stopped_and_the_next_case_is_built(
 @pytest.mark.parametrize("timeout", [0, 30])
 def test_any_exception_while_building_is_an_error_row_naming_file_case_and_key(
         tmp_path, monkeypatch, timeout):
-    from verify import cases
+    from verify.input import cases
 
     def broken(node, *args):
         raise TypeError("cannot determine truth value of Relational")
@@ -63,7 +63,7 @@ def test_any_exception_while_building_is_an_error_row_naming_file_case_and_key(
 def test_a_worker_that_dies_while_building_costs_only_its_case(tmp_path, monkeypatch):
     import os
 
-    from verify import cases
+    from verify.input import cases
     real = cases.read_checks
 
     def dies(node, variables, value_of):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import mpmath
 
-from verify import functions
+from verify.core import functions
 from verify.checks.backprop import run_backprop
 from verify.checks.common import Artifacts, RunOptions
-from verify.compare import judge_agreement
-from verify.differences import Difference
+from verify.checks.compare import judge_agreement
+from verify.numeric.differences import Difference
 from verify.report.graph_table import render, rows as table_rows
 from verify.runner import run_case
 from tests.conftest import load_one
@@ -158,7 +158,7 @@ def test_a_wrong_gradient_expectation_is_the_odd_one_out(tmp_path):
 
 
 def test_a_bad_difference_is_a_step_problem(tmp_path, monkeypatch):
-    import verify.differences as differences
+    import verify.numeric.differences as differences
     real = differences.partial
 
     def off(*args, **kwargs):

@@ -6,7 +6,7 @@ import pytest
 
 from verify.checks.common import Artifacts, RunOptions
 from verify.checks.error_curve import run_error_curve
-from verify.compare import (CURVE_ERROR_FACTOR, CURVE_H_FACTOR, ORDER_TOLERANCE, judge_best_h,
+from verify.checks.compare import (CURVE_ERROR_FACTOR, CURVE_H_FACTOR, ORDER_TOLERANCE, judge_best_h,
                             judge_order)
 from verify.runner import load, run_case
 

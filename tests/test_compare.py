@@ -3,11 +3,11 @@ import math
 import mpmath
 import pytest
 
-from verify.bounds import Bound
-from verify.cases import Tolerance
-from verify.compare import Result, exit_status, judge_expectation, judge_numeric
-from verify.differences import Difference
-from verify.values import parse_value
+from verify.bounds.predicted import Bound
+from verify.input.cases import Tolerance
+from verify.checks.compare import Result, exit_status, judge_expectation, judge_numeric
+from verify.numeric.differences import Difference
+from verify.input.values import parse_value
 
 BASE = {"file": "f.yaml", "case": "c", "check": "derivative"}
 
@@ -76,7 +76,7 @@ def test_exit_status_follows_cases_md():
 
 
 def test_status_counts_and_worst_relative_error_of_judged_rows():
-    from verify.compare import count_statuses, worst_rel_error
+    from verify.checks.compare import count_statuses, worst_rel_error
     rows = [Result(file="f", case="c", check="x", status="pass", rel_error=1e-9),
             Result(file="f", case="c", check="x", status="fail", rel_error=1e-3),
             Result(file="f", case="c", check="x", status="skip", rel_error=0.5),
@@ -92,7 +92,7 @@ def _value_row(status, rel_error, **columns):
 
 
 def test_headline_error_leaves_out_descent_outcomes_curve_rows_and_partial_sums():
-    from verify.compare import worst_rel_error
+    from verify.checks.compare import worst_rel_error
     rows = [_value_row("pass", 1e-12, bound_kind="rigorous"),
             _value_row("pass", 3.3e18, bound_kind="outcome"),       # a run meant to diverge
             _value_row("pass", 0.9, bound_kind="model"),
@@ -102,7 +102,7 @@ def test_headline_error_leaves_out_descent_outcomes_curve_rows_and_partial_sums(
 
 
 def test_relative_error_of_exact_zero_is_zero_for_a_perfect_match():
-    from verify.compare import judge_within
+    from verify.checks.compare import judge_within
     base = {"file": "f", "case": "c", "check": "taylor"}
     perfect = judge_within(base, method="m", quantity="q", point="", exact=mpmath.mpf(0),
                            numeric=0.0, allowed=1e-15, kind="rigorous", detail="")
@@ -116,8 +116,8 @@ MICROGRAD_A_GRAD = "138.83381924198252"   # what micrograd, PyTorch and backprop
 
 
 def test_a_16_or_17_digit_number_is_judged_as_a_float64_result():
-    from verify.compare import judge_expectation
-    from verify.values import parse_value
+    from verify.checks.compare import judge_expectation
+    from verify.input.values import parse_value
     base = {"file": "f", "case": "c", "check": "expect"}
     exact_b = mpmath.mpf("645.5772594752186588921282798833819241982507288629737609329446")
     exact_a = mpmath.mpf("138.8338192419825072886297376093294460641399416909620991253644")
@@ -142,8 +142,8 @@ def test_a_16_or_17_digit_number_is_judged_as_a_float64_result():
 
 
 def test_fewer_than_16_digits_keep_the_written_digit_rule():
-    from verify.compare import judge_expectation
-    from verify.values import parse_value
+    from verify.checks.compare import judge_expectation
+    from verify.input.values import parse_value
     base = {"file": "f", "case": "c", "check": "expect"}
     exact = mpmath.mpf("645.5772594752186588921282798833819241982507288629737609329446")
     row = judge_expectation(base, quantity="g", point="", expected=parse_value("645.577259475217"),
@@ -179,7 +179,7 @@ def test_the_tolerance_judges_even_where_the_bound_is_vacuous():
 
 
 def test_judge_within_a_vacuous_bound_is_inconclusive():
-    from verify.compare import judge_within
+    from verify.checks.compare import judge_within
     row = judge_within(BASE, method="taylor", quantity="partial_sum[n=0]", point="x=3",
                        exact=mpmath.mpf(20), numeric=1.0, allowed=60.3, kind="rigorous",
                        detail="Lagrange bound")
@@ -194,7 +194,7 @@ def test_judge_within_a_vacuous_bound_is_inconclusive():
 
 
 def test_agreement_with_a_vacuous_or_missing_bound_is_inconclusive():
-    from verify.compare import judge_agreement
+    from verify.checks.compare import judge_agreement
     loose = judge_agreement(BASE, quantity="d/dx", point="x=1", exact=mpmath.mpf(1),
                             answers=[("central", 1.0, 5.0, "p"), ("backprop", 1.0, 1e-16, "q")])
     assert loose.status == "inconclusive" and "central" in loose.message

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify import curves
-from verify.compiled import Compiled
-from verify.expressions import parse
-from verify.stencils import stencil
+from verify.numeric import curves
+from verify.numeric.compiled import Compiled
+from verify.input.expressions import parse
+from verify.numeric.stencils import stencil
 
 U = 2.0 ** -53
 

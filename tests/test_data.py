@@ -1,4 +1,4 @@
-"""A case's data (verify/data.py): CSV limits, names, byte-order marks (issue 11)."""
+"""A case's data (verify/input/data.py): CSV limits, names, byte-order marks (issue 11)."""
 from __future__ import annotations
 
 import os
@@ -38,7 +38,7 @@ def test_a_column_named_like_a_constant_or_function_is_refused(tmp_path, name):
 
 
 def test_csv_rows_and_cells_are_bounded_while_reading(tmp_path, monkeypatch):
-    from verify import data
+    from verify.input import data
     monkeypatch.setattr(data, "MAX_ROWS", 10)
     rows = b"x,y\n" + b"1,2\n" * 11
     (error,) = _load(tmp_path, "{csv: d.csv}", rows).errors
@@ -53,7 +53,7 @@ def test_csv_rows_and_cells_are_bounded_while_reading(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="needs /proc")
 def test_a_csv_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):
-    from verify import data
+    from verify.input import data
     monkeypatch.setattr(data, "MAX_CSV_BYTES", 100)
     (tmp_path / "d.csv").write_bytes(b"x,y\n" + b"1,2\n" * 100)
     real_read = os.read

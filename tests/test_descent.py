@@ -6,11 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from verify.descent import (classify, default_bound, descend, gradient_function, predict,
+from verify.numeric.descent import (classify, default_bound, descend, gradient_function, predict,
                             quadratic_eigenvalues, tolerances)
-from verify.exact import ExactFunction
-from verify.expressions import parse
-from verify.minimisers import stationary_points
+from verify.exact.symbolic import ExactFunction
+from verify.input.expressions import parse
+from verify.exact.minimisers import stationary_points
 
 
 def engine(text, variables=("x",), data=()):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from verify.differences import derivative, gradient, mixed_partial, partial
+from verify.numeric.differences import derivative, gradient, mixed_partial, partial
 
 
 def f(points):

@@ -5,9 +5,9 @@ import pytest
 import sympy
 
 import verify
-from verify.exact import ExactFunction, NotDefined, evaluate_safely, explain, infinite_piece
-from verify.expressions import parse
-from verify.values import parse_value
+from verify.exact.symbolic import ExactFunction, NotDefined, evaluate_safely, explain, infinite_piece
+from verify.input.expressions import parse
+from verify.input.values import parse_value
 
 
 def engine(text, variables=("x",)):
@@ -77,7 +77,7 @@ def test_undefined_points_name_the_culprit(text, point, words):
 
 
 def test_data_sums_evaluate_over_the_rows():
-    from verify.data import Column
+    from verify.input.data import Column
     columns = (Column("x", ("1", "2", "3", "4"), (1.0, 2.0, 3.0, 4.0)),
                Column("y", ("2", "4", "5", "8"), (2.0, 4.0, 5.0, 8.0)))
     expr = parse("mean((y - w*x)**2)", data={"rows": 4})

@@ -1,7 +1,7 @@
 import sympy
 import pytest
 
-from verify.expressions import DataSum, ExpressionError, parse, parse_number, symbol
+from verify.input.expressions import DataSum, ExpressionError, parse, parse_number, symbol
 
 x, y = symbol("x"), symbol("y")
 
@@ -101,7 +101,7 @@ def test_parse_number_refuses_symbols_and_infinities():
 
 
 def test_operations_and_depth_count_a_shared_piece_each_time_it_is_written():
-    from verify.expressions import depth, operations
+    from verify.input.expressions import depth, operations
     piece = x + y
     expr = x
     for _ in range(40):  # doubles per level: 2**40 operations written out
@@ -114,17 +114,17 @@ def test_operations_and_depth_count_a_shared_piece_each_time_it_is_written():
 
 @pytest.mark.parametrize("text, looks", [("ехр(x)", "exp"), ("sin(х)", "x"), ("ѕin(x)", "sin")])
 def test_names_with_non_ascii_look_alikes_say_what_they_look_like(text, looks):
-    from verify.expressions import ExpressionError, parse
+    from verify.input.expressions import ExpressionError, parse
     with pytest.raises(ExpressionError, match=f"contains non-ASCII letters that look like '{looks}'"):
         parse(text)
 
 
 def test_a_fullwidth_name_is_the_ascii_name():
-    from verify.expressions import parse, symbol
+    from verify.input.expressions import parse, symbol
     assert parse("sin(ｘ)") == sympy.sin(symbol("x"))
 
 
 def test_a_literal_with_too_many_digits_is_refused():
-    from verify.expressions import ExpressionError, parse
+    from verify.input.expressions import ExpressionError, parse
     with pytest.raises(ExpressionError, match="more than 1000 digits"):
         parse("x + 0." + "1" * 1500)

@@ -1,4 +1,4 @@
-"""Which files a run reads, and reading them within limits (verify/files.py, issue 11)."""
+"""Which files a run reads, and reading them within limits (verify/input/files.py, issue 11)."""
 from __future__ import annotations
 
 import sys
@@ -13,7 +13,7 @@ def test_a_fifo_or_a_folder_is_refused_without_waiting(tmp_path):
     import os
     import threading
 
-    from verify import files
+    from verify.input import files
     os.mkfifo(tmp_path / "pipe.yaml")
     found = []
     reader = threading.Thread(target=lambda: found.append(

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from verify.checks.common import RunOptions, numeric_function
-from verify.exact import ExactFunction
-from verify.expressions import parse
+from verify.exact.symbolic import ExactFunction
+from verify.input.expressions import parse
 from verify.runner import load, run_case
 
 U32, U64 = 2.0**-24, 2.0**-53

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import sympy
 
-from verify import functions
-from verify.backprop import Node, from_expression
-from verify.compiled import Compiled
-from verify.expressions import parse, symbol
-from verify.intervals import NotSmooth, interval_max_abs
-from verify.rounding import running_error
-from verify.series import Record, expand
+from verify.core import functions
+from verify.numeric.backprop import Node, from_expression
+from verify.numeric.compiled import Compiled
+from verify.input.expressions import parse, symbol
+from verify.bounds.intervals import NotSmooth, interval_max_abs
+from verify.bounds.rounding import running_error
+from verify.exact.series import Record, expand
 
 # A point well inside each primitive's domain
 INSIDE = {"asin": 0.3, "acos": 0.3, "atanh": 0.3, "tan": 0.3, "acosh": 1.7, "log": 1.7}

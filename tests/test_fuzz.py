@@ -2,7 +2,7 @@
 and random expressions from the allow-list get consistent answers.
 
 - Random text, random bytes, random YAML structures and randomly damaged
-  good files only ever give :class:`~verify.loading.CaseError` rows.
+  good files only ever give :class:`~verify.input.loading.CaseError` rows.
 - Random expression trees over the allowed functions, at random points: the
   exact engine, the finite differences (central, central4, complex step)
   and backprop (when :mod:`verify.checks.backprop` is there) never
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from verify.checks import runner_for
 from verify.checks.common import RunOptions
-from verify.loading import CaseError, Source, read_nodes
+from verify.input.loading import CaseError, Source, read_nodes
 from verify.runner import load, run_case
 
 EXAMPLES = int(os.environ.get("VERIFY_FUZZ_EXAMPLES", "0"))
@@ -99,9 +99,9 @@ def outcome(function, point) -> Counter:
     pass where the point is outside the domain or at a kink); the
     messages of the bad ones under ``"why"``.
     """
-    from verify.exact import exact_function
-    from verify.kinks import point_problem
-    from verify.cases import build_case
+    from verify.exact.symbolic import exact_function
+    from verify.bounds.kinks import point_problem
+    from verify.input.cases import build_case
     counts = Counter()
     counts["why"] = []
     node = yaml.compose(case_text(function, point,

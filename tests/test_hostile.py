@@ -159,7 +159,7 @@ def _case(tmp_path, text):
 
 
 def test_a_derivative_past_the_size_limit_is_an_error_row_naming_it(tmp_path, monkeypatch):
-    from verify import exact
+    from verify.exact import symbolic as exact
     from verify.checks.common import RunOptions
     from verify.runner import run_case
     monkeypatch.setattr(exact, "MAX_OPERATIONS", 1000)
@@ -178,8 +178,8 @@ def test_a_derivative_past_the_size_limit_is_an_error_row_naming_it(tmp_path, mo
 
 def test_a_refused_derivative_is_not_computed_again(monkeypatch):
     import sympy
-    from verify import exact
-    from verify.expressions import symbol
+    from verify.exact import symbolic as exact
+    from verify.input.expressions import symbol
     monkeypatch.setattr(exact, "MAX_OPERATIONS", 100)
     engine = exact.ExactFunction(sympy.exp(sympy.sin(symbol("x") ** 2)), ("x",))
     calls = []
@@ -193,7 +193,7 @@ def test_a_refused_derivative_is_not_computed_again(monkeypatch):
 
 def test_operations_counts_a_shared_graph_without_walking_it():
     import sympy
-    from verify.expressions import operations, symbol
+    from verify.input.expressions import operations, symbol
     x = symbol("x")
     node = x
     for _ in range(60):  # written out: about 2**61 operations
@@ -264,16 +264,16 @@ def test_a_stuck_case_is_ended_by_its_worker_being_killed(monkeypatch, tmp_path)
 # --- NaN and infinity never pass ------------------------------------------------
 
 def _bound(total):
-    from verify.bounds import Bound
+    from verify.bounds.predicted import Bound
     return Bound(total, 0.0, 0.0, 0.0, "rigorous")
 
 
 @pytest.mark.parametrize("numeric", [math.nan, math.inf, -math.inf])
 @pytest.mark.parametrize("tolerance", [None, "huge", "infinite"])
 def test_a_non_finite_numeric_value_never_passes(numeric, tolerance):
-    from verify.cases import Tolerance
-    from verify.compare import judge_numeric
-    from verify.differences import Difference
+    from verify.input.cases import Tolerance
+    from verify.checks.compare import judge_numeric
+    from verify.numeric.differences import Difference
     chosen = {None: None, "huge": Tolerance(rtol=1e300, atol=1e300),
               "infinite": Tolerance(atol=math.inf)}[tolerance]
     row = judge_numeric({"file": "f", "case": "c", "check": "derivative"}, method="central",
@@ -286,9 +286,9 @@ def test_a_non_finite_numeric_value_never_passes(numeric, tolerance):
 
 @pytest.mark.parametrize("total", [math.nan, math.inf])
 def test_a_non_finite_bound_or_tolerance_never_passes_a_finite_value(total):
-    from verify.cases import Tolerance
-    from verify.compare import judge_numeric
-    from verify.differences import Difference
+    from verify.input.cases import Tolerance
+    from verify.checks.compare import judge_numeric
+    from verify.numeric.differences import Difference
     # CASES.md v1.1: a non-finite bound is inconclusive; a non-finite tolerance an error
     for bound, tolerance, status in ((_bound(total), None, "inconclusive"),
                                      (_bound(1.0), Tolerance(atol=total), "error")):

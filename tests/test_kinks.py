@@ -2,10 +2,10 @@ import pytest
 
 import verify
 
-from verify.exact import ExactFunction
-from verify.expressions import parse
-from verify.kinks import derivative_at, is_analytic, kink_at, point_problem
-from verify.values import parse_value
+from verify.exact.symbolic import ExactFunction
+from verify.input.expressions import parse
+from verify.bounds.kinks import derivative_at, is_analytic, kink_at, point_problem
+from verify.input.values import parse_value
 
 
 def engine(text, variables=("x",)):

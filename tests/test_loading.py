@@ -303,7 +303,7 @@ def test_an_absent_variable_is_judged_with_partial_derivative_zero():
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
     import os
 
-    from verify import loading
+    from verify.input import loading
     path = tmp_path / "huge.yaml"
     with open(path, "wb") as stream:
         stream.truncate(loading.MAX_FILE_BYTES + 1)  # sparse
@@ -313,7 +313,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monke
 
 
 def test_the_node_limit_stops_composing_not_after_it(tmp_path, monkeypatch):
-    from verify import loading
+    from verify.input import loading
     monkeypatch.setattr(loading, "MAX_NODES", 1000)
     monkeypatch.setattr(loading, "check_tags", lambda root: pytest.fail("composed the whole file"))
     path = tmp_path / "many.yaml"
@@ -367,7 +367,7 @@ def test_point_keys_are_normalised_like_the_function_text(tmp_path):
 
 
 def test_deep_flow_nesting_stops_in_the_scanner_at_the_depth_limit(tmp_path):
-    from verify import loading
+    from verify.input import loading
     # PyYAML's scanner is quadratic in '[' depth (3 s for 20,000 of them): stop at the limit
     path = tmp_path / "deep.yaml"
     path.write_text("name: deep\nfunction: x\nat: {x: 1}\ndescription: " + "[" * 20_000 + "\n")
@@ -380,7 +380,7 @@ def test_deep_flow_nesting_stops_in_the_scanner_at_the_depth_limit(tmp_path):
 
 
 def test_alias_fan_out_is_measured_without_walking_it(tmp_path, monkeypatch):
-    from verify import loading
+    from verify.input import loading
     levels = ["a0: &a0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"]
     levels += [f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 10) + "]" for k in range(1, 12)]
     path = tmp_path / "bomb.yaml"  # 10**12 nodes written out

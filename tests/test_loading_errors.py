@@ -9,9 +9,9 @@ import pytest
 import sympy
 
 from tests.conftest import load_one
-from verify.expressions import (MAX_COMPOSED_DEPTH, MAX_OPERATIONS, ExpressionError,
+from verify.input.expressions import (MAX_COMPOSED_DEPTH, MAX_OPERATIONS, ExpressionError,
                                 ExpressionTooLarge, depth, operations, parse)
-from verify.values import parse_value
+from verify.input.values import parse_value
 
 
 @pytest.mark.parametrize("text, message", [

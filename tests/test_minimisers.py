@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import sympy
 
-from verify.data import Column
-from verify.expressions import symbol
-from verify.minimisers import exact_loss, stationary_points
+from verify.input.data import Column
+from verify.input.expressions import symbol
+from verify.exact.minimisers import exact_loss, stationary_points
 from tests.test_descent import engine, run
 
 ROOT = Path(__file__).resolve().parents[1]

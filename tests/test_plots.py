@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from verify.expressions import parse
+from verify.input.expressions import parse
 from verify.report import maths, plots
 
 
@@ -141,7 +141,7 @@ def test_formulas_take_milliseconds_and_leave_matplotlib_unloaded():
     import subprocess
     import sys
     probe = ("import sys, time\n"
-             "from verify.expressions import parse\n"
+             "from verify.input.expressions import parse\n"
              "from verify.report import maths\n"
              "e = [parse(f'sin({k}*x**2)*exp(-x/{k+1}) + tanh(x*y)') for k in range(30)]\n"
              "maths.render(e[0], ('x', 'y'))\n"

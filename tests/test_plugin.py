@@ -5,7 +5,7 @@ import pytest
 # pytester's in-process runs drop the modules they imported; NumPy's C core cannot
 # be imported twice in a process, so the runner's modules are loaded here, once.
 import verify.checks.derivatives  # noqa: F401
-import verify.implementation  # noqa: F401
+import verify.checks.implementation  # noqa: F401
 import verify.runner  # noqa: F401
 
 pytest_plugins = ["pytester"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.compare import Result
+from verify.checks.compare import Result
 from verify.report import html as page
 from verify.report import writer
 from verify.runner import CaseRun

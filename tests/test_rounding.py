@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from verify.expressions import parse
-from verify.rounding import running_error
+from verify.input.expressions import parse
+from verify.bounds.rounding import running_error
 
 U = 2.0 ** -53
 
@@ -33,7 +33,7 @@ def test_running_bound_covers_the_actual_float_error():
 
 
 def test_data_sums_over_rows():
-    from verify.data import Column
+    from verify.input.data import Column
     column = Column("x", ("1", "2", "3"), (1.0, 2.0, 3.0))
     values, errors = running_error(parse("sum(w*x)", data={"rows": 3}), ["w"],
                                    np.array([[2.0]]), U, (column,))

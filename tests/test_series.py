@@ -8,9 +8,9 @@ import pytest
 import sympy
 from mpmath import iv
 
-from verify.expressions import parse, symbol
-from verify.intervals import NotSmooth, ends_of
-from verify.series import Interval, NoRule, NotAnalytic, Record, Ring, expand
+from verify.input.expressions import parse, symbol
+from verify.bounds.intervals import NotSmooth, ends_of
+from verify.exact.series import Interval, NoRule, NotAnalytic, Record, Ring, expand
 
 X = symbol("x")
 

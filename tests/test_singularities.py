@@ -6,11 +6,11 @@ import math
 import mpmath
 import pytest
 
-from verify.exact import ExactFunction
-from verify.expressions import parse
-from verify.singularities import radius_of_convergence
-from verify.taylor import exact_coefficients
-from verify.values import parse_value
+from verify.exact.symbolic import ExactFunction
+from verify.input.expressions import parse
+from verify.exact.singularities import radius_of_convergence
+from verify.exact.taylor import exact_coefficients
+from verify.input.values import parse_value
 
 
 def engine(text):

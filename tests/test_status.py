@@ -1,8 +1,8 @@
 """The one status type and its roll-up (CASES.md v1.1)."""
 import pytest
 
-from verify.compare import Result
-from verify.status import ORDER, Status, count, exit_code, roll_up, status_of
+from verify.checks.compare import Result
+from verify.core.status import ORDER, Status, count, exit_code, roll_up, status_of
 
 
 def rows(*statuses):

@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from verify.stencils import OFFERED, standard_step, stencil
+from verify.numeric.stencils import OFFERED, standard_step, stencil
 
 
 @pytest.mark.parametrize("method, order, nodes, weights, accuracy", [

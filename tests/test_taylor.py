@@ -7,12 +7,12 @@ import mpmath
 import pytest
 import sympy
 
-from verify.exact import ExactFunction
-from verify.expressions import parse, symbol
-from verify.singularities import radius_of_convergence
-from verify.taylor import (NotAnalytic, exact_coefficients, numeric_coefficients, partial_sum,
+from verify.exact.symbolic import ExactFunction
+from verify.input.expressions import parse, symbol
+from verify.exact.singularities import radius_of_convergence
+from verify.exact.taylor import (NotAnalytic, exact_coefficients, numeric_coefficients, partial_sum,
                            remainder_bounds)
-from verify.values import parse_value
+from verify.input.values import parse_value
 
 X = symbol("x")
 
@@ -74,7 +74,7 @@ def test_irrational_points_keep_exact_constants():
 
 
 def test_data_sums_take_the_derivative_route():
-    from verify.data import Column
+    from verify.input.data import Column
     data = (Column("y", ("1", "2"), (1.0, 2.0)),)
     function = ExactFunction(parse("sum((y - x)**2)", data={"rows": 2}), ("x",), data)
     series = exact_coefficients(function, parse_value("0.5"), 3)

@@ -3,8 +3,8 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from verify.expressions import ExpressionError
-from verify.values import parse_value
+from verify.input.expressions import ExpressionError
+from verify.input.values import parse_value
 
 
 @pytest.mark.parametrize("text, exact, half_unit", [
@@ -44,8 +44,8 @@ def test_huge_values_are_refused():
 
 
 def test_a_decimal_with_thousands_of_digits_is_an_input_error_not_a_crash():
-    from verify.expressions import ExpressionError
-    from verify.values import parse_value
+    from verify.input.expressions import ExpressionError
+    from verify.input.values import parse_value
     with pytest.raises(ExpressionError, match="is written with more than 1000 digits"):
         parse_value("0." + "1" * 5000)
     assert parse_value("0." + "1" * 900).exact.q == 10 ** 900

@@ -8,8 +8,8 @@ function is called, so ``import verify`` and ``python -m verify --help`` stay fa
 ...                       lambda x, y: (2*x*np.sin(y), x**2*np.cos(y)),
 ...                       "x**2*sin(y)", at={"x": 1.5, "y": 0.3})  # doctest: +SKIP
 """
-from .api import check, check_gradient, run
-from .failures import VerificationFailed
+from verify.api import check, check_gradient, run
+from verify.report.failures import VerificationFailed
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "VerificationFailed", "check", "check_gradient", "run"]

@@ -11,6 +11,6 @@ if getattr(_package, "__file__", None) is None:
              "verify package (Python imports it first because it is in the current folder "
              "or on PYTHONPATH); run from another folder, or rename that folder")
 
-from .cli import main  # noqa: E402 - only once the package is known to be the real one
+from verify.cli import main  # noqa: E402 - only once the package is known to be the real one
 
 sys.exit(main())

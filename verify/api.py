@@ -2,7 +2,7 @@
 
 Every function returns the rows of results.csv as a pandas DataFrame (a
 table in a notebook) and, asked to assert, raises
-:class:`~verify.failures.VerificationFailed` whose message lists the failed
+:class:`~verify.report.failures.VerificationFailed` whose message lists the failed
 rows. Importing :mod:`verify` stays light: SymPy, NumPy and pandas load
 when a function here is called.
 """
@@ -37,8 +37,8 @@ def run(paths, *, select=None, jobs=1, timeout=0.0, allow_import=False,
     pandas.DataFrame
         One row per comparison, the columns of results.csv.
     """
-    from .checks.common import RunOptions
-    from .runner import load, run_all
+    from verify.checks.common import RunOptions
+    from verify.runner import load, run_all
     if jobs < 1:
         raise ValueError("`jobs` must be at least 1.")
     if timeout < 0:
@@ -49,7 +49,7 @@ def run(paths, *, select=None, jobs=1, timeout=0.0, allow_import=False,
     entries = list(run_all(load(paths, options).select(select), options, jobs=jobs))
     results = [r for kind, item in entries for r in ([item] if kind == "error" else item.results)]
     if out is not None:
-        from .report import write_reports
+        from verify.report import write_reports
         write_reports(out, results, [item for kind, item in entries if kind == "case"],
                       meta={"paths": [str(p) for p in paths]})
     return _finish(results, assert_ok, f"verify.run({', '.join(map(str, paths))})")
@@ -88,8 +88,8 @@ def check(function=None, *, at=None, checks=None, expect=None, graph=None, point
     >>> table = verify.check("sin(x**2)", at={"x": 1.5}, checks=["derivative"],
     ...                      expect={"derivative": "3*cos(9/4)"}, assert_ok=True)
     """
-    from .checks.common import RunOptions
-    from .runner import run_case
+    from verify.checks.common import RunOptions
+    from verify.runner import run_case
     keys = dict(name=name, description=description, function=function, graph=graph,
                 variables=variables, parameters=parameters, at=at, points=points,
                 checks=checks, expect=expect, tolerance=tolerance, data=data,
@@ -153,7 +153,7 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
     >>> g = lambda x, y: (2*x*np.sin(y), x**2*np.cos(y))
     >>> table = verify.check_gradient(f, g, "x**2*sin(y)", at={"x": 1.5, "y": 0.3})
     """
-    from .implementation import compare_implementation
+    from verify.checks.implementation import compare_implementation
     if fn is None and grad is None:
         raise ValueError("give `fn`, `grad` or both.")
     point_list = [at] if isinstance(at, dict) else list(at)
@@ -179,13 +179,13 @@ def _unlocated(rows):
 
 
 def build(keys: dict, who: str):
-    """A :class:`~verify.cases.Case` from case keys given in Python (None: absent)."""
+    """A :class:`~verify.input.cases.Case` from case keys given in Python (None: absent)."""
     from pathlib import Path
 
     import yaml
 
-    from .cases import build_case
-    from .loading import CaseError, Source
+    from verify.input.cases import build_case
+    from verify.input.loading import CaseError, Source
     mapping = {key: _plain(value) for key, value in keys.items() if value is not None}
     # Through YAML text, so a case given in Python is validated exactly like a case file.
     node = yaml.compose(yaml.safe_dump(mapping, sort_keys=False), Loader=yaml.SafeLoader)
@@ -234,13 +234,13 @@ def _call_style(function, variables) -> str:
 
 
 def _finish(results, assert_ok, title):
-    from .failures import VerificationFailed, bad_rows
-    from .report.tables import results_frame
-    from .status import status_of
+    from verify.report.failures import VerificationFailed, bad_rows
+    from verify.report.tables import results_frame
+    from verify.core.status import status_of
     failed = bad_rows(results)
     if assert_ok and failed:
         raise VerificationFailed(f"{title}: {len(failed)} of {len(results)} comparisons "
                                  "failed or could not run", failed)
     frame = results_frame(results)
-    frame.attrs["status"] = str(status_of(results) or "skip")  # the roll-up of verify.status
+    frame.attrs["status"] = str(status_of(results) or "skip")  # the roll-up of verify.core.status
     return frame

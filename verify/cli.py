@@ -13,7 +13,7 @@ import signal
 import sys
 from contextlib import ExitStack, contextmanager
 
-from . import __version__
+from verify import __version__
 
 EXAMPLE = """\
 example:
@@ -70,7 +70,7 @@ def new_template(argv) -> int:
                                      description="Write NAME.yaml, a commented case-file template.")
     parser.add_argument("name", metavar="NAME", help="file to write (.yaml is added)")
     args = parser.parse_args(argv)
-    from .templates import write_template
+    from verify.templates import write_template
     try:
         path = write_template(args.name)
     except (FileExistsError, OSError) as exc:
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
         parser.error("`--jobs` must be at least 1.")
     if args.timeout < 0:
         parser.error("`--timeout` must be non-negative.")
-    from .checks.common import RunOptions
+    from verify.checks.common import RunOptions
 
     options = RunOptions(allow_import=args.allow_import,
                          allow_outside_data=args.allow_outside_data,
@@ -112,10 +112,10 @@ def _on_sigterm(handler):
 
 
 def _run(args, options) -> int:
-    from .compare import exit_status
-    from .status import EXIT_INTERRUPTED, EXIT_NO_CASES, is_bad
-    from .report import write_reports
-    from .runner import load, run_all
+    from verify.checks.compare import exit_status
+    from verify.core.status import EXIT_INTERRUPTED, EXIT_NO_CASES, is_bad
+    from verify.report import write_reports
+    from verify.runner import load, run_all
     try:
         loaded = load(args.paths, options).select(args.select)
     except KeyboardInterrupt:
@@ -152,7 +152,7 @@ def _run(args, options) -> int:
         interrupted = True
         print("interrupted: writing the reports of the cases that finished", file=sys.stderr)
     except RuntimeError as exc:
-        from .distributed import DaskUnavailable
+        from verify.distributed import DaskUnavailable
         if not isinstance(exc, DaskUnavailable):
             raise
         print(f"verify: {exc}", file=sys.stderr)
@@ -181,7 +181,7 @@ def progress_bar(total):
 
 
 def _print_entry(entry, quiet, say=print):
-    from .status import is_bad, status_of
+    from verify.core.status import is_bad, status_of
     kind, item = entry
     if quiet:
         return
@@ -197,7 +197,7 @@ def _print_entry(entry, quiet, say=print):
 
 
 def _counts_text(rows) -> str:
-    from .status import count
+    from verify.core.status import count
     counts = count(rows)
     return ", ".join(f"{n} {label}" for n, label in (
         (counts["pass"], "passed"), (counts["fail"], "failed"), (counts["error"], "errors"),

@@ -54,8 +54,8 @@ def run_on_dask(cases, options, *, address):
     """Yield one CaseRun per case, in order, from the Dask cluster at ``address``."""
     from dataclasses import replace
 
-    from .report.writer import shown_whatever_status
-    from .runner import limit_row
+    from verify.report.writer import shown_whatever_status
+    from verify.runner import limit_row
     cases = list(cases)
     shown = shown_whatever_status(cases)
     client = _client(address)
@@ -120,7 +120,7 @@ class _Helper:
 
     def run(self, index, case, shown, options):
         """(CaseRun without its case, whether the helper can take another case)."""
-        from .runner import limit_row
+        from verify.runner import limit_row
         try:
             self.connection.send((index, case, shown))
             if self.connection.poll(options.timeout or None):
@@ -149,9 +149,11 @@ def _without_case(run):
 
 def _serve(fd: int) -> None:
     """The helper's side: the options, then the local worker loop until EOF."""
-    from . import cases, exact, runner  # noqa: F401 - SymPy loads before the first case
-    from .report import writer  # noqa: F401
-    from .workers import _worker
+    from verify import runner
+    from verify.input import cases
+    from verify.exact import symbolic as exact  # noqa: F401 - SymPy loads before the first case
+    from verify.report import writer  # noqa: F401
+    from verify.workers import _worker
     connection = Connection(fd)
     options = connection.recv()
     connection.send("ready")

@@ -57,7 +57,7 @@ def is_case_file(path) -> bool:
 
 
 def _options(config):
-    from .checks.common import RunOptions
+    from verify.checks.common import RunOptions
     return RunOptions(allow_import=config.getoption("verify_allow_import"),
                       allow_outside_data=config.getoption("verify_allow_outside_data"),
                       timeout=0.0)
@@ -67,7 +67,7 @@ class CaseFile(pytest.File):
     """One case file: an item per case, and a failing item per load error."""
 
     def collect(self):
-        from .runner import load
+        from verify.runner import load
         try:
             shown = self.path.relative_to(Path.cwd())
         except ValueError:
@@ -94,9 +94,9 @@ class CaseItem(pytest.Item):
         self.case = case
 
     def runtest(self):
-        from .failures import VerificationFailed, bad_rows
-        from .runner import run_case
-        from .status import Status, status_of
+        from verify.report.failures import VerificationFailed, bad_rows
+        from verify.runner import run_case
+        from verify.core.status import Status, status_of
         results = run_case(self.case, _options(self.config)).results
         failed = bad_rows(results)
         if failed:
@@ -110,7 +110,7 @@ class CaseItem(pytest.Item):
             pytest.skip(f"{status}: " + "; ".join(m for m in reasons if m)[:500])
 
     def repr_failure(self, excinfo, style=None):
-        from .failures import VerificationFailed
+        from verify.report.failures import VerificationFailed
         if isinstance(excinfo.value, VerificationFailed):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)

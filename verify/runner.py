@@ -11,12 +11,12 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field
 
-from .checks import runner_for
-from .checks.common import Artifacts, RunOptions
-from .compare import Result, error_row, skip_row, where
-from .building import load_error
-from .files import find_files
-from .loading import CaseError
+from verify.checks import runner_for
+from verify.checks.common import Artifacts, RunOptions
+from verify.checks.compare import Result, error_row, skip_row, where
+from verify.input.building import load_error
+from verify.input.files import find_files
+from verify.input.loading import CaseError
 
 __all__ = ["CaseRun", "Loaded", "RunOptions", "load", "run_case", "run_all"]
 
@@ -59,13 +59,13 @@ def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None) 
     """The cases of ``paths`` and the rows of what could not be read or built.
 
     With a time limit, files are read and cases built in worker processes
-    under the run's limits (see :mod:`verify.building`); here only the file
+    under the run's limits (see :mod:`verify.input.building`); here only the file
     list is made, so this process stays small whatever the input.
     """
     import os
 
-    from . import cases  # noqa: F401 - SymPy loads here (not at --help), before workers fork
-    from .building import entries_in_process, entries_in_workers
+    from verify.input import cases  # noqa: F401 - SymPy loads here (not at --help), before workers fork
+    from verify.input.building import entries_in_process, entries_in_workers
     slots, jobs_to_read = [], []
     for path, shown, source, refused in find_files(paths, options.allow_outside_data):
         if refused:
@@ -102,7 +102,7 @@ def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:
     """All rows of one case: expectations, then each check in order."""
     import time
 
-    from .checks.expected import expectation_rows
+    from verify.checks.expected import expectation_rows
     started = time.perf_counter()
     artifacts = Artifacts()
     try:
@@ -149,9 +149,9 @@ def _implementation_rows(case, options, artifacts):
     import importlib
     line = case.line_of("implementation")
     try:
-        module = importlib.import_module("verify.implementation")
+        module = importlib.import_module("verify.checks.implementation")
     except ModuleNotFoundError as exc:
-        if exc.name != "verify.implementation":
+        if exc.name != "verify.checks.implementation":
             raise
         return [error_row(where(case, "implementation", line),
                           "checking 'implementation' code is not available yet in this version")]
@@ -162,7 +162,7 @@ def _implementation_rows(case, options, artifacts):
 
 
 def _crash(case, check, exc, line=None) -> Result:
-    from .exact import DerivativeTooLarge
+    from verify.exact.symbolic import DerivativeTooLarge
     if isinstance(exc, DerivativeTooLarge):  # a limit the case hit, not a bug: say which
         return error_row(where(case, check, line), str(exc))
     last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
@@ -186,10 +186,10 @@ def run_all(loaded: Loaded, options: RunOptions = RunOptions(), *, jobs: int = 1
     returning true ends the run early (``--fail-fast``). ``dask`` (a scheduler
     address) runs the cases on that Dask cluster instead (:mod:`verify.distributed`).
     """
-    from .workers import run_in_workers
+    from verify.workers import run_in_workers
     cases = loaded.cases
     if dask:
-        from .distributed import run_on_dask
+        from verify.distributed import run_on_dask
         done = run_on_dask(cases, options, address=dask)
     elif jobs <= 1 and not options.timeout:
         done = (run_case(case, options) for case in cases)

@@ -39,9 +39,9 @@ def _limit_memory(megabytes):
 def _worker(connection, options):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(options.memory_mb)
-    from .expressions import allow_deep_recursion
-    from .report.writer import draw_where_run
-    from .runner import limit_row, run_case
+    from verify.input.expressions import allow_deep_recursion
+    from verify.report.writer import draw_where_run
+    from verify.runner import limit_row, run_case
     allow_deep_recursion()  # a spawned worker parses nothing, yet its cases may be deep
     while True:
         try:
@@ -121,8 +121,8 @@ def run_in_workers(cases, options, *, jobs):
     """Yield one CaseRun per case, in order, from ``jobs`` worker processes."""
     from dataclasses import replace
 
-    from .report.writer import shown_whatever_status
-    from .runner import limit_row
+    from verify.report.writer import shown_whatever_status
+    from verify.runner import limit_row
     context = _context()
     shown = shown_whatever_status(cases)
     pending = list(enumerate(cases))[::-1]

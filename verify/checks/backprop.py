@@ -1,6 +1,6 @@
 """The ``backprop`` check: the reverse-mode gradient against the exact one.
 
-For every point it runs :mod:`verify.backprop` once and writes
+For every point it runs :mod:`verify.numeric.backprop` once and writes
 
 - ``grad[x]`` (method ``backprop``): the adjoint of each variable against
   the exact partial derivative, with the distance in ulps in the message;
@@ -18,14 +18,14 @@ For every point it runs :mod:`verify.backprop` once and writes
 The bound. Backprop and the exact derivative differ only by rounding, so
 a value passes when ``|backprop - exact| <= SAFETY * (running + steps) +
 point``, where ``running`` is the running error bound of evaluating the
-exact derivative formula in float64 (:func:`verify.rounding.running_error`:
+exact derivative formula in float64 (:func:`verify.bounds.rounding.running_error`:
 how the formula's roundings, and the errors of the forward values its
 functions see, add up); ``steps`` is ``2 * n * u * A``, with ``n`` the
 rounding steps of the graph (one per operation, log2(rows) more for a
 sum over data) and ``A`` the adjoint recomputed with every local derivative
 replaced by its absolute value (so cancellation between paths does not
 hide the magnitudes that were rounded); ``point`` is the shift from the
-written point to its nearest float (:func:`verify.bounds.representation`).
+written point to its nearest float (:func:`verify.bounds.predicted.representation`).
 Backprop runs in float64 whatever the case's ``dtype``.
 
 At a kink (a tie of ``abs``, ``Max``, ``Min``, ``relu``, found exactly or
@@ -42,16 +42,16 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from .. import differences
-from ..backprop import from_expression, from_graph
-from ..bounds import SAFETY, partial_bound, representation
-from ..compare import (error_row, expectation_allowance, judge_agreement, judge_expectation,
+from verify.numeric import differences
+from verify.numeric.backprop import from_expression, from_graph
+from verify.bounds.predicted import SAFETY, partial_bound, representation
+from verify.checks.compare import (error_row, expectation_allowance, judge_agreement, judge_expectation,
                        judge_numeric, where)
-from ..exact import ExactFunction, differentiate, evaluate_safely, exact_function
-from ..expressions import symbol
-from ..kinks import derivative_at, is_analytic, point_problem, switch_at
-from ..rounding import running_error
-from .common import dtype_of, numeric_function, smooth_between
+from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
+from verify.input.expressions import symbol
+from verify.bounds.kinks import derivative_at, is_analytic, point_problem, switch_at
+from verify.bounds.rounding import running_error
+from verify.checks.common import dtype_of, numeric_function, smooth_between
 
 U64 = differences.unit_roundoff(np.float64)
 

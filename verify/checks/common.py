@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compiled import Compiled
-from ..intervals import NotSmooth, excludes_zero, interval_max_abs
+from verify.numeric.compiled import Compiled
+from verify.bounds.intervals import NotSmooth, excludes_zero, interval_max_abs
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,10 @@ def smooth_between(engine, orders, index, floats):
 
 def pieces_between(sides, orders, index, floats):
     """``admissible(lo, hi)`` across a switch at ``floats``: on each half, that
-    side's piece holds (verify.kinks.Side conditions) and its derivative
+    side's piece holds (verify.bounds.kinks.Side conditions) and its derivative
     ``orders`` has no kink, pole or domain edge."""
     import sympy
-    from ..expressions import symbol
+    from verify.input.expressions import symbol
     centre = floats[index]
     by = symbol(sides[0].piece.variables[index])
 

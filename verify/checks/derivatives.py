@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from .. import differences
-from ..bounds import mixed_bound, partial_bound
-from ..compare import error_row, judge_numeric, skip_row, vacuous, where
-from ..exact import evaluate_safely, exact_function
-from ..kinks import derivative_at, first_jump, is_analytic, sides_at
-from ..stencils import OFFERED, stencil
-from .common import dtype_of, numeric_function, pieces_between, smooth_between, smooth_over_box
+from verify.numeric import differences
+from verify.bounds.predicted import mixed_bound, partial_bound
+from verify.checks.compare import error_row, judge_numeric, skip_row, vacuous, where
+from verify.exact.symbolic import evaluate_safely, exact_function
+from verify.bounds.kinks import derivative_at, first_jump, is_analytic, sides_at
+from verify.numeric.stencils import OFFERED, stencil
+from verify.checks.common import dtype_of, numeric_function, pieces_between, smooth_between, smooth_over_box
 
 
 def _quantity(variables, orders):

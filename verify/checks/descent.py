@@ -25,12 +25,12 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from ..compare import error_row, judge_expectation, judge_outcome, judge_within, skip_row, where
-from ..descent import (classify, default_bound, descend, gradient_function, predict,
+from verify.checks.compare import error_row, judge_expectation, judge_outcome, judge_within, skip_row, where
+from verify.numeric.descent import (classify, default_bound, descend, gradient_function, predict,
                        quadratic_eigenvalues, tolerances)
-from ..exact import exact_function
-from ..minimisers import stationary_points
-from .common import plain_floats
+from verify.exact.symbolic import exact_function
+from verify.exact.minimisers import stationary_points
+from verify.checks.common import plain_floats
 
 MAX_PATH = 500         # points of a path kept for the figure (2+ variables)
 MAX_LOSS = 5_000       # loss values kept for the figure
@@ -141,7 +141,7 @@ def _minimum_rows(case, base, label, lr, path, outcome, nearest, xtol):
 def _backprop_rows(case, engine, base, label, lrs, outcomes, start, steps, bound, minimisers,
                    xtol, runs):
     try:
-        from .backprop import graph_of
+        from verify.checks.backprop import graph_of
     except ImportError:
         return []
     if steps > MAX_BACKPROP_STEPS:

@@ -6,7 +6,7 @@ go to ``curves.csv``; two rows go to ``results.csv``:
 
 - ``best_h``: the observed best step (lowest point of the running median of
   the float64 curve, with its valley floor: the steps around it within 3x
-  of its error) beside the model's (:mod:`verify.curves`): pass when the
+  of its error) beside the model's (:mod:`verify.numeric.curves`): pass when the
   predicted step is within a factor 10 of the floor and the lowest error
   within 100 times the predicted one. Where the truncation term is zero (a
   polynomial the stencil is exact for, such as x**2 with central
@@ -26,15 +26,15 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from .. import curves
-from ..compare import error_row, judge_best_h, judge_order, skip_row, where
-from ..differences import unit_roundoff
-from ..exact import evaluate_safely, exact_function
-from ..kinks import differentiable_switch, is_analytic, point_problem
-from ..rounding import running_error
-from .common import dtype_of, numeric_function
+from verify.numeric import curves
+from verify.checks.compare import error_row, judge_best_h, judge_order, skip_row, where
+from verify.numeric.differences import unit_roundoff
+from verify.exact.symbolic import evaluate_safely, exact_function
+from verify.bounds.kinks import differentiable_switch, is_analytic, point_problem
+from verify.bounds.rounding import running_error
+from verify.checks.common import dtype_of, numeric_function
 
-FALLBACK_ULPS = 4.0  # rounding of f in units of u|f| where verify.rounding has no rule
+FALLBACK_ULPS = 4.0  # rounding of f in units of u|f| where verify.bounds.rounding has no rule
 MIN_STEPS = 10       # fewer finite steps than this: no curve
 
 
@@ -174,7 +174,7 @@ def _finite_steps(engine, f, floats, index, hs, methods):
 
 
 def _rounding(expr, engine, floats, u, magnitude):
-    """Running error bound of ``expr`` at the point (:mod:`verify.rounding`);
+    """Running error bound of ``expr`` at the point (:mod:`verify.bounds.rounding`);
     where it has no rule, FALLBACK_ULPS units of u |expr| (``magnitude``)."""
     try:
         _, errors = running_error(expr, engine.variables, np.array([floats]), u, engine.data)

@@ -26,13 +26,13 @@ import math
 import mpmath
 import numpy as np
 
-from ..bounds import SAFETY
-from ..compare import Result, error_row, judge_expectation, judge_within, skip_row, where
-from ..exact import evaluate_safely, exact_function
-from ..singularities import radius_of_convergence
-from ..taylor import (NotAnalytic, enclosures, exact_coefficients, numeric_coefficients,
+from verify.bounds.predicted import SAFETY
+from verify.checks.compare import Result, error_row, judge_expectation, judge_within, skip_row, where
+from verify.exact.symbolic import evaluate_safely, exact_function
+from verify.exact.singularities import radius_of_convergence
+from verify.exact.taylor import (NotAnalytic, enclosures, exact_coefficients, numeric_coefficients,
                       partial_sum, remainder_bounds)
-from .common import plain_floats
+from verify.checks.common import plain_floats
 
 FIGURE_ORDERS = (1, 2, 3, 5, 10, 20)
 FIGURE_MAX_ORDER = 20  # higher orders draw on f itself and cost interval work

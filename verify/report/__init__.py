@@ -1,4 +1,4 @@
 """Reports: CSV tables and the self-contained HTML page, written as a set."""
-from .writer import write_reports
+from verify.report.writer import write_reports
 
 __all__ = ["write_reports"]

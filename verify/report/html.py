@@ -14,9 +14,9 @@ import importlib
 import math
 from collections import OrderedDict
 
-from ..bounds import SAFETY
-from ..compare import count_statuses, worst_rel_error
-from ..status import ORDER, is_bad, status_of
+from verify.bounds.predicted import SAFETY
+from verify.checks.compare import count_statuses, worst_rel_error
+from verify.core.status import ORDER, is_bad, status_of
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232b;background:#f6f7f9}

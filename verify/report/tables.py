@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..compare import COLUMNS, count_statuses, worst_rel_error
-from ..status import Status, status_of
+from verify.checks.compare import COLUMNS, count_statuses, worst_rel_error
+from verify.core.status import Status, status_of
 
 # Side tables: CASES.md and the issues name their first columns; others follow, sorted.
 TABLE_COLUMNS = {

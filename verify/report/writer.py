@@ -191,7 +191,7 @@ def draw_formulas(ordered, cases_by_id) -> dict:
     """``{case_id: <math> fragment}`` for the first MATH_CAP cases in page order
     (a case whose formula cannot be printed shows its text only, which is on
     the page already)."""
-    from .maths import render
+    from verify.report.maths import render
     maths = {}
     for case_id, _, _ in ordered[:MATH_CAP]:
         case = cases_by_id.get(case_id)
@@ -209,7 +209,7 @@ def draw_formulas(ordered, cases_by_id) -> dict:
 
 def draw_figure(kind, title, data) -> str:
     """One figure's HTML fragment; a figure that cannot be drawn becomes a note."""
-    from . import html as page
+    from verify.report import html as page
     try:
         return page.render_figure(kind, title, data)
     except Exception as exc:  # noqa: BLE001 - a bad figure never stops the report
@@ -288,8 +288,8 @@ def write_reports(out_dir, results, runs=(), *, interrupted=False, meta=None):
     """results.csv, summary.csv, graphs.csv, curves.csv, report.html, the
     plots under plots/ and manifest.json, as one set. ``runs`` are the
     CaseRuns, for their tables, figures and cases."""
-    from .html import ordered_cases, render_page
-    from .tables import results_frame, side_tables, summary_frame
+    from verify.report.html import ordered_cases, render_page
+    from verify.report.tables import results_frame, side_tables, summary_frame
     files = {
         "results.csv": csv_text(results_frame(results)),
         "summary.csv": csv_text(summary_frame(results)),

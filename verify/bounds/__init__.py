@@ -1,0 +1,1 @@
+"""What a numeric value may err by: intervals, rounding, the predicted bound, kinks."""

@@ -1,0 +1,1 @@
+"""Foundations every stage uses: the function registry and the statuses."""

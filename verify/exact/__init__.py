@@ -1,0 +1,1 @@
+"""The exact side: SymPy derivatives evaluated with mpmath, series, Taylor, radius, minimisers."""

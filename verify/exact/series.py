@@ -1,0 +1,432 @@
+"""Truncated power series of an expression: Taylor arithmetic on coefficient lists.
+
+A series about ``a`` is the list ``c[0..n]`` of the coefficients of
+``t**k``, ``t = x - a``. Sums and products are the usual truncated ones;
+each allowed function has a recurrence from the differential equation it
+satisfies (``E' = v' E`` for ``E = exp(v)``, ``u y' = p u' y`` for
+``y = u**p``, ``t' = u' (1 + t**2)`` for ``t = tan(u)``, ...), so order
+``n`` costs O(n**2) operations per node instead of the expression swell of
+repeated symbolic differentiation.
+
+The arithmetic is generic over the coefficient *kind*:
+
+- :class:`Record` (SymPy numbers) runs once at order 0 and records every
+  constant the expansion needs (``exp(u(a))``, ``1/u(a)``, signs of kinks);
+- :class:`Ring` turns those constants into generators of a polynomial ring
+  over the rationals and runs at full order: every coefficient is then an
+  exact element of Q[constants];
+- :class:`Interval` runs with mpmath intervals: expanded about an interval
+  of points, it encloses the coefficients about every point of it (used
+  for rigorous remainder bounds).
+
+References
+----------
+.. [1] Knuth, D. E. "The Art of Computer Programming", vol. 2, sec. 4.7.
+.. [2] Griewank, A. and Walther, A. "Evaluating Derivatives", 2nd ed.,
+   SIAM (2008), ch. 13 (Taylor arithmetic).
+"""
+from __future__ import annotations
+
+import mpmath
+import sympy
+from mpmath import iv
+from sympy.polys.domains import QQ
+from sympy.polys.rings import ring
+
+from verify.input.expressions import DataSum
+from verify.core.functions import BY_NAME, passes, pieces
+from verify.bounds.intervals import NotSmooth, _eval, ends_of
+
+ZERO_DIGITS = 40  # a constant smaller than 10**-40 counts as zero (a pole, a kink)
+
+
+class NoRule(LookupError):
+    """A piece of the expression has no series rule here (e.g. a data sum)."""
+
+
+class NotAnalytic(ArithmeticError):
+    """The expansion point is a pole, a branch point, a kink or outside the domain."""
+
+
+def expand(expr, symbol, about, order: int, kind) -> list:
+    """The coefficients c_0..c_order of ``expr`` about ``about`` (an element of ``kind``)."""
+    return _Expander(symbol, order, kind, about).series(expr)
+
+
+# --- coefficient kinds ---------------------------------------------------------------
+
+
+
+def _sympy_value(name, u0):
+    if name == "inv":
+        return 1 / u0
+    if isinstance(name, tuple):  # ("pow", p)
+        return u0 ** name[1]
+    return BY_NAME[name].sympy(u0)
+
+
+class Record:
+    """SymPy numbers; remembers each constant by its key for :class:`Ring`."""
+
+    zero, one = sympy.S.Zero, sympy.S.One
+
+    def __init__(self):
+        self.constants = {}
+
+    @staticmethod
+    def nonzero(c):
+        return c != 0
+
+    @staticmethod
+    def rational(p, q=1):
+        return sympy.Rational(p, q)
+
+    def number(self, expr):
+        self.constants[(expr, "number")] = expr
+        return expr
+
+    def apply(self, name, u0, key):
+        _check_point(name, u0)
+        value = _sympy_value(name, u0)
+        if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan, sympy.I):
+            raise NotAnalytic(f"{_show(name)} is not finite and real at {u0}")
+        self.constants[key] = value
+        return value
+
+    def sign(self, u0, key):
+        value = _numeric(u0)
+        if abs(value) < mpmath.mpf(10) ** -ZERO_DIGITS:
+            raise NotAnalytic("the expansion point is a kink (abs, Max, Min switch there)")
+        self.constants[key] = 1 if value > 0 else -1
+        return self.constants[key]
+
+
+def _numeric(u0):
+    return mpmath.mpf(sympy.re(u0).evalf(ZERO_DIGITS + 20)._mpf_) if not u0.is_Rational \
+        else mpmath.mpf(u0.p) / u0.q
+
+
+def _check_point(name, u0):
+    """Poles and branch points at the expansion point itself."""
+    near_zero = abs(_numeric(u0)) < mpmath.mpf(10) ** -ZERO_DIGITS
+    if name == "inv" and near_zero:
+        raise NotAnalytic("the expansion point is a pole (division by zero)")
+    if (name == "log" or isinstance(name, tuple)) and near_zero:
+        raise NotAnalytic("the expansion point is a branch point (log or power of 0)")
+    primitive = BY_NAME.get(name) if isinstance(name, str) else None
+    for end in primitive.domain if primitive else ():
+        if mpmath.isfinite(end) and abs(_numeric(u0) - end) < mpmath.mpf(10) ** -ZERO_DIGITS:
+            raise NotAnalytic(f"the expansion point is a branch point of {name} "
+                              f"(argument {end:g})")
+
+
+def _show(name):
+    return f"power {name[1]}" if isinstance(name, tuple) else name
+
+
+class Ring:
+    """Exact coefficients in Q[c_1, c_2, ...], the c_i the constants :class:`Record` met.
+
+    Each irrational constant (after taking out a rational factor) is one
+    generator; ``atoms`` maps the generators' symbols to their SymPy values.
+    """
+
+    def __init__(self, record: Record):
+        rests = []
+        for value in record.constants.values():
+            if isinstance(value, sympy.Expr):
+                rest = value.as_coeff_Mul()[1]
+                if not value.is_Rational and rest not in rests:
+                    rests.append(rest)
+        symbols = [sympy.Dummy(f"c{i}") for i in range(max(1, len(rests)))]
+        self.ring, *gens = ring(symbols, QQ)
+        self.atoms = dict(zip(symbols, rests))
+        self._gens = dict(zip(rests, gens))
+        self.zero, self.one = self.ring.zero, self.ring.one
+        self._constants = {key: (value if isinstance(value, int) else self.convert(value))
+                           for key, value in record.constants.items()}
+
+    def convert(self, value):
+        if value.is_Rational:
+            return self.ring(QQ(int(value.p), int(value.q)))
+        factor, rest = value.as_coeff_Mul()
+        return self._gens[rest] * QQ(int(factor.p), int(factor.q))
+
+    @staticmethod
+    def nonzero(c):
+        return bool(c)
+
+    @staticmethod
+    def rational(p, q=1):
+        return QQ(p, q)
+
+    def number(self, expr):
+        return self._constants[(expr, "number")]
+
+    def apply(self, name, u0, key):
+        return self._constants[key]
+
+    def sign(self, u0, key):
+        return self._constants[key]
+
+
+class Interval:
+    """mpmath intervals (at the caller's ``iv.dps``); raises NotSmooth where the
+    box meets a pole, a kink or the domain's edge."""
+
+    def __init__(self):
+        self.zero, self.one = iv.mpf(0), iv.mpf(1)
+        self._x = sympy.Dummy("u")
+
+    @staticmethod
+    def nonzero(c):
+        return c.a != 0 or c.b != 0
+
+    @staticmethod
+    def rational(p, q=1):
+        return iv.mpf(p) / q
+
+    def number(self, expr):
+        return _eval(expr, {}, (), {})
+
+    def apply(self, name, u0, key):
+        primitive = BY_NAME.get(name) if isinstance(name, str) else None
+        if primitive is not None and any(mpmath.isfinite(end) for end in primitive.domain):
+            lo, hi = ends_of(u0)
+            low, high = primitive.domain
+            if not (low < lo and hi < high):  # the ends are branch points
+                raise NotSmooth(f"{name} of an interval reaching the edge of its domain")
+        if name == "tan":
+            lo, hi = ends_of(u0)
+            if mpmath.floor(lo / mpmath.pi + 0.5) != mpmath.floor(hi / mpmath.pi + 0.5):
+                raise NotSmooth("tan has a pole in the interval")
+        expr = _sympy_value(name, self._x)
+        try:
+            return _eval(expr, {self._x: u0}, (), {})
+        except (mpmath.libmp.libmpf.ComplexResult, ZeroDivisionError, ValueError) as exc:
+            raise NotSmooth(str(exc)) from None
+
+    @staticmethod
+    def sign(u0, key):
+        lo, hi = ends_of(u0)
+        if lo <= 0 <= hi:
+            raise NotSmooth("a kink (abs, Max, Min) in the interval")
+        return 1 if lo > 0 else -1
+
+
+# --- the arithmetic --------------------------------------------------------------------
+
+class _Expander:
+    def __init__(self, symbol, order, kind, about):
+        self.x, self.n, self.kind, self.about = symbol, order, kind, about
+        self.memo = {}
+
+    def const(self, c):
+        return [c] + [self.kind.zero] * self.n
+
+    def series(self, e):
+        if e not in self.memo:
+            self.memo[e] = self._node(e)
+        return self.memo[e]
+
+    def _node(self, e):
+        k = self.kind
+        if e == self.x:
+            s = self.const(self.about)
+            if self.n:
+                s[1] = k.one
+            return s
+        if e.has(DataSum):
+            raise NoRule("sums over data rows have no series rule")
+        if not e.has(self.x):
+            if e.free_symbols:
+                raise NoRule(f"{e} holds symbols other than {self.x}")
+            return self.const(k.number(e))
+        if e.is_Add:
+            terms = [self.series(a) for a in e.args]
+            return [sum((t[i] for t in terms[1:]), terms[0][i]) for i in range(self.n + 1)]
+        if e.is_Mul:
+            factors = [self.series(a) for a in e.args]
+            result = factors[0]
+            for f in factors[1:]:
+                result = self.mul(result, f)
+            return result
+        if e.is_Pow:
+            return self._power(e)
+        name = type(e).__name__
+        if name in ("Max", "Min"):
+            return self._extreme(e, name)
+        if isinstance(e, sympy.Piecewise):
+            return self._where(e)
+        if len(e.args) != 1:
+            raise NoRule(f"no series rule for {name}")
+        return self._function(e, name, self.series(e.args[0]))
+
+    # elementary operations
+    def mul(self, a, b):
+        nz = self.kind.nonzero
+        ia = [i for i, c in enumerate(a) if nz(c)]
+        ib = [j for j, c in enumerate(b) if nz(c)]
+        out = [self.kind.zero] * (self.n + 1)
+        for i in ia:
+            for j in ib:
+                if i + j > self.n:
+                    break
+                out[i + j] = out[i + j] + a[i] * b[j]
+        return out
+
+    def scale(self, a, c):
+        return [x * c for x in a]
+
+    def deriv(self, a):
+        return [a[i + 1] * (i + 1) for i in range(self.n)]
+
+    def integrate(self, d, c0):
+        k = self.kind
+        return [c0] + [d[i - 1] * k.rational(1, i) for i in range(1, self.n + 1)]
+
+    def recip(self, a, inv0):
+        out = [inv0]
+        for m in range(1, self.n + 1):
+            total = sum((a[j] * out[m - j] for j in range(1, m + 1)), self.kind.zero)
+            out.append(-(inv0 * total))
+        return out
+
+    def _ipow(self, b, m):
+        result, base = self.const(self.kind.one), b
+        while m:
+            if m & 1:
+                result = self.mul(result, base)
+            m >>= 1
+            if m:
+                base = self.mul(base, base)
+        return result
+
+    def _miller(self, u, p1, y0, inv0):
+        """y = u**p from u y' = p u' y: y_m = (1/(m u_0)) sum ((p+1) j - m) u_j y_{m-j}."""
+        k, y = self.kind, [y0]
+        for m in range(1, self.n + 1):
+            total = sum(((p1 * j - m) * u[j] * y[m - j] for j in range(1, m + 1)), k.zero)
+            y.append(total * inv0 * k.rational(1, m))
+        return y
+
+    def _flow(self, v, sign):
+        """(S, C) with S' = C v', C' = sign S v', S(0) = 0, C(0) = 1 (v_0 = 0):
+        sin/cos of v for sign -1, sinh/cosh for +1."""
+        k, jv = self.kind, self._weighted(v)
+        s, c = [k.zero], [k.one]
+        for m in range(1, self.n + 1):
+            inv = k.rational(1, m)
+            s.append(sum((jv[j] * c[m - j] for j in range(1, m + 1)), k.zero) * inv)
+            c.append(sum((jv[j] * s[m - j] for j in range(1, m + 1)), k.zero) * inv * sign)
+        return s, c
+
+    def _exp0(self, v):
+        k, jv, e = self.kind, self._weighted(v), [self.kind.one]
+        for m in range(1, self.n + 1):
+            e.append(sum((jv[j] * e[m - j] for j in range(1, m + 1)), k.zero) * k.rational(1, m))
+        return e
+
+    def _weighted(self, v):
+        """j v_j: the coefficients of t v'(t), shared by the recurrences."""
+        return [c * j for j, c in enumerate(v)]
+
+    def _tan(self, u, t0, sign):
+        """t = tan(u) (sign +1) or tanh(u) (sign -1): t' = u' (1 + sign t**2)."""
+        k, t, w = self.kind, [t0], []
+        d = self.deriv(u)
+        for m in range(1, self.n + 1):
+            square = sum((t[i] * t[m - 1 - i] for i in range(m)), k.zero) * sign
+            w.append(square + k.one if m == 1 else square)
+            t.append(sum((d[j] * w[m - 1 - j] for j in range(m)), k.zero) * k.rational(1, m))
+        return t
+
+    # nodes
+    def _power(self, e):
+        base, p = e.args
+        if p.has(self.x):
+            return self.series(sympy.exp(p * sympy.log(base)))
+        b, k = self.series(base), self.kind
+        if p.is_Integer and p >= 0:
+            return self._ipow(b, int(p))
+        if p.is_Integer:
+            q = self._ipow(b, int(-p))
+            return self.recip(q, k.apply("inv", q[0], (e, "inv")))
+        y0 = k.apply(("pow", p), b[0], (e, "pow"))
+        inv0 = k.apply("inv", b[0], (e, "inv"))
+        return self._miller(b, k.number(p + 1), y0, inv0)
+
+    def _extreme(self, e, name):
+        k = self.kind
+        args = [self.series(a) for a in e.args]
+        best = args[0]
+        for i, other in enumerate(args[1:]):
+            difference = other[0] - best[0] if name == "Max" else best[0] - other[0]
+            if k.sign(difference, (e, "sign", i)) > 0:
+                best = other
+        return best
+
+    def _where(self, e):
+        """The piece taken at the expansion point (a switch point there is a kink)."""
+        for i, (value, difference, test) in enumerate(pieces(e)):
+            if test is None:
+                return self.series(value)
+            side = self.kind.sign(self.series(difference)[0], (e, "sign", i))
+            if passes(test, side):
+                return self.series(value)
+        raise NotAnalytic("no piece of where applies at the expansion point")
+
+    def _function(self, e, name, u):
+        k = self.kind
+        u0, v = u[0], [k.zero] + u[1:]
+        if name == "exp":
+            return self.scale(self._exp0(v), k.apply("exp", u0, (e, "exp")))
+        if name in ("sin", "cos", "sinh", "cosh"):
+            hyperbolic = name.endswith("h")
+            pair = ("sinh", "cosh") if hyperbolic else ("sin", "cos")
+            s0 = k.apply(pair[0], u0, (e, pair[0]))
+            c0 = k.apply(pair[1], u0, (e, pair[1]))
+            s, c = self._flow(v, 1 if hyperbolic else -1)
+            if name in ("sin", "sinh"):
+                return [s0 * ci + c0 * si for si, ci in zip(s, c)]
+            sign = 1 if hyperbolic else -1
+            return [c0 * ci + s0 * si * sign for si, ci in zip(s, c)]
+        if name in ("tan", "tanh"):
+            return self._tan(u, k.apply(name, u0, (e, name)), 1 if name == "tan" else -1)
+        if name == "log":
+            inv0 = k.apply("inv", u0, (e, "inv"))
+            log0 = k.apply("log", u0, (e, "log"))
+            return self.integrate(self.mul(self.deriv(u) + [k.zero], self.recip(u, inv0)), log0)
+        if name == "atan":
+            q = self.mul(u, u)
+            q[0] = q[0] + k.one
+            inv0 = k.apply("inv", q[0], (e, "inv"))
+            return self.integrate(self.mul(self.deriv(u) + [k.zero], self.recip(q, inv0)),
+                                  k.apply("atan", u0, (e, "atan")))
+        if name == "atanh":  # atanh' = 1/(1 - u**2)
+            q = [-c for c in self.mul(u, u)]
+            q[0] = q[0] + k.one
+            inv0 = k.apply("inv", q[0], (e, "inv"))
+            return self.integrate(self.mul(self.deriv(u) + [k.zero], self.recip(q, inv0)),
+                                  k.apply("atanh", u0, (e, "atanh")))
+        if name in ("asin", "acos", "asinh", "acosh"):
+            # asin' = (1 - u**2)**(-1/2), asinh' = (1 + u**2)**(-1/2), acosh' = (u**2 - 1)**(-1/2)
+            q = self.mul(u, u)
+            if name in ("asin", "acos"):
+                q = [-c for c in q]
+            q[0] = q[0] + (-k.one if name == "acosh" else k.one)
+            half = sympy.Rational(-1, 2)
+            w = self._miller(q, k.number(half + 1), k.apply(("pow", half), q[0], (e, "pow")),
+                             k.apply("inv", q[0], (e, "inv")))
+            d = self.mul(self.deriv(u) + [k.zero], w)
+            start = k.apply(name, u0, (e, name))
+            return self.integrate(d if name != "acos" else [-c for c in d], start)
+        if name == "erf":
+            w = [-c for c in self.mul(u, u)]
+            gauss = self.scale(self._exp0([k.zero] + w[1:]), k.apply("exp", w[0], (e, "exp")))
+            d = self.scale(self.mul(self.deriv(u) + [k.zero], gauss),
+                           k.number(2 / sympy.sqrt(sympy.pi)))
+            return self.integrate(d, k.apply("erf", u0, (e, "erf")))
+        if name == "Abs":
+            return u if k.sign(u0, (e, "sign")) > 0 else [-c for c in u]
+        raise NoRule(f"no series rule for {name}")

@@ -1,0 +1,230 @@
+"""Reading case files and building their cases under the run's limits.
+
+Reading a file (YAML composing) and building a case (parsing expressions,
+evaluating points, reading CSV data) can take as long and as much memory as
+running one: SymPy can hang on a legal point such as ``sin(exp(exp(20)))``.
+So with a time limit (``--timeout``) each file is read in a worker process
+with the memory cap, and its cases are built there one after another; the
+worker reports each case as it starts (and each key as it is read), so a
+case over the time limit is named, with its key, in an ``error`` row, its
+worker is ended, and a new worker goes on with the file's next case. The
+parent only lists files and collects the built cases, so its memory stays
+small whatever the input. With no time limit (``--timeout 0``) the same
+steps run in this process.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from multiprocessing.connection import wait
+
+import yaml
+
+from verify.checks.compare import Result
+from verify.input.loading import CaseError, line_of, read_nodes
+from verify.workers import Worker, _context
+
+
+def load_error(exc: CaseError) -> Result:
+    """The ``error`` row of a file or case that could not be read or built."""
+    return Result(file=exc.file, case=exc.case or "", check="load", status="error",
+                  message=exc.render(), line=exc.line or 0,
+                  case_id=f"{exc.file}::{exc.case}" if exc.case else exc.file)
+
+
+def _case_name(node) -> str | None:
+    """The case's name as written, when it is a plain scalar (for messages only)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == "name" \
+                    and isinstance(value_node, yaml.ScalarNode):
+                return value_node.value[:100]
+    return None
+
+
+def _internal(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
+    return f"internal error while reading it: {type(exc).__name__}: {str(exc)[:200]}{at}"
+
+
+def file_entries(job, options, send) -> None:
+    """Read one file and build its cases from ``start`` on, reporting with ``send``:
+    ``("begin", k, name, line)``, ``("key", k, key)``, then ``("case", k, Case)``
+    or ``("error", k, Result)`` per case; ``("error", None, Result)`` for a
+    file that cannot be read; ``("done", count)`` at the end."""
+    from verify.input import cases
+    path, shown, source, start = job
+    try:
+        nodes = read_nodes(path, shown)
+    except CaseError as exc:
+        send(("error", None, load_error(exc.located(file=shown))))
+        return send(("done", 0))
+    except MemoryError:
+        send(("error", None, load_error(CaseError(
+            f"memory limit: reading the file needed more than {options.memory_mb} MB "
+            "(--memory-mb)", file=shown))))
+        return send(("done", 0))
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
+        send(("error", None, load_error(CaseError(_internal(exc), file=shown))))
+        return send(("done", 0))
+    for k in range(start, len(nodes)):
+        node = nodes[k]
+        name = _case_name(node)
+        send(("begin", k, name, line_of(node)))
+        key = [None]
+
+        def reading(current, k=k, key=key):
+            key[0] = current
+            send(("key", k, current))
+        try:
+            case = cases.build_case(node, source, allow_outside_data=options.allow_outside_data,
+                                    on_key=reading)
+            entry = ("case", k, case)
+        except CaseError as exc:
+            entry = ("error", k, load_error(exc.located(file=shown)))
+        except MemoryError:
+            entry = ("error", k, load_error(CaseError(
+                f"memory limit: building the case needed more than {options.memory_mb} MB "
+                "(--memory-mb)", file=shown, line=line_of(node), case=name, key=key[0])))
+        except Exception as exc:  # noqa: BLE001 - RecursionError, SymPy's TypeError, ...
+            entry = ("error", k, load_error(CaseError(
+                _internal(exc), file=shown, line=line_of(node), case=name, key=key[0])))
+        try:
+            send(entry)
+        except Exception as exc:  # noqa: BLE001 - a case that cannot be sent back
+            send(("error", k, load_error(CaseError(_internal(exc), file=shown,
+                                                   line=line_of(node), case=name))))
+    send(("done", len(nodes)))
+
+
+def _load_worker(connection, options):
+    import signal
+
+    from verify.input.expressions import allow_deep_recursion
+    from verify.workers import _limit_memory
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_memory(options.memory_mb)
+    allow_deep_recursion()
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        file_entries(job, options, connection.send)
+
+
+def entries_in_process(jobs, options):
+    """Each file's reports, read and built here (no time limit)."""
+    found = []
+    for job in jobs:
+        reports = []
+        file_entries(job, options, lambda report: report[0] in ("case", "error")
+                     and reports.append(report))
+        found.append(reports)
+    return found
+
+
+class _Loading:
+    """A worker's current job: the file, the case being built and its key."""
+
+    def __init__(self, index, job, timeout):
+        self.index, self.job, self.timeout = index, job, timeout
+        self.case = None  # (k, name, line) once a case begins
+        self.key = None
+        self.restart()
+
+    def restart(self):
+        self.deadline = time.monotonic() + self.timeout if self.timeout else None
+
+
+class _LoadSlot(Worker):
+    """A loading worker and its current :class:`_Loading` job (or None)."""
+
+    def __init__(self, context, options):
+        super().__init__(context, options, _load_worker)
+        self.job = None
+
+
+def entries_in_workers(jobs, options, *, workers: int):
+    """Each file's reports, read and built in worker processes under the
+    run's time and memory limits; a case that hits one becomes an error row."""
+    context = _context()
+    found = [[] for _ in jobs]
+    pending = [(index, job) for index, job in enumerate(jobs)][::-1]
+    slots = [_LoadSlot(context, options) for _ in range(min(workers, len(jobs)))]
+    try:
+        while pending or any(slot.job is not None for slot in slots):
+            for slot in slots:
+                if slot.job is None and pending:
+                    index, job = pending.pop()
+                    slot.job = _Loading(index, job, options.timeout)
+                    slot.connection.send(job)
+            busy = [s for s in slots if s.job is not None]
+            deadlines = [s.job.deadline for s in busy if s.job.deadline is not None]
+            wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            ready = wait([s.connection for s in busy], timeout=wait_for)
+            for slot in list(slots):
+                loading = slot.job
+                if loading is None:
+                    continue
+                if slot.connection in ready:
+                    try:
+                        while slot.connection.poll():
+                            if _take(slot.connection.recv(), loading, found):
+                                slot.job = None
+                                break
+                        continue
+                    except (EOFError, OSError):
+                        died = True
+                elif loading.deadline is not None and time.monotonic() >= loading.deadline:
+                    died = False
+                else:
+                    continue
+                _stopped(loading, _why(died, loading, options), found, pending)
+                slot.end()
+                slots[slots.index(slot)] = _LoadSlot(context, options)
+    finally:
+        for slot in slots:
+            try:
+                slot.connection.send(None)
+            except (OSError, ValueError):
+                pass
+            slot.end()
+    return found
+
+
+def _take(report, loading, found) -> bool:
+    """File one report of a worker; true when its file is done."""
+    kind = report[0]
+    if kind == "begin":
+        loading.case, loading.key = report[1:], None
+        loading.restart()
+    elif kind == "key":
+        loading.key = report[2]
+    elif kind in ("case", "error"):
+        found[loading.index].append(report)
+        loading.case = None
+    return kind == "done"
+
+
+def _why(died, loading, options) -> str:
+    doing = "reading the file" if loading.case is None else "building the case"
+    if died:
+        return (f"the worker {doing} died (it may have exceeded the memory limit of "
+                f"{options.memory_mb} MB)")
+    return f"time limit: {doing} took longer than {options.timeout:g} s and was stopped (--timeout)"
+
+
+def _stopped(loading, message, found, pending):
+    """The error row for what a limit stopped, and the rest of its file queued again."""
+    path, shown, source, _ = loading.job
+    if loading.case is None:
+        found[loading.index].append(("error", None, load_error(CaseError(message, file=shown))))
+        return
+    k, name, line = loading.case
+    found[loading.index].append(("error", k, load_error(CaseError(
+        message, file=shown, line=line, case=name or f"#{k + 1}", key=loading.key))))
+    pending.append((loading.index, (path, shown, source, k + 1)))

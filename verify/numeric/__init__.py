@@ -1,0 +1,1 @@
+"""The numeric side: finite differences, compiled functions, backprop, descent, error curves."""

@@ -1,0 +1,115 @@
+"""Expressions compiled to fast callables: mpmath (exact side) and NumPy.
+
+SymPy's ``lambdify`` generates the code from a tree our parser built, so no
+case text is run; ``dummify=True`` keeps a symbol named ``numpy`` or ``exp``
+from shadowing anything in the generated function. ``sum``/``mean`` over
+data (:class:`~verify.input.expressions.DataSum`) are evaluated here: the summand
+is compiled once and run over the rows (vectorised in NumPy).
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+
+import mpmath
+import numpy as np
+import sympy
+
+from verify.input.expressions import DataSum, symbol
+
+
+# SymPy prints Max/Min for mpmath through Piecewise, which for nested ones takes
+# seconds to print; plain max/min of mpmath numbers are exact and instant.
+_MP_MAX, _MP_MIN = sympy.Function("mpmath_max"), sympy.Function("mpmath_min")
+_MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _lambdify(args, expr, backend):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if backend == "mpmath":
+            if expr.has(sympy.Max, sympy.Min):
+                expr = expr.replace(sympy.Max, _MP_MAX).replace(sympy.Min, _MP_MIN)
+            return sympy.lambdify(args, expr, modules=[_MP_NAMES, "mpmath"], dummify=True)
+        return sympy.lambdify(args, expr, modules=["scipy", "numpy"], dummify=True)
+
+
+def _split(expr):
+    """Replace each DataSum by a placeholder; return (outer, [(placeholder, inner)])."""
+    sums = sorted(expr.atoms(DataSum), key=sympy.default_sort_key)
+    holders = [sympy.Dummy(f"sum{i}") for i in range(len(sums))]
+    outer = expr.xreplace(dict(zip(sums, holders))) if sums else expr
+    return outer, list(zip(holders, (s.args[0] for s in sums)))
+
+
+class Compiled:
+    """``expr`` as a function of ``variables`` (positional), with data columns.
+
+    Call :meth:`mp` with mpmath numbers (one per variable) for the exact side,
+    or :meth:`numpy` with arrays of equal shape (float or complex) for the
+    numeric side.
+    """
+
+    def __init__(self, expr, variables, data=()):
+        self.expr = expr
+        self.variables = tuple(variables)
+        self.data = data
+        self._symbols = tuple(symbol(v) for v in variables)
+        self._columns = tuple(symbol(c.name) for c in data)
+        self._outer, self._sums = _split(expr)
+        self._functions = {}
+
+    def _outer_fn(self, backend):
+        # kept on the instance: the lru_cache key (SymPy trees) costs more to hash
+        # than a small stencil costs to evaluate
+        if backend not in self._functions:
+            args = self._symbols + tuple(h for h, _ in self._sums)
+            self._functions[backend] = _lambdify(args, self._outer, backend)
+        return self._functions[backend]
+
+    def _inner_fn(self, inner, backend):
+        return _lambdify(self._symbols + self._columns, inner, backend)
+
+    def mp(self, *point):
+        sums = []
+        for _, inner in self._sums:
+            fn = self._inner_fn(inner, "mpmath")
+            rows = zip(*(_mp_column(c) for c in self.data))
+            sums.append(mpmath.fsum(fn(*point, *row) for row in rows))
+        return self._outer_fn("mpmath")(*point, *sums)
+
+    def numpy(self, *point):
+        if not self._sums:
+            with np.errstate(all="ignore"):
+                value = self._outer_fn("numpy")(*point)
+            if np.ndim(value) == np.ndim(point[0]) if point else True:
+                return value
+        point = [np.asarray(p) for p in point]
+        with np.errstate(all="ignore"):
+            sums = []
+            for _, inner in self._sums:
+                fn = self._inner_fn(inner, "numpy")
+                columns = [_np_column(c, point) for c in self.data]
+                shaped = [p[..., None] for p in point]
+                rows = fn(*shaped, *columns)
+                sums.append(np.sum(np.broadcast_to(rows, np.broadcast_shapes(
+                    np.shape(rows), (*np.shape(point[0]), len(self.data[0].floats)))), axis=-1))
+            value = self._outer_fn("numpy")(*point, *sums)
+        shape = np.broadcast_shapes(*(np.shape(p) for p in point)) if point else ()
+        return np.broadcast_to(value, shape) if np.ndim(value) < len(shape) else value
+
+
+@functools.lru_cache(maxsize=256)
+def _mp_column_cached(texts, prec):
+    return tuple(mpmath.mpf(t) if "/" not in t else mpmath.mpf(sympy.Rational(t).p) / sympy.Rational(t).q
+                 for t in texts)
+
+
+def _mp_column(column):
+    return _mp_column_cached(column.texts, mpmath.mp.prec)
+
+
+def _np_column(column, point):
+    dtype = point[0].dtype if point and point[0].dtype.kind == "f" else np.float64
+    return np.asarray(column.floats, dtype=dtype)

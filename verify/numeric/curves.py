@@ -1,0 +1,420 @@
+"""Error against step size: a difference quotient in floating point and in
+exact arithmetic, beside the error model theory predicts.
+
+For each step h the float64 quotient errs by truncation (the stencil's
+Taylor remainder) plus rounding (the function values' rounding errors
+divided by h^n); evaluated with mpmath at ``dps`` digits the rounding is
+gone and only truncation is left. The model is
+
+    error(h) ~ T h^p + R / h^n + F,
+
+with T = C |f^(k)(x)| (C the stencil's Peano constant, k = n + p; when
+f^(k)(x) = 0 the next non-vanishing term of the Taylor expansion takes
+over, and when all vanish the truncation is zero), R = sum |w_j| E (E the
+running error bound of f at x, :mod:`verify.bounds.rounding`) and F = u |f^(n)(x)|
+the rounding of the final quotient. Its minimum is at
+h* = (n R / (p T))^(1/(n+p)). Complex step has no subtraction, so its
+rounding does not grow as h shrinks (n = 0 in the rounding term): no valley.
+
+What is read off the float64 curve: the best step is the lowest point of
+its running median over about a decade of steps (rounding noise swings
+the error by decades from one step to the next, so single steps are
+luck), with the valley floor around it (steps within FLOOR times its
+error); the order is the log-log slope over the truncation-dominated
+steps (truncation at least DOMINANCE times the rounding bound and the
+float64 error within AGREEMENT of the exact-arithmetic one), fitted over
+FIT_DECADES decades from the smallest of them, where the leading term of
+the expansion rules.
+
+The higher derivatives in T come from mpmath's Taylor expansion of the
+compiled function at 30 digits (a model needs two digits; SymPy would
+differentiate a large expression seven times for Richardson), the exact
+f^(n)(x) the errors are measured against from SymPy at ``dps`` + 10 digits.
+
+References
+----------
+.. [1] Sauer, T. "Numerical Analysis", 2nd ed., sec. 5.1 (rounding and the
+   optimal step of difference formulas).
+.. [2] Press, W. H. et al. "Numerical Recipes", 3rd ed., sec. 5.7.
+.. [3] Squire, W. and Trapp, G. "Using complex variables to estimate
+   derivatives of real functions", SIAM Review 40 (1998).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from verify.numeric.stencils import stencil
+
+_NOT_FINITE = (mpmath.libmp.finf, mpmath.libmp.fninf, mpmath.libmp.fnan)
+
+DOMINANCE = 10.0      # truncation at least 10x the rounding bound: truncation-dominated
+AGREEMENT = 0.1       # float64 within 10% of exact arithmetic: rounding observed negligible
+FIT_DECADES = 1.5     # the slope is fitted over this many decades above the valley
+NEXT_TERMS = 0.1      # the later terms of the expansion at most this part of the leading one
+MIN_FIT_POINTS = 3
+EXTRA_TERMS = 4       # orders past the leading one searched when f^(k)(x) vanishes
+TAYLOR_DPS = 30       # digits of the higher derivatives behind the model
+MAX_WINDOW = 101      # steps in the running median (about a decade of them)
+FLOOR = 3.0           # the valley floor: steps around the lowest within this factor of it
+
+
+@dataclass(frozen=True)
+class Model:
+    """error(h) ~ truncation h^power + rounding / h^order + floor."""
+
+    truncation: float
+    power: int
+    derivative: int       # k of the f^(k) behind the truncation term; 0 when it is zero
+    rounding: float
+    order: int            # growth of rounding as h shrinks: n, or 0 for complex step
+    floor: float
+    # (coefficient, power) of the terms after the leading one: where they are
+    # not small against it, the slope is not the leading term's
+    next_terms: tuple = ()
+
+    def beyond_leading(self, h):
+        """The sum of the later terms' sizes at ``h``."""
+        h = np.asarray(h, dtype=float)
+        with np.errstate(all="ignore"):
+            return sum((c * h ** power for c, power in self.next_terms), np.zeros_like(h))
+
+    def error(self, h):
+        h = np.asarray(h, dtype=float)
+        with np.errstate(all="ignore"):
+            rounding = self.rounding / h ** self.order if self.order else self.rounding
+            return self.truncation * h ** self.power + rounding + self.floor
+
+    @property
+    def best_h(self) -> float | None:
+        """The h minimising the model; None when it has no valley."""
+        if self.truncation <= 0 or self.order == 0 or self.rounding <= 0:
+            return None
+        n, p = self.order, self.power
+        return (n * self.rounding / (p * self.truncation)) ** (1.0 / (n + p))
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One method's error curve, its model and what was observed."""
+
+    method: str
+    nominal: int                      # the method's order of accuracy p
+    h: np.ndarray
+    float64: np.ndarray               # error of the floating-point quotient
+    exact_arithmetic: np.ndarray      # error of the same stencil at dps digits
+    model: Model
+    observed_h: float | None = None
+    observed_error: float | None = None
+    floor: tuple | None = None        # (h_lo, h_hi): the valley floor around observed_h
+    predicted_h: float | None = None  # inside [h_min, h_max]: the valley or the nearer end
+    predicted_error: float | None = None
+    valley: str = "inside"            # see predicted_best
+    slope: float | None = None
+    window: tuple | None = None       # (h_lo, h_hi, points) of the fitted range
+    excess: float | None = None       # largest smoothed error / model over the range
+    notes: tuple = field(default=())
+
+
+def steps(h_min: float, h_max: float, num: int) -> np.ndarray:
+    """``num`` log-spaced steps from ``h_min`` to ``h_max``."""
+    if not h_min > 0:
+        raise ValueError("`h_min` must be positive.")
+    if not h_max > h_min:
+        raise ValueError("`h_max` must be larger than `h_min`.")
+    if num < 2:
+        raise ValueError("`num` must be at least 2.")
+    return np.geomspace(h_min, h_max, num)
+
+
+def taylor_derivatives(g, x, count: int, *, dps: int = TAYLOR_DPS) -> list:
+    """f^(k)(x) for k = 0..count of a function ``g`` of one mpmath number.
+
+    Entries far below the others (relative 10^(-dps/2)) are exact zeros
+    seen through numerical differentiation, and are returned as 0.
+    """
+    with mpmath.workdps(dps):
+        coefficients = mpmath.taylor(g, mpmath.mpf(x), count)
+        coefficients = [mpmath.re(c) for c in coefficients]
+        scale = max(abs(c) for c in coefficients)
+        tiny = scale * mpmath.mpf(10) ** (-dps // 2)
+        return [mpmath.mpf(0) if abs(c) <= tiny else c * mpmath.factorial(k)
+                for k, c in enumerate(coefficients)]
+
+
+def moment(method: str, order: int, k: int) -> float:
+    """The coefficient of f^(k)(x) h^(k-n) in the method's error (absolute value)."""
+    if method == "complex_step":
+        # Im f(x + ih)/h = f' - f''' h^2/3! + f^(5) h^4/5! - ...
+        return 1.0 / math.factorial(k) if k % 2 == 1 and k > 1 else 0.0
+    st = stencil(method, order)
+    total = sum(w * Fraction(s) ** k for s, w in zip(st.nodes, st.weights))
+    return abs(float(total / math.factorial(k)))
+
+
+def nominal_order(method: str, order: int = 1) -> int:
+    return 2 if method == "complex_step" else stencil(method, order).accuracy
+
+
+def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
+                derivative_error: float = 0.0, unit_roundoff: float) -> Model:
+    """The model of ``method``'s error at a point.
+
+    Parameters
+    ----------
+    derivatives : sequence
+        f^(k)(x) for k = 0, 1, ..., at least up to n + p + EXTRA_TERMS where
+        available (shorter lists search fewer terms).
+    value_error : float
+        Running error bound E of evaluating f at x.
+    derivative_error : float
+        Running error bound of f^(n) at x (complex step's rounding).
+    """
+    p = nominal_order(method, order)
+    leading = order + p
+    truncation, power, k_used = 0.0, p, 0
+    for k in range(leading, min(leading + EXTRA_TERMS, len(derivatives) - 1) + 1):
+        c = moment(method, order, k)
+        if c == 0 or derivatives[k] == 0:
+            continue
+        if k == leading and method != "complex_step":
+            c = stencil(method, order).peano_constant  # the bound's constant (1% over the moment)
+        truncation, power, k_used = c * abs(float(derivatives[k])), k - order, k
+        break
+    later = tuple((moment(method, order, k) * abs(float(derivatives[k])), k - order)
+                  for k in range(k_used + 1, len(derivatives)) if k_used and derivatives[k] != 0
+                  and moment(method, order, k) != 0)
+    exact = abs(float(derivatives[order]))
+    if method == "complex_step":
+        return Model(truncation, power, k_used, derivative_error, 0, unit_roundoff * exact, later)
+    st = stencil(method, order)
+    return Model(truncation, power, k_used, st.weight_sum * value_error, order,
+                 unit_roundoff * exact, later)
+
+
+def float_quotients(f, point, index, method, hs, *, order=1, dtype=np.float64):
+    """The quotient at every h, in ``dtype`` arithmetic (one vectorised call).
+
+    ``f`` takes points of shape (k, d), as :func:`verify.checks.common.numeric_function`.
+    """
+    x = np.asarray(point, dtype=dtype).reshape(-1)
+    hs = np.asarray(hs, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        if method == "complex_step":
+            complex_type = np.complex128 if np.dtype(dtype) == np.float64 else np.complex64
+            points = np.repeat(x[None, :], len(hs), axis=0).astype(complex_type)
+            points[:, index] += 1j * hs.astype(dtype)
+            return np.imag(np.asarray(f(points))).astype(np.float64) / hs
+        st = stencil(method, order)
+        points = np.repeat(x[None, :], len(hs) * len(st.nodes), axis=0)
+        offsets = (hs[:, None] * st.nodes_array[None, :]).astype(dtype).ravel()
+        points[:, index] = points[:, index] + offsets
+        values = np.asarray(f(points)).reshape(len(hs), len(st.nodes))
+        quotient = values @ st.weights_array.astype(values.dtype) / hs.astype(dtype) ** order
+        return quotient.astype(np.float64)
+
+
+def float_errors(quotients, exact) -> np.ndarray:
+    """|quotient - exact| without the rounding of exact to a float."""
+    high = float(exact)
+    low = float(exact - mpmath.mpf(high))
+    with np.errstate(all="ignore"):
+        errors = np.abs((np.asarray(quotients) - high) - low)
+    errors[~np.isfinite(errors)] = np.nan
+    return errors
+
+
+class ExactArithmetic:
+    """The stencils at ``dps`` digits, sharing function values between methods.
+
+    ``g`` is the function of one mpmath number (the other coordinates fixed),
+    ``x`` the point's coordinate at ``dps`` digits.
+    """
+
+    def __init__(self, g, x, hs, dps):
+        self.g, self.x, self.dps = g, x, dps
+        self.hs = [mpmath.mpf(float(h)) for h in hs]  # the float steps, exactly
+        self._columns = {}
+
+    def _column(self, s: Fraction) -> list:
+        """f(x + s h) at every step (None where f is not defined)."""
+        if s not in self._columns:
+            multiplier = mpmath.mpf(s.numerator) / s.denominator
+            self._columns[s] = [self._safe(self.x + h * multiplier) for h in self.hs]
+        return self._columns[s]
+
+    def _safe(self, argument, *, complex_step=False):
+        try:
+            value = self.g(argument)
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            return None
+        if complex_step:
+            value = mpmath.mpc(value)
+            return value if mpmath.isfinite(value.real) and mpmath.isfinite(value.imag) else None
+        if isinstance(value, mpmath.mpc):
+            if abs(value.imag) > abs(value) * mpmath.mpf(10) ** (5 - self.dps):
+                return None  # outside the domain: a complex value
+            value = value.real
+        if not isinstance(value, mpmath.mpf):
+            value = mpmath.mpf(value)
+        return None if value._mpf_ in _NOT_FINITE else value
+
+    def errors(self, method, exact, *, order=1) -> np.ndarray:
+        out = np.full(len(self.hs), np.nan)
+        with mpmath.workdps(self.dps):
+            if method == "complex_step":
+                for i, h in enumerate(self.hs):
+                    value = self._safe(mpmath.mpc(self.x, h), complex_step=True)
+                    if value is not None:
+                        out[i] = float(abs(mpmath.im(value) / h - exact))
+                return out
+            st = stencil(method, order)
+            weights = [mpmath.mpf(w.numerator) / w.denominator for w in st.weights]
+            columns = [self._column(s) for s in st.nodes]
+            for i, h in enumerate(self.hs):
+                total = 0
+                for w, column in zip(weights, columns):
+                    if column[i] is None:
+                        break
+                    total += w * column[i]
+                else:
+                    out[i] = float(abs(total / h ** order - exact))
+        return out
+
+
+def smoothed(errors, window: int) -> np.ndarray:
+    """Running median over ``window`` neighbouring steps (NaN ignored), so a
+    lucky cancellation at one h (an error far below its neighbours') does not
+    count as the best h."""
+    errors = np.asarray(errors, dtype=float)
+    if window <= 1:
+        return errors.copy()
+    half = window // 2
+    padded = np.concatenate([np.full(half, np.nan), errors, np.full(half, np.nan)])
+    ranked = np.sort(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)  # NaN last
+    count = np.isfinite(ranked).sum(axis=1)
+    rows = np.arange(len(errors))
+    low = ranked[rows, np.maximum(count - 1, 0) // 2]   # the two middle ones of the
+    high = ranked[rows, np.minimum(count // 2, window - 1)]  # finite values (one when odd)
+    with np.errstate(invalid="ignore"):
+        return np.where(count > 0, (low + high) / 2, np.nan)
+
+
+def smoothing_window(hs) -> int:
+    """An odd window spanning about one decade of steps (at least 3 steps,
+    at most MAX_WINDOW): rounding noise swings the error over decades from
+    one step to the next, so a single step proves nothing."""
+    decades = math.log10(hs[-1] / hs[0])
+    per_decade = (len(hs) - 1) / decades if decades > 0 else len(hs)
+    half = min(max(1, round(per_decade / 2)), MAX_WINDOW // 2)
+    return 2 * half + 1
+
+
+def observed_best(hs, errors, curve=None) -> tuple[float | None, float | None]:
+    """(best h, its error) of the smoothed curve; ties go to the largest h."""
+    curve = smoothed(errors, smoothing_window(hs)) if curve is None else curve
+    if not np.any(np.isfinite(curve)):
+        return None, None
+    lowest = np.nanmin(curve)
+    index = int(np.flatnonzero(curve <= lowest)[-1])
+    return float(hs[index]), float(curve[index])
+
+
+def valley_floor(hs, curve, best_h) -> tuple[float, float] | None:
+    """(h_lo, h_hi) of the steps next to the best one whose smoothed error is
+    within FLOOR times its error: where the valley is flat (rounding that
+    does not grow as fast as u/h), any step on the floor is as good."""
+    if best_h is None:
+        return None
+    index = int(np.flatnonzero(np.asarray(hs) == best_h)[0])
+    limit = FLOOR * curve[index]
+    lo = hi = index
+    while lo > 0 and curve[lo - 1] <= limit:
+        lo -= 1
+    while hi < len(curve) - 1 and curve[hi + 1] <= limit:
+        hi += 1
+    return float(hs[lo]), float(hs[hi])
+
+
+def fit_order(hs, float64, exact_arithmetic, model: Model):
+    """(slope, (h_lo, h_hi, points)) of log error against log h over the
+    truncation-dominated range, or (None, reason).
+
+    The range: steps where the model's truncation is at least DOMINANCE
+    times its rounding, the later terms of the expansion are at most
+    NEXT_TERMS of the leading one (above that the curve bends: richardson
+    on exp(sin(exp(cos(tanh(x**3 + sin(x)))))) at 0.7 has slope 6 below
+    h = 0.1 and 5.4 up to 0.5), the float64 error is within AGREEMENT of the
+    exact-arithmetic one, and both are positive; from its smallest step up
+    FIT_DECADES decades (at least MIN_FIT_POINTS steps), where the leading
+    term of the expansion still rules.
+    """
+    if model.truncation == 0:
+        return None, ("the model has no truncation term here (the derivatives it needs vanish "
+                      "at the point: the stencil is exact for this function)")
+    hs = np.asarray(hs)
+    e64, emp = np.asarray(float64), np.asarray(exact_arithmetic)
+    with np.errstate(all="ignore"):
+        rounding = (model.rounding / hs ** model.order if model.order else model.rounding) + model.floor
+        leading = model.truncation * hs ** model.power
+        dominated = (leading >= DOMINANCE * rounding) \
+            & (model.beyond_leading(hs) <= NEXT_TERMS * leading) \
+            & np.isfinite(e64) & np.isfinite(emp) & (e64 > 0) & (emp > 0) \
+            & (np.abs(e64 - emp) <= AGREEMENT * emp)
+    candidates = np.flatnonzero(dominated)
+    if len(candidates) < MIN_FIT_POINTS:
+        return None, (f"fewer than {MIN_FIT_POINTS} steps between {hs[0]:.3g} and "
+                      f"{hs[-1]:.3g} where the leading truncation term dominates (over "
+                      "rounding and over the later terms): widen the range of h")
+    start = hs[candidates[0]]
+    window = [i for i in candidates if hs[i] <= start * 10 ** FIT_DECADES]
+    if len(window) < MIN_FIT_POINTS:
+        window = list(candidates[:MIN_FIT_POINTS])
+    slope = np.polyfit(np.log10(hs[window]), np.log10(e64[window]), 1)[0]
+    return float(slope), (float(hs[window[0]]), float(hs[window[-1]]), len(window))
+
+
+def predicted_best(model: Model, hs) -> tuple[float, float, str]:
+    """(h, error, where) of the model's optimum within the range.
+
+    ``where`` is "inside" (the valley lies in the range), "below" or
+    "above" (it lies outside: the nearer end is taken), "exact" (no
+    truncation term: the largest h is best) or "flat" (the rounding term
+    does not grow as h shrinks, as for complex step or where f(x) = 0:
+    the error falls to a floor and any h below the knee is best; h_min is
+    taken).
+    """
+    best = model.best_h
+    if best is None:
+        h = float(hs[-1]) if model.truncation == 0 else float(hs[0])
+        return h, float(model.error(h)), "exact" if model.truncation == 0 else "flat"
+    where = "inside" if hs[0] <= best <= hs[-1] else "below" if best < hs[0] else "above"
+    h = float(min(max(best, hs[0]), hs[-1]))
+    return h, float(model.error(h)), where
+
+
+def analyse(method, hs, float64, exact_arithmetic, model, *, order=1) -> Curve:
+    """The observed and predicted best h and the fitted order of one curve."""
+    curve = smoothed(float64, smoothing_window(hs))
+    observed_h, observed_error = observed_best(hs, float64, curve)
+    floor = valley_floor(hs, curve, observed_h)
+    predicted_h, predicted_error, valley = predicted_best(model, hs)
+    slope, window = fit_order(hs, float64, exact_arithmetic, model)
+    notes = () if slope is not None else (window,)
+    return Curve(method, nominal_order(method, order), np.asarray(hs), np.asarray(float64),
+                 np.asarray(exact_arithmetic), model, observed_h, observed_error, floor,
+                 predicted_h, predicted_error, valley, slope,
+                 window if slope is not None else None, excess(hs, float64, model, curve), notes)
+
+
+def excess(hs, errors, model: Model, curve=None) -> float | None:
+    """The largest ratio of the smoothed error to the model over the range."""
+    curve = smoothed(errors, smoothing_window(hs)) if curve is None else curve
+    with np.errstate(all="ignore"):
+        ratio = curve / model.error(hs)
+    ratio = ratio[np.isfinite(ratio)]
+    return float(ratio.max()) if ratio.size else None

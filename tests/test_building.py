@@ -1,4 +1,4 @@
-"""Reading and building cases under the run's limits (verify/input/building.py, issue 11)."""
+"""Reading and building cases under the run's limits (verify/building.py, issue 11)."""
 from __future__ import annotations
 
 import sys

@@ -16,7 +16,7 @@ from verify.checks.common import Artifacts, RunOptions
 from verify.checks.compare import judge_agreement
 from verify.numeric.differences import Difference
 from verify.report.graph_table import render, rows as table_rows
-from verify.runner import run_case
+from verify.checks.case import run_case
 from tests.conftest import load_one
 
 ROOT = Path(__file__).resolve().parents[1]

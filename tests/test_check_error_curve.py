@@ -8,7 +8,8 @@ from verify.checks.common import Artifacts, RunOptions
 from verify.checks.error_curve import run_error_curve
 from verify.checks.compare import (CURVE_ERROR_FACTOR, CURVE_H_FACTOR, ORDER_TOLERANCE, judge_best_h,
                             judge_order)
-from verify.runner import load, run_case
+from verify.runner import load
+from verify.checks.case import run_case
 
 from tests.conftest import load_one
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import verify
 from verify.checks.common import Artifacts, RunOptions
 from verify.checks.taylor import run_taylor
-from verify.runner import run_case
+from verify.checks.case import run_case
 from tests.conftest import load_one
 
 ROOT = Path(__file__).resolve().parents[1]

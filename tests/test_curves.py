@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verify.numeric import curves
-from verify.numeric.compiled import Compiled
+from verify.exact.compiled import Compiled
 from verify.input.expressions import parse
 from verify.numeric.stencils import stencil
 

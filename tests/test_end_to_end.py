@@ -102,16 +102,6 @@ def test_rows_are_in_a_fixed_order_and_repeat_byte_for_byte(tmp_path):
     assert cases == sorted(cases, key=["good", "wrong_expectation"].index)
 
 
-def test_a_check_without_its_module_is_an_error_row(monkeypatch, tmp_path):
-    from verify import checks
-    from verify.runner import load, run_case
-    monkeypatch.setitem(checks.RUNNERS, "taylor", "verify.checks.not_written_yet:run")
-    (tmp_path / "t.yaml").write_text("name: t\nfunction: exp(x)\nat: {x: 0}\nchecks: [taylor]\n")
-    (case,) = load([tmp_path / "t.yaml"]).cases
-    (row,) = run_case(case).results
-    assert row.status == "error" and "check 'taylor' is not available yet" in row.message
-
-
 def test_points_where_the_mathematics_breaks_are_error_rows(tmp_path):
     (tmp_path / "m.yaml").write_text("""\
 cases:

@@ -6,7 +6,8 @@ import pytest
 from verify.checks.common import RunOptions, numeric_function
 from verify.exact.symbolic import ExactFunction
 from verify.input.expressions import parse
-from verify.runner import load, run_case
+from verify.runner import load
+from verify.checks.case import run_case
 
 U32, U64 = 2.0**-24, 2.0**-53
 

@@ -9,9 +9,9 @@ import sympy
 
 from verify.core import functions
 from verify.numeric.backprop import Node, from_expression
-from verify.numeric.compiled import Compiled
+from verify.exact.compiled import Compiled
 from verify.input.expressions import parse, symbol
-from verify.bounds.intervals import NotSmooth, interval_max_abs
+from verify.exact.intervals import NotSmooth, interval_max_abs
 from verify.bounds.rounding import running_error
 from verify.exact.series import Record, expand
 

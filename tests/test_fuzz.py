@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from verify.checks import runner_for
 from verify.checks.common import RunOptions
 from verify.input.loading import CaseError, Source, read_nodes
-from verify.runner import load, run_case
+from verify.runner import load
+from verify.checks.case import run_case
 
 EXAMPLES = int(os.environ.get("VERIFY_FUZZ_EXAMPLES", "0"))
 

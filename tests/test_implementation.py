@@ -9,7 +9,8 @@ import verify
 
 from verify.checks.common import RunOptions
 from verify.cli import main
-from verify.runner import load, run_case
+from verify.runner import load
+from verify.checks.case import run_case
 
 MODULE = """
 import numpy as np

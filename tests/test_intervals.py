@@ -6,7 +6,7 @@ import pytest
 import sympy
 
 from verify.input.expressions import parse, symbol
-from verify.bounds.intervals import NotSmooth, interval_max_abs
+from verify.exact.intervals import NotSmooth, interval_max_abs
 
 
 @pytest.mark.parametrize("text, box", [
@@ -44,7 +44,7 @@ def test_constants_are_enclosed():
 
 
 def test_excludes_zero_proves_a_sign_or_declines():
-    from verify.bounds.intervals import excludes_zero
+    from verify.exact.intervals import excludes_zero
     assert excludes_zero(parse("2*x + 1"), ("x",), [(0, 1)])
     assert excludes_zero(parse("cos(x)"), ("x",), [(-0.1, 0.1)])
     assert not excludes_zero(parse("sin(x)"), ("x",), [(-0.1, 0.1)])

@@ -4,7 +4,8 @@ import verify
 
 from verify.exact.symbolic import ExactFunction
 from verify.input.expressions import parse
-from verify.bounds.kinks import derivative_at, is_analytic, kink_at, point_problem
+from verify.bounds.kinks import derivative_at, kink_at, point_problem
+from verify.core.functions import is_analytic
 from verify.input.values import parse_value
 
 

@@ -8,7 +8,7 @@ import pytest
 from verify.checks.compare import Result
 from verify.report import html as page
 from verify.report import writer
-from verify.runner import CaseRun
+from verify.checks.case import CaseRun
 from tests.conftest import load_one
 
 FAKE_SVG = ("<div class='plot'><svg xmlns='http://www.w3.org/2000/svg' width='400pt' "
@@ -91,7 +91,7 @@ def test_the_function_is_drawn_as_mathematics(tmp_path):
     case = cases[0]
     results = [Result(file=case.file, case=case.name, check="derivative", status="pass",
                       case_id=case.id)]
-    maths = writer.draw_maths(page.ordered_cases(results), {case.id: case})
+    maths = writer.draw_formulas(page.ordered_cases(results), {case.id: case})
     text = page.render_page(results, [case], figures={}, maths=maths)
     assert "<div class='math'><math class='formula'" in text and "http" not in text
     assert "alttext='sin(x**2)'" in text and "<msup><mi>x</mi><mn>2</mn></msup>" in text
@@ -212,7 +212,7 @@ def test_maths_are_drawn_for_the_first_cases_only(tmp_path, monkeypatch):
         """)
     results = [Result(file=c.file, case=c.name, check="derivative", status="pass",
                       case_id=c.id) for c in cases]
-    maths = writer.draw_maths(page.ordered_cases(results), {c.id: c for c in cases})
+    maths = writer.draw_formulas(page.ordered_cases(results), {c.id: c for c in cases})
     assert list(maths) == [cases[0].id]
 
 

@@ -9,7 +9,7 @@ import sympy
 from mpmath import iv
 
 from verify.input.expressions import parse, symbol
-from verify.bounds.intervals import NotSmooth, ends_of
+from verify.exact.intervals import NotSmooth, ends_of
 from verify.exact.series import Interval, NoRule, NotAnalytic, Record, Ring, expand
 
 X = symbol("x")

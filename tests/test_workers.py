@@ -45,7 +45,7 @@ def _cases(tmp_path, *names, description=""):
 def _timed_run_case(monkeypatch, log, seconds):
     """run_case that logs when each case starts and ends (the forked worker sees it)."""
     import time
-    from verify import runner
+    from verify.checks import case as runner
     real = runner.run_case
 
     def timed(case, options):
@@ -81,7 +81,7 @@ def test_the_next_case_starts_without_waiting_for_the_parent(monkeypatch, tmp_pa
 
 @FORK
 def test_a_case_sent_ahead_is_timed_from_its_start(monkeypatch, tmp_path):
-    from verify import runner
+    from verify.checks import case as runner
     from verify.checks.common import RunOptions
     from verify.workers import run_in_workers
     cases = _cases(tmp_path, "a", "b")

@@ -89,7 +89,7 @@ def check(function=None, *, at=None, checks=None, expect=None, graph=None, point
     ...                      expect={"derivative": "3*cos(9/4)"}, assert_ok=True)
     """
     from verify.checks.common import RunOptions
-    from verify.runner import run_case
+    from verify.checks.case import run_case
     keys = dict(name=name, description=description, function=function, graph=graph,
                 variables=variables, parameters=parameters, at=at, points=points,
                 checks=checks, expect=expect, tolerance=tolerance, data=data,

@@ -55,7 +55,7 @@ def run_on_dask(cases, options, *, address):
     from dataclasses import replace
 
     from verify.report.writer import shown_whatever_status
-    from verify.runner import limit_row
+    from verify.checks.case import limit_row
     cases = list(cases)
     shown = shown_whatever_status(cases)
     client = _client(address)
@@ -120,7 +120,7 @@ class _Helper:
 
     def run(self, index, case, shown, options):
         """(CaseRun without its case, whether the helper can take another case)."""
-        from verify.runner import limit_row
+        from verify.checks.case import limit_row
         try:
             self.connection.send((index, case, shown))
             if self.connection.poll(options.timeout or None):
@@ -149,7 +149,7 @@ def _without_case(run):
 
 def _serve(fd: int) -> None:
     """The helper's side: the options, then the local worker loop until EOF."""
-    from verify import runner
+    from verify.checks import case  # noqa: F401 - the checks load before the first case
     from verify.input import cases
     from verify.exact import symbolic as exact  # noqa: F401 - SymPy loads before the first case
     from verify.report import writer  # noqa: F401

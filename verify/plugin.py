@@ -87,7 +87,7 @@ class CaseFile(pytest.File):
 
 
 class CaseItem(pytest.Item):
-    """One case, run with :func:`verify.runner.run_case`."""
+    """One case, run with :func:`verify.checks.case.run_case`."""
 
     def __init__(self, *, case, **kwargs):
         super().__init__(**kwargs)
@@ -95,7 +95,7 @@ class CaseItem(pytest.Item):
 
     def runtest(self):
         from verify.report.failures import VerificationFailed, bad_rows
-        from verify.runner import run_case
+        from verify.checks.case import run_case
         from verify.core.status import Status, status_of
         results = run_case(self.case, _options(self.config)).results
         failed = bad_rows(results)

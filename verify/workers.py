@@ -17,7 +17,6 @@ import time
 from multiprocessing.connection import wait
 from multiprocessing.reduction import ForkingPickler
 
-MEMORY_LIMIT_MB = 4096
 IN_FLIGHT = 2  # jobs sent ahead to each worker
 PREFETCH_BYTES = 16 * 1024  # a job sent ahead must fit the pipe: the worker is not reading
 
@@ -41,7 +40,7 @@ def _worker(connection, options):
     _limit_memory(options.memory_mb)
     from verify.input.expressions import allow_deep_recursion
     from verify.report.writer import draw_where_run
-    from verify.runner import limit_row, run_case
+    from verify.checks.case import limit_row, run_case
     allow_deep_recursion()  # a spawned worker parses nothing, yet its cases may be deep
     while True:
         try:
@@ -122,7 +121,7 @@ def run_in_workers(cases, options, *, jobs):
     from dataclasses import replace
 
     from verify.report.writer import shown_whatever_status
-    from verify.runner import limit_row
+    from verify.checks.case import limit_row
     context = _context()
     shown = shown_whatever_status(cases)
     pending = list(enumerate(cases))[::-1]

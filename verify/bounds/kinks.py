@@ -27,12 +27,6 @@ TIE = mpmath.mpf("1e-25")
 AGREE = mpmath.mpf("1e-30")   # one-sided values are exact to far more digits than this
 PROBE = 12                    # Taylor coefficients compared to pick a branch
 _SWITCHING = SWITCH_CLASSES  # abs, Max, Min
-_NON_SMOOTH = (*SWITCH_CLASSES, sympy.Piecewise, sympy.sign, sympy.Heaviside)
-
-
-def is_analytic(expr) -> bool:
-    """False when complex step cannot apply: abs, Max, Min, where (so relu) appear."""
-    return not expr.has(*_NON_SMOOTH)
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ from mpmath import iv
 
 from verify.exact.symbolic import DerivativeTooLarge
 from verify.core.functions import complex_ulps
-from verify.bounds.intervals import NotSmooth, ends_of, interval_max_abs
+from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs
 from verify.bounds.rounding import running_error
+from verify.core.tolerances import SAFETY
 from verify.numeric.stencils import mixed_stencil, stencil
 
-SAFETY = 2.0  # one factor over the predicted bound, stated in every report
 
 
 @dataclass(frozen=True)

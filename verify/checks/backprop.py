@@ -44,12 +44,14 @@ import sympy
 
 from verify.numeric import differences
 from verify.numeric.backprop import from_expression, from_graph
-from verify.bounds.predicted import SAFETY, partial_bound, representation
+from verify.core.tolerances import SAFETY
+from verify.bounds.predicted import partial_bound, representation
 from verify.checks.compare import (error_row, expectation_allowance, judge_agreement, judge_expectation,
                        judge_numeric, where)
 from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
 from verify.input.expressions import symbol
-from verify.bounds.kinks import derivative_at, is_analytic, point_problem, switch_at
+from verify.bounds.kinks import derivative_at, point_problem, switch_at
+from verify.core.functions import is_analytic
 from verify.bounds.rounding import running_error
 from verify.checks.common import dtype_of, numeric_function, smooth_between
 

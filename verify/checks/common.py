@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from verify.numeric.compiled import Compiled
-from verify.bounds.intervals import NotSmooth, excludes_zero, interval_max_abs
+from verify.exact.compiled import Compiled
+from verify.exact.intervals import NotSmooth, excludes_zero, interval_max_abs
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from verify.numeric import differences
 from verify.bounds.predicted import mixed_bound, partial_bound
 from verify.checks.compare import error_row, judge_numeric, skip_row, vacuous, where
 from verify.exact.symbolic import evaluate_safely, exact_function
-from verify.bounds.kinks import derivative_at, first_jump, is_analytic, sides_at
+from verify.bounds.kinks import derivative_at, first_jump, sides_at
+from verify.core.functions import is_analytic
 from verify.numeric.stencils import OFFERED, stencil
 from verify.checks.common import dtype_of, numeric_function, pieces_between, smooth_between, smooth_over_box
 

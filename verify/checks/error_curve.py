@@ -30,7 +30,8 @@ from verify.numeric import curves
 from verify.checks.compare import error_row, judge_best_h, judge_order, skip_row, where
 from verify.numeric.differences import unit_roundoff
 from verify.exact.symbolic import evaluate_safely, exact_function
-from verify.bounds.kinks import differentiable_switch, is_analytic, point_problem
+from verify.bounds.kinks import differentiable_switch, point_problem
+from verify.core.functions import is_analytic
 from verify.bounds.rounding import running_error
 from verify.checks.common import dtype_of, numeric_function
 

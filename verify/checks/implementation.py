@@ -27,7 +27,8 @@ import numpy as np
 import sympy
 
 from verify.numeric import differences
-from verify.bounds.predicted import SAFETY, partial_bound
+from verify.core.tolerances import SAFETY
+from verify.bounds.predicted import partial_bound
 from verify.checks.common import dtype_of, smooth_between
 from verify.checks.compare import error_row, judge_numeric, skip_row, where
 from verify.exact.symbolic import evaluate_safely, exact_function

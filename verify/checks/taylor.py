@@ -26,7 +26,7 @@ import math
 import mpmath
 import numpy as np
 
-from verify.bounds.predicted import SAFETY
+from verify.core.tolerances import SAFETY
 from verify.checks.compare import Result, error_row, judge_expectation, judge_within, skip_row, where
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.exact.singularities import radius_of_convergence

@@ -241,3 +241,9 @@ def in_domain(primitive: Primitive, lo, hi) -> bool:
     if primitive.open_ends:
         return low < lo and hi < high
     return low <= lo and hi <= high
+
+
+def is_analytic(expr) -> bool:
+    """False when complex step cannot apply: a switch (abs, Max, Min, where, so
+    relu and the rest) or SymPy's sign/Heaviside appears."""
+    return not expr.has(*SWITCH_CLASSES, sympy.Piecewise, sympy.sign, sympy.Heaviside)

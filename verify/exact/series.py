@@ -35,7 +35,7 @@ from sympy.polys.rings import ring
 
 from verify.input.expressions import DataSum
 from verify.core.functions import BY_NAME, passes, pieces
-from verify.bounds.intervals import NotSmooth, _eval, ends_of
+from verify.exact.intervals import NotSmooth, _eval, ends_of
 
 ZERO_DIGITS = 40  # a constant smaller than 10**-40 counts as zero (a pole, a kink)
 

@@ -15,7 +15,7 @@ import math
 import mpmath
 import sympy
 
-from verify.numeric.compiled import Compiled
+from verify.exact.compiled import Compiled
 from verify.input.expressions import MAX_OPERATIONS, DataSum, fold, operations, symbol
 
 DPS = 40
@@ -112,9 +112,6 @@ class ExactFunction:
             if dps >= MAX_DPS:
                 return current
             previous, dps = current, dps * 2
-
-    def value_float(self, orders, point) -> float:
-        return float(self.value(orders, point))
 
 
 def differentiate(expr, by) -> sympy.Expr:

@@ -14,7 +14,7 @@
   takes the maximum over [a, x] rigorously: the series arithmetic run in
   interval arithmetic about sub-intervals of [a, x] encloses
   f^(n+1)(xi)/(n+1)! for every xi in them. (The SymPy derivative of order
-  n + 1 that :func:`verify.bounds.intervals.interval_max_abs` would need swells
+  n + 1 that :func:`verify.exact.intervals.interval_max_abs` would need swells
   with n; the interval series does not. It remains the fallback for data
   sums.)
 
@@ -36,10 +36,10 @@ import numpy as np
 import sympy
 from mpmath import iv
 
-from verify.bounds.predicted import SAFETY
+from verify.core.tolerances import SAFETY
 from verify.exact.symbolic import DerivativeTooLarge, NotDefined
-from verify.bounds.intervals import NotSmooth, ends_of, interval_max_abs
-from verify.bounds.kinks import is_analytic
+from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs
+from verify.core.functions import is_analytic
 from verify.exact.series import Interval, NoRule, NotAnalytic, Record, Ring, expand
 
 DPS = 40

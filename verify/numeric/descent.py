@@ -2,7 +2,7 @@
 
 A run takes ``steps`` steps x <- x - lr * grad f(x) from ``start`` with the
 exact gradient (SymPy's, compiled once: to Python's ``math`` for a plain
-function, a few microseconds a step; through :class:`verify.numeric.compiled.Compiled`
+function, a few microseconds a step; through :class:`verify.exact.compiled.Compiled`
 for a loss over data rows). CASES.md classifies each run by its end point:
 
 - ``diverged``: a coordinate's magnitude passed ``bound`` (default 1e6 times
@@ -32,7 +32,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from verify.numeric.compiled import Compiled
+from verify.exact.compiled import Compiled
 from verify.exact.minimisers import DPS, exact_loss, hessian
 
 

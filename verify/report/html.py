@@ -14,7 +14,7 @@ import importlib
 import math
 from collections import OrderedDict
 
-from verify.bounds.predicted import SAFETY
+from verify.core.tolerances import SAFETY
 from verify.checks.compare import count_statuses, worst_rel_error
 from verify.core.status import ORDER, is_bad, status_of
 

@@ -270,11 +270,6 @@ def draw_figures(ordered, runs_by_id, cases_by_id=None):
     return figures, notes, files, draw_formulas(ordered, cases_by_id or {})
 
 
-def draw_maths(ordered, cases_by_id):
-    """Each case's function as mathematics, for the first MATH_CAP cases in page order."""
-    return draw_formulas(ordered, cases_by_id)
-
-
 def _previous_plots(out_dir) -> set:
     try:
         listed = json.loads((Path(out_dir) / "manifest.json").read_text()).get("files", [])

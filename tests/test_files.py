@@ -37,3 +37,15 @@ def test_a_case_file_linking_out_of_its_folder_is_refused_unless_allowed(tmp_pat
         "(the run allows this only with --allow-outside-data)"]
     allowed = load([tmp_path / "cases"], RunOptions(allow_outside_data=True))
     assert [c.name for c in allowed.cases] == ["outside"]
+
+
+def test_ids_stay_unique_across_roots_with_files_of_the_same_name(tmp_path, monkeypatch):
+    case = "name: c\nfunction: x**2\nat: {x: 1}\nchecks: [derivative]\n"
+    for root in ("a", "b"):
+        (tmp_path / root).mkdir()
+        (tmp_path / root / "g.yaml").write_text(case)
+    monkeypatch.chdir(tmp_path)
+    loaded = load(["a", "b"])
+    assert not loaded.errors  # no "duplicate case id"
+    assert [c.id for c in loaded.cases] == ["a/g::c", "b/g::c"]
+    assert [c.id for c in load(["a"]).cases] == ["g::c"]  # one root: ids as before

@@ -162,3 +162,23 @@ def test_a_case_with_nothing_passed_is_a_skip_with_the_reason(pytester):
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*skip: no comparison: the case lists no check*",
                                  "*skip: complex step needs an analytic function*"])
+
+
+def test_collection_never_waits_on_a_fifo_or_reads_past_the_size_limit(tmp_path, monkeypatch):
+    import os
+    import threading
+
+    from verify import plugin
+    from verify.input import loading
+    os.mkfifo(tmp_path / "pipe.yaml")
+    answers = []
+    probe = threading.Thread(target=lambda: answers.append(plugin.is_case_file(tmp_path / "pipe.yaml")),
+                             daemon=True)
+    probe.start()
+    probe.join(10)
+    assert answers == [False]
+    big = tmp_path / "big.yaml"
+    big.write_text("cases:\n" + "  - {name: c, function: x, at: {x: 1}}\n" * 10)
+    assert plugin.is_case_file(big)
+    monkeypatch.setattr(loading, "MAX_FILE_BYTES", 100)
+    assert not plugin.is_case_file(big)

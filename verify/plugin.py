@@ -38,9 +38,11 @@ def pytest_collect_file(file_path, parent):
 def is_case_file(path) -> bool:
     """A mapping with a ``cases:`` list, or a case mapping (``name`` and a key only cases have)."""
     import yaml
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    from verify.input.files import read_limited
+    from verify.input.loading import MAX_FILE_BYTES, CaseError
+    try:  # within the loader's size limit; a FIFO or device is not waited on
+        text = read_limited(path, MAX_FILE_BYTES).decode("utf-8")
+    except (CaseError, UnicodeDecodeError):
         return False
     if "cases" not in text and "name" not in text:  # most other YAML is never parsed
         return False

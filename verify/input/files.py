@@ -80,7 +80,23 @@ def find_files(paths, allow_outside: bool = False):
         if key not in seen:
             seen.add(key)
             unique.append(entry)
-    return unique
+    return _distinct_groups(unique)
+
+
+def _distinct_groups(entries):
+    """Ids stay unique across roots: files of the same relative name under two
+    roots (``a/g.yaml``, ``b/g.yaml``) take their path as shown for their group
+    (``a/g``, ``b/g``), as pytest's node ids carry the path from the root."""
+    counts = {}
+    for _, _, source, _ in entries:
+        counts[source.group] = counts.get(source.group, 0) + 1
+    fixed = []
+    for path, shown, source, refused in entries:
+        if counts[source.group] > 1:
+            group = str(Path(shown).with_suffix("")).replace("\\", "/")
+            source = Source(source.file, group, source.folder)
+        fixed.append((path, shown, source, refused))
+    return fixed
 
 
 def _resolved(path: Path):

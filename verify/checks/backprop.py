@@ -189,15 +189,13 @@ def _finite_difference(case, check, engine, point, floats, index):
     method = check.option("methods")[0]
     if method == "complex_step" and not is_analytic(engine.expression):
         method = "central"
-    h = check.option("h")
-    if isinstance(h, tuple):
-        h = dict(h).get(method)
+    h = check.steps(method)[0]  # the three-way row takes the first step of a list
     dtype = dtype_of(case)
     orders = tuple(2 if k == index else 0 for k in range(len(floats)))
     guard = smooth_between(engine, orders, index, floats) if method != "complex_step" else None
     difference = differences.partial(
         numeric_function(engine, dtype), floats, index, method=method,
-        h=None if h is None else h.float64, dtype=dtype, admissible=guard)
+        h=h, dtype=dtype, admissible=guard)
     if not difference.ok:
         return difference, None
     return difference, partial_bound(engine, point, difference, index,

@@ -26,10 +26,7 @@ def _quantity(variables, orders):
 
 
 def _step(check, method):
-    h = check.option("h")
-    if isinstance(h, tuple):
-        h = dict(h).get(method)
-    return None if h is None else h.float64
+    return check.steps(method)[0]
 
 
 def _targets(check, size):

@@ -34,6 +34,17 @@ class Check:
     def given(self, key: str) -> bool:
         return key in dict(self.options)
 
+    def steps(self, method: str) -> tuple:
+        """The steps ``h`` given for ``method`` as float64 numbers, one row each
+        (``h`` may be a number, a list, or a mapping method: number or list);
+        ``(None,)`` when none is given, for the method's standard step."""
+        h = self.option("h")
+        if isinstance(h, tuple) and h and isinstance(h[0], tuple):  # method: steps
+            h = dict(h).get(method)
+        if h is None:
+            return (None,)
+        return tuple(v.float64 for v in (h if isinstance(h, tuple) else (h,)))
+
 
 def read_checks(node, variables, value_of) -> tuple[Check, ...]:
     if node is None:
@@ -120,9 +131,9 @@ def _read_option(kind, node, where, variables, value_of):
                 if method not in schema.METHODS:
                     raise CaseError(f"unknown method {method!r}{suggest(method, schema.METHODS)}",
                                     line=line_of(key_node), key="checks")
-                steps[method] = _positive(value_of(value_node, "checks"), where, line)
+                steps[method] = _steps(value_node, f"{where}.{method}", value_of)
             return tuple(sorted(steps.items()))
-        return _positive(value_of(node, "checks"), where, line)
+        return _steps(node, where, value_of)
     if kind == "number":
         return value_of(node, "checks")
     if kind == "numbers":
@@ -147,6 +158,19 @@ def _read_option(kind, node, where, variables, value_of):
 
 
 MAX_STEP = 1e30  # h**10 stays inside float64 in the error bound
+MAX_STEPS = 20   # steps in one list of h: one row each
+
+
+def _steps(node, where, value_of):
+    """``h``: one step, or (CASES.md v1.1) a list of steps, one row each."""
+    if not isinstance(node, yaml.SequenceNode):
+        return _positive(value_of(node, "checks"), where, line_of(node))
+    if not node.value:
+        raise CaseError(f"`{where}` must not be an empty list.", line=line_of(node), key="checks")
+    if len(node.value) > MAX_STEPS:
+        raise CaseError(f"`{where}` lists {len(node.value)} steps; at most {MAX_STEPS}",
+                        line=line_of(node), key="checks")
+    return tuple(_positive(value_of(item, "checks"), where, line_of(item)) for item in node.value)
 
 
 def _positive(value: Value, where, line) -> Value:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from verify.checks.common import RunOptions
+from verify.core.run_options import RunOptions
 from verify.runner import load
 
 
@@ -36,7 +36,7 @@ def test_a_case_that_hangs_while_building_is_stopped_and_the_next_case_is_built(
     assert error.message == (f"{path}:3: case 'hangs': key 'at': time limit: building the case "
                              "took longer than 1 s and was stopped (--timeout)")
     assert [case.name for case in loaded.cases] == ["fine"]
-    assert [kind for kind, _ in loaded.order] == ["error", "case"]  # file order kept
+    assert [type(entry).__name__ for entry in loaded.order] == ["Result", "Case"]  # file order kept
 
 
 @pytest.mark.parametrize("timeout", [0, 30])

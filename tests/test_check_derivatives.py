@@ -1,7 +1,7 @@
 """The derivative, gradient and hessian checks: verdicts on hard cases (issue 10)."""
 import pytest
 
-from verify.checks.common import RunOptions
+from verify.core.run_options import RunOptions
 from verify.checks.derivatives import run_derivative
 
 from tests.conftest import load_one

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from verify.checks.common import Artifacts, RunOptions
+from verify.checks.common import Artifacts
+from verify.core.run_options import RunOptions
 from verify.checks.error_curve import run_error_curve
 from verify.checks.compare import (CURVE_ERROR_FACTOR, CURVE_H_FACTOR, ORDER_TOLERANCE, judge_best_h,
                             judge_order)

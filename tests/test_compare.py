@@ -12,9 +12,9 @@ from verify.input.values import parse_value
 BASE = {"file": "f.yaml", "case": "c", "check": "derivative"}
 
 
-def numeric(value, exact, bound=1e-6, tolerance=None, note=""):
+def numeric(value, exact, bound=1e-6, tolerance=None, note="", applied=True):
     return judge_numeric(BASE, method="central", quantity="d/dx", point="x=1", exact=mpmath.mpf(exact),
-                         difference=Difference(value, 1e-5, "central", 1, note),
+                         difference=Difference(value, 1e-5, "central", 1, note, applied=applied),
                          bound=Bound(bound, bound / 2, 0, 0, "rigorous"), tolerance=tolerance)
 
 
@@ -33,8 +33,17 @@ def test_nan_and_infinity_never_pass(value):
 
 
 def test_not_applied_is_a_skip_with_the_reason():
-    row = numeric(math.nan, 1.0, note="could not be applied: every step down to 1e-20 ...")
+    row = numeric(math.nan, 1.0, note="could not be applied: every step down to 1e-20 ...",
+                  applied=False)
     assert row.status == "skip" and row.message.startswith("could not be applied")
+
+
+def test_skip_or_error_follows_the_typed_field_not_the_wording_of_the_note():
+    # a NaN the method computed is an error whatever its note says
+    computed = numeric(math.nan, 1.0, note="could not be applied, or so the note says")
+    assert computed.status == "error"
+    not_applied = numeric(math.nan, 1.0, note="the stencil left the domain", applied=False)
+    assert not_applied.status == "skip"
 
 
 def test_tolerance_overrides_the_bound():

@@ -160,7 +160,7 @@ def _case(tmp_path, text):
 
 def test_a_derivative_past_the_size_limit_is_an_error_row_naming_it(tmp_path, monkeypatch):
     from verify.exact import symbolic as exact
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.checks.case import run_case
     monkeypatch.setattr(exact, "MAX_OPERATIONS", 1000)
     case = _case(tmp_path, """
@@ -213,7 +213,7 @@ def _vm_size_mb() -> float:
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and fork workers: Linux")
 def test_the_memory_cap_stops_a_hungry_case_and_the_next_one_runs(monkeypatch, tmp_path):
     from verify.checks import case as runner
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     cases = [_case(tmp_path / "a", "{name: hungry, function: x, at: {x: 1}}"),
              _case(tmp_path / "b", "{name: modest, function: x, at: {x: 2}}")]
@@ -238,7 +238,7 @@ def test_the_memory_cap_stops_a_hungry_case_and_the_next_one_runs(monkeypatch, t
 def test_a_stuck_case_is_ended_by_its_worker_being_killed(monkeypatch, tmp_path):
     import time
     from verify.checks import case as runner
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     cases = [_case(tmp_path / name, f"{{name: {name}, function: x**2, at: {{x: 1}}, "
                                     "checks: {derivative: {methods: [central]}}}")

@@ -11,7 +11,7 @@ FORK = pytest.mark.skipif(sys.platform != "linux", reason="fork workers: Linux")
 
 PROBE = """
 import sys
-from verify.checks.common import RunOptions
+from verify.core.run_options import RunOptions
 from verify.runner import load
 from verify.workers import run_in_workers
 loaded = load([sys.argv[1]])
@@ -66,7 +66,7 @@ def _log(log):
 @FORK
 def test_the_next_case_starts_without_waiting_for_the_parent(monkeypatch, tmp_path):
     import time
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     log = tmp_path / "log"
     _timed_run_case(monkeypatch, log, 0.0)
@@ -82,7 +82,7 @@ def test_the_next_case_starts_without_waiting_for_the_parent(monkeypatch, tmp_pa
 @FORK
 def test_a_case_sent_ahead_is_timed_from_its_start(monkeypatch, tmp_path):
     from verify.checks import case as runner
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     cases = _cases(tmp_path, "a", "b")
     runner.run_case(cases[0], RunOptions())  # imports done before the fork: only the sleeps count
@@ -95,7 +95,7 @@ def test_a_case_sent_ahead_is_timed_from_its_start(monkeypatch, tmp_path):
 
 def test_large_cases_are_not_sent_ahead_so_pipes_never_deadlock(monkeypatch, tmp_path):
     from verify import workers
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     sent = []
     real = workers._Slot.give
 

@@ -11,7 +11,8 @@ import traceback
 from dataclasses import dataclass, field
 
 from verify.checks import runner_for
-from verify.checks.common import Artifacts, RunOptions
+from verify.checks.common import Artifacts
+from verify.core.run_options import RunOptions
 from verify.checks.compare import Result, error_row, skip_row, where
 
 

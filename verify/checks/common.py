@@ -9,16 +9,6 @@ from verify.exact.compiled import Compiled
 from verify.exact.intervals import NotSmooth, excludes_zero, interval_max_abs
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    """Options of a run that reach every case (from the CLI or the API)."""
-
-    allow_import: bool = False
-    allow_outside_data: bool = False
-    timeout: float = 120.0   # seconds per case; 0 runs cases in this process, unlimited
-    memory_mb: int = 4096    # address-space cap of a worker process
-
-
 @dataclass
 class Artifacts:
     """What a case produces besides Result rows, collected while it runs.

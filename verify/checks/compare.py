@@ -12,10 +12,10 @@ pass anything.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
 
 import mpmath
 
+from verify.core.result import COLUMNS, Result  # noqa: F401 - the comparator's rows
 from verify.core.status import ORDER, Status, count, exit_code
 
 EXACT_EQUALITY = mpmath.mpf("1e-25")  # relative: "equal" for exact expectations
@@ -26,33 +26,6 @@ UNDERFLOW = 2.0 ** -1022
 STATUSES = tuple(s.value for s in ORDER)  # worst first (verify.core.status)
 
 
-@dataclass(frozen=True)
-class Result:
-    """One row of results.csv; field order is the column order."""
-
-    file: str
-    case: str
-    check: str
-    method: str = ""
-    quantity: str = ""
-    point: str = ""
-    h: float | None = None
-    exact: float | None = None
-    numeric: float | None = None
-    abs_error: float | None = None
-    rel_error: float | None = None
-    tolerance: float | None = None
-    status: Status = Status.PASS
-    message: str = ""
-    bound_kind: str = ""
-    line: int = 0
-    case_id: str = ""
-
-    def __post_init__(self):
-        object.__setattr__(self, "status", Status(self.status))  # a typo fails here, loudly
-
-
-COLUMNS = tuple(f.name for f in fields(Result))
 
 
 def where(case, check: str, line: int | None = None) -> dict:
@@ -101,7 +74,7 @@ def judge_numeric(base: dict, *, method, quantity, point, exact, difference, bou
                exact=float(exact))
     if not difference.ok:
         reason = difference.note or "the numeric value is not finite"
-        if difference.note.startswith("could not be applied"):
+        if not difference.applied:
             return Result(**row, status="skip", message=reason)
         return Result(**row, numeric=difference.value, status="error",
                       message=f"{reason} (NaN or infinity never passes)")

@@ -41,6 +41,9 @@ class Difference:
     order: int
     note: str = ""
     levels: int = 1  # Richardson levels in the chosen estimate
+    # False when no step kept the stencil inside the domain and off kinks: the
+    # method does not apply at this point (a skip), which is not a NaN it computed
+    applied: bool = True
 
     @property
     def ok(self) -> bool:
@@ -135,7 +138,7 @@ def shrink_until_inside(requested, attempt):
 def _not_applied(method, order, step):
     return Difference(float("nan"), float(step), method, order,
                       "could not be applied: every step down to "
-                      f"{step:.3g} leaves the domain or crosses a kink")
+                      f"{step:.3g} leaves the domain or crosses a kink", applied=False)
 
 
 def _richardson_adaptive(f, x, index, order, dtype, admissible):
@@ -274,7 +277,8 @@ def mixed_partial(f, x, i, j, *, method="central", h=None, dtype=np.float64,
     if shrinks is None:
         return Difference(float("nan"), float(step), method, 2,
                           "could not be applied: every step down to "
-                          f"{step:.3g} leaves the domain or crosses a kink or pole")
+                          f"{step:.3g} leaves the domain or crosses a kink or pole",
+                          applied=False)
     note = "" if shrinks == 0 else (
         f"step shrunk from {requested:.3g} to {step:.3g} to stay inside the domain "
         "and away from kinks and poles")

@@ -14,7 +14,6 @@ steps run in this process.
 """
 from __future__ import annotations
 
-import signal
 import time
 import traceback
 from dataclasses import dataclass
@@ -23,9 +22,8 @@ from multiprocessing.connection import wait
 import yaml
 
 from verify.checks.compare import Result
-from verify.input.expressions import allow_deep_recursion
 from verify.input.loading import CaseError, line_of, read_nodes
-from verify.workers import Worker, _context, _limit_memory
+from verify.workers import Worker, _context, jobs_from, start_worker
 
 
 # What a loading worker reports, in this order per case: Begin, Key (each key
@@ -128,16 +126,8 @@ def file_entries(job, options, send) -> None:
 
 
 def _load_worker(connection, options):
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _limit_memory(options.memory_mb)
-    allow_deep_recursion()
-    while True:
-        try:
-            job = connection.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
+    start_worker(options)
+    for job in jobs_from(connection):
         file_entries(job, options, connection.send)
 
 

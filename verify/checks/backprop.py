@@ -43,7 +43,7 @@ import numpy as np
 import sympy
 
 from verify.numeric import differences
-from verify.numeric.backprop import from_expression, from_graph
+from verify.numeric.backprop import propagate
 from verify.core.tolerances import SAFETY
 from verify.bounds.predicted import partial_bound, representation
 from verify.checks.compare import (error_row, expectation_allowance, judge_agreement, judge_expectation,
@@ -53,7 +53,7 @@ from verify.input.expressions import symbol
 from verify.bounds.kinks import derivative_at, point_problem, switch_at
 from verify.core.functions import is_analytic
 from verify.bounds.rounding import running_error
-from verify.checks.common import dtype_of, numeric_function, smooth_between
+from verify.checks.common import dtype_of, graph_of, numeric_function, smooth_between
 
 U64 = differences.unit_roundoff(np.float64)
 
@@ -71,19 +71,6 @@ class BackpropBound:
     def describe(self) -> str:
         return (f"bound {self.total:.3g} = {SAFETY:g} x (running error {self.running:.3g} "
                 f"+ backward steps {self.steps:.3g}) + point {self.representation:.3g}")
-
-
-@functools.lru_cache(maxsize=256)
-def _graph(expression, graph, inputs, data):
-    if graph:
-        return from_graph(graph, inputs, data)
-    return from_expression(expression, inputs, data)
-
-
-def graph_of(case):
-    """The compiled graph of a case; inputs are its variables, then parameters."""
-    inputs = case.variables + tuple(name for name, _ in case.parameters)
-    return _graph(case.expression, case.graph, inputs, case.data)
 
 
 @functools.lru_cache(maxsize=256)
@@ -111,15 +98,7 @@ def adjoint_function(case, name) -> ExactFunction:
 def magnitudes(nodes) -> dict:
     """The adjoints again with |local derivatives|, keyed by id(node): the size of
     what the backward pass rounds, before any cancellation."""
-    found = {id(n): 0.0 for n in nodes}
-    found[id(nodes[-1])] = 1.0
-    for node in reversed(nodes):
-        for parent, d in zip(node.parents, node.local):
-            g = found[id(node)] * np.abs(d)
-            if isinstance(g, np.ndarray) and not isinstance(parent.value, np.ndarray):
-                g = np.sum(g)
-            found[id(parent)] = found[id(parent)] + g
-    return found
+    return propagate(nodes, np.abs)
 
 
 def _bound(engine, orders, point, floats, magnitude, operations) -> BackpropBound:
@@ -189,15 +168,12 @@ def _finite_difference(case, check, engine, point, floats, index):
     method = check.option("methods")[0]
     if method == "complex_step" and not is_analytic(engine.expression):
         method = "central"
-    h = check.option("h")
-    if isinstance(h, tuple):
-        h = dict(h).get(method)
     dtype = dtype_of(case)
     orders = tuple(2 if k == index else 0 for k in range(len(floats)))
     guard = smooth_between(engine, orders, index, floats) if method != "complex_step" else None
     difference = differences.partial(
         numeric_function(engine, dtype), floats, index, method=method,
-        h=None if h is None else h.float64, dtype=dtype, admissible=guard)
+        h=check.step(method), dtype=dtype, admissible=guard)
     if not difference.ok:
         return difference, None
     return difference, partial_bound(engine, point, difference, index,

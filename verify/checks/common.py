@@ -3,9 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import functools
+
 import numpy as np
+import sympy
 
 from verify.exact.compiled import Compiled
+from verify.input.expressions import symbol
+from verify.numeric.backprop import from_expression, from_graph
 from verify.exact.intervals import NotSmooth, excludes_zero, interval_max_abs
 
 
@@ -63,7 +68,6 @@ def weak_constants(expression):
     array's dtype (NEP 50), so the numeric side really runs in float32. The
     tree is kept as it is (no evaluation), so its rounding is the analysed one.
     """
-    import sympy
     constants = {atom: sympy.Float(atom.evalf(30), 30)
                  for atom in expression.atoms(sympy.Function, sympy.Pow)
                  if atom.is_number and not atom.is_Rational}
@@ -81,13 +85,7 @@ def smooth_between(engine, orders, index, floats):
     def admissible(lo, hi):
         box = [(x, x) for x in floats]
         box[index] = (min(lo, hi), max(lo, hi))
-        try:
-            interval_max_abs(expr, engine.variables, box, engine.data, dps=20)
-        except NotSmooth:
-            return False
-        except (ValueError, TypeError):
-            return True  # no interval rule: the finite-value test still guards
-        return True
+        return _smooth_on(engine, expr, box)
     return admissible
 
 
@@ -95,8 +93,6 @@ def pieces_between(sides, orders, index, floats):
     """``admissible(lo, hi)`` across a switch at ``floats``: on each half, that
     side's piece holds (verify.bounds.kinks.Side conditions) and its derivative
     ``orders`` has no kink, pole or domain edge."""
-    import sympy
-    from verify.input.expressions import symbol
     centre = floats[index]
     by = symbol(sides[0].piece.variables[index])
 
@@ -129,11 +125,30 @@ def smooth_over_box(engine, orders, i, j, floats):
     def admissible(span_i, span_j):
         box = [(x, x) for x in floats]
         box[i], box[j] = (min(span_i), max(span_i)), (min(span_j), max(span_j))
-        try:
-            interval_max_abs(expr, engine.variables, box, engine.data, dps=20)
-        except NotSmooth:
-            return False
-        except (ValueError, TypeError):
-            return True  # no interval rule: the finite-value test still guards
-        return True
+        return _smooth_on(engine, expr, box)
     return admissible
+
+
+def _smooth_on(engine, expr, box) -> bool:
+    """No kink, pole or domain edge of ``expr`` over ``box`` (interval arithmetic)."""
+    try:
+        interval_max_abs(expr, engine.variables, box, engine.data, dps=20)
+    except NotSmooth:
+        return False
+    except (ValueError, TypeError):
+        return True  # no interval rule: the finite-value test still guards
+    return True
+
+
+@functools.lru_cache(maxsize=256)
+def _graph(expression, graph, inputs, data):
+    if graph:
+        return from_graph(graph, inputs, data)
+    return from_expression(expression, inputs, data)
+
+
+def graph_of(case):
+    """The compiled backprop graph of a case (the backprop and descent checks);
+    inputs are its variables, then parameters."""
+    inputs = case.variables + tuple(name for name, _ in case.parameters)
+    return _graph(case.expression, case.graph, inputs, case.data)

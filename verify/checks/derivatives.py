@@ -25,13 +25,6 @@ def _quantity(variables, orders):
     return f"hess[{','.join(named)}]"
 
 
-def _step(check, method):
-    h = check.option("h")
-    if isinstance(h, tuple):
-        h = dict(h).get(method)
-    return None if h is None else h.float64
-
-
 def _targets(check, size):
     """(orders, indices) of every quantity the check compares."""
     if check.name == "derivative":
@@ -103,7 +96,7 @@ def _across_switch(case, engine, f, point, floats, method, orders, indices, verd
     guard = pieces_between(sides, orders[:index] + (orders[index] + 1,) + orders[index + 1:],
                            index, floats)
     difference = differences.partial(f, floats, index, method=method, order=n,
-                                     h=_step(check, method), dtype=dtype, admissible=guard)
+                                     h=check.step(method), dtype=dtype, admissible=guard)
     st = stencil(method, n, difference.levels)
     m = n + st.accuracy
     jump = first_jump(engine, point, index, n + 1, m - 1)
@@ -153,7 +146,7 @@ def _one(case, engine, f, point, floats, method, orders, indices, exact, check, 
                 admissible=guard if method != "complex_step" else None)
             return difference, (partial_bound(engine, point, difference, index, unit_roundoff=u)
                                 if difference.ok else None)
-    given = _step(check, method)
+    given = check.step(method)
     difference, bound = compute(given)
     hint = None
     if case.tolerance is None and difference.ok and vacuous(bound.total, exact) \

@@ -30,7 +30,7 @@ from verify.numeric.descent import (classify, default_bound, descend, gradient_f
                        quadratic_eigenvalues, tolerances)
 from verify.exact.symbolic import exact_function
 from verify.exact.minimisers import stationary_points
-from verify.checks.common import plain_floats
+from verify.checks.common import graph_of, plain_floats
 
 MAX_PATH = 500         # points of a path kept for the figure (2+ variables)
 MAX_LOSS = 5_000       # loss values kept for the figure
@@ -140,10 +140,6 @@ def _minimum_rows(case, base, label, lr, path, outcome, nearest, xtol):
 
 def _backprop_rows(case, engine, base, label, lrs, outcomes, start, steps, bound, minimisers,
                    xtol, runs):
-    try:
-        from verify.checks.backprop import graph_of
-    except ImportError:
-        return []
     if steps > MAX_BACKPROP_STEPS:
         return [skip_row(base, f"backprop runs are limited to {MAX_BACKPROP_STEPS} steps (the "
                                "engine walks a Python node graph each step)", method="backprop",

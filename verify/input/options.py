@@ -34,6 +34,14 @@ class Check:
     def given(self, key: str) -> bool:
         return key in dict(self.options)
 
+    def step(self, method: str) -> float | None:
+        """The written step ``h`` for ``method`` in float64 (``h`` is one number,
+        or one per method), or None: the method's standard step."""
+        h = self.option("h")
+        if isinstance(h, tuple):
+            h = dict(h).get(method)
+        return None if h is None else h.float64
+
 
 def read_checks(node, variables, value_of) -> tuple[Check, ...]:
     if node is None:

@@ -218,19 +218,30 @@ class Node:
 
 
 def backward(nodes) -> None:
-    """Send the last node's adjoint (1) back through ``nodes`` (in creation order)."""
+    """Send the last node's adjoint (1) back through ``nodes`` (in creation order):
+    each node's ``local`` derivatives are computed, then ``adjoint`` set."""
     for node in nodes:
-        node.adjoint = 0.0
-    nodes[-1].adjoint = 1.0
+        if node.rule is not None:
+            node.local = node.rule()
+    adjoints = propagate(nodes)
+    for node in nodes:
+        node.adjoint = adjoints[id(node)]
+
+
+def propagate(nodes, transform=None) -> dict:
+    """The reverse sweep over nodes whose ``local`` derivatives are set: the
+    adjoint of each node, keyed by ``id(node)``, with every local derivative
+    passed through ``transform`` first (``np.abs`` gives the magnitudes the
+    backward pass rounds, before any cancellation)."""
+    found = {id(n): 0.0 for n in nodes}
+    found[id(nodes[-1])] = 1.0
     for node in reversed(nodes):
-        if node.rule is None:
-            continue
-        node.local = node.rule()
         for parent, d in zip(node.parents, node.local):
-            g = node.adjoint * d
+            g = found[id(node)] * (d if transform is None else transform(d))
             if isinstance(g, np.ndarray) and not isinstance(parent.value, np.ndarray):
                 g = np.sum(g)  # a scalar used in every row: the rows' adjoints add up
-            parent.adjoint = parent.adjoint + g
+            found[id(parent)] = found[id(parent)] + g
+    return found
 
 
 @dataclass(frozen=True, eq=False)

@@ -276,8 +276,8 @@ def test_a_non_finite_numeric_value_never_passes(numeric, tolerance):
     from verify.numeric.differences import Difference
     chosen = {None: None, "huge": Tolerance(rtol=1e300, atol=1e300),
               "infinite": Tolerance(atol=math.inf)}[tolerance]
-    row = judge_numeric({"file": "f", "case": "c", "check": "derivative"}, method="central",
-                        quantity="d/dx", point="x=1", exact=1.0,
+    row = judge_numeric({"file": "f", "case": "c", "check": "derivative", "method": "central",
+                         "quantity": "d/dx", "point": "x=1"}, exact=1.0,
                         difference=Difference(numeric, 1e-5, "central", 1),
                         bound=_bound(1e300), tolerance=chosen)
     assert row.status == "error"
@@ -292,8 +292,8 @@ def test_a_non_finite_bound_or_tolerance_never_passes_a_finite_value(total):
     # CASES.md v1.1: a non-finite bound is inconclusive; a non-finite tolerance an error
     for bound, tolerance, status in ((_bound(total), None, "inconclusive"),
                                      (_bound(1.0), Tolerance(atol=total), "error")):
-        row = judge_numeric({"file": "f", "case": "c", "check": "derivative"}, method="central",
-                            quantity="d/dx", point="x=1", exact=1.0,
+        row = judge_numeric({"file": "f", "case": "c", "check": "derivative", "method": "central",
+                             "quantity": "d/dx", "point": "x=1"}, exact=1.0,
                             difference=Difference(1.0 + 1e-9, 1e-5, "central", 1),
                             bound=bound, tolerance=tolerance)
         assert row.status == status, row

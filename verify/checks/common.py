@@ -1,7 +1,7 @@
 """What the checks share: the numeric function, the point's problems, dtypes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import functools
 
@@ -11,6 +11,7 @@ import sympy
 from verify.exact.compiled import Compiled
 from verify.input.expressions import symbol
 from verify.numeric.backprop import from_expression, from_graph
+from verify.numeric.differences import unit_roundoff
 from verify.exact.intervals import NotSmooth, excludes_zero, interval_max_abs
 
 
@@ -32,6 +33,38 @@ class Artifacts:
 
     def add_figure(self, kind: str, title: str, data: dict) -> None:
         self.figures.append((kind, title, data))
+
+
+@dataclass(frozen=True)
+class PointContext:
+    """What every row of one check at one point shares: the case and its check,
+    the exact function (or the piece that holds there), the point, its floats
+    and label, the numeric function and its dtype, and the location columns.
+    Helpers take this whole instead of a dozen parameters."""
+
+    case: object          # verify.input.cases.Case
+    check: object         # verify.input.options.Check (None for the implementation rows)
+    engine: object        # verify.exact.symbolic.ExactFunction
+    point: tuple          # the point's exact Values
+    floats: list          # the point in float64
+    label: str            # the point as the reports show it
+    base: dict            # the check's location columns (verify.checks.compare.where)
+    dtype: type = np.float64
+    f: object = None      # the numeric function (numeric_function), when the check has one
+    index: int = 0        # the point's position in case.points
+
+    @classmethod
+    def of(cls, case, point, *, check, engine, base, f=None, index=0) -> "PointContext":
+        return cls(case, check, engine, point, [p.float64 for p in point], case.label(point),
+                   base, dtype_of(case), f, index)
+
+    @property
+    def unit_roundoff(self) -> float:
+        return unit_roundoff(self.dtype)
+
+    def on(self, engine) -> "PointContext":
+        """The same point, judged with another exact function (a piece of it)."""
+        return replace(self, engine=engine)
 
 
 def plain_floats(values) -> list:

@@ -15,6 +15,8 @@ import math
 
 import mpmath
 
+from dataclasses import dataclass
+
 from verify.core.result import COLUMNS, Result  # noqa: F401 - the comparator's rows
 from verify.core.status import ORDER, Status, count, exit_code
 
@@ -32,6 +34,25 @@ def where(case, check: str, line: int | None = None) -> dict:
     """The columns that locate a row of ``case``."""
     return {"file": case.file, "case": case.name, "check": check,
             "line": line or case.line, "case_id": case.id}
+
+
+def located(base: dict, *, method: str = "", quantity: str = "", point: str = "") -> dict:
+    """The location columns of one row: the case's (:func:`where`) and what it compares."""
+    return dict(base, method=method, quantity=quantity, point=point)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """A stated bound for :func:`judge_within`: how far a value may be from the
+    exact one, its kind (``rigorous``, ``estimate``, ``xtol``) and how it was
+    obtained; it answers as the predicted bounds do (``total``, ``kind``, ``describe``)."""
+
+    total: float
+    kind: str
+    detail: str
+
+    def describe(self) -> str:
+        return self.detail
 
 
 def _errors(exact, numeric):
@@ -61,17 +82,16 @@ def _inconclusive(row, allowed, kind, detail, exact, hint, note):
                   message=message)
 
 
-def judge_numeric(base: dict, *, method, quantity, point, exact, difference, bound,
-                  tolerance=None, hint=None) -> Result:
-    """Compare a numerical derivative with the exact value.
+def judge_numeric(at: dict, *, exact, difference, bound, tolerance=None, hint=None) -> Result:
+    """Compare a numerical derivative with the exact value; ``at`` holds the
+    row's location columns (:func:`located`).
 
     Without a tolerance, a vacuous bound (:func:`vacuous`) gives
     ``inconclusive`` unless the error exceeds even that bound (a rigorous
     bound exceeded is a fail); ``hint()``, called only then, says which
     step or method would be conclusive.
     """
-    row = dict(base, method=method, quantity=quantity, point=point, h=difference.h,
-               exact=float(exact))
+    row = dict(at, h=difference.h, exact=float(exact))
     if not difference.ok:
         reason = difference.note or "the numeric value is not finite"
         if not difference.applied:
@@ -160,8 +180,8 @@ CURVE_ERROR_FACTOR = 100.0  # observed minimum error at most this times the pred
 ORDER_TOLERANCE = 0.5       # fitted log-log slope within this of the expected order
 
 
-def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_error,
-                 predicted_h, predicted_error, floor=None, excess=None, context="") -> Result:
+def judge_best_h(at: dict, *, observed_h, observed_error, predicted_h, predicted_error,
+                 floor=None, excess=None, context="") -> Result:
     """The observed best step of an error curve against the model's.
 
     Passes when the predicted best h is within CURVE_H_FACTOR of the
@@ -173,8 +193,7 @@ def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_er
     given (the model has no valley), the curve must instead stay within
     CURVE_ERROR_FACTOR times its model at every step.
     """
-    row = dict(base, method=method, quantity=quantity, point=point, h=observed_h,
-               exact=predicted_h, numeric=observed_h, tolerance=CURVE_H_FACTOR,
+    row = dict(at, h=observed_h, exact=predicted_h, numeric=observed_h, tolerance=CURVE_H_FACTOR,
                bound_kind="model")
     if observed_h is None or observed_error is None:
         return Result(**row, status="error",
@@ -207,11 +226,9 @@ def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_er
                           "nearby or a wrong stencil")
 
 
-def judge_order(base: dict, *, method, quantity, point, slope, expected, window=None,
-                reason="", context="") -> Result:
+def judge_order(at: dict, *, slope, expected, window=None, reason="", context="") -> Result:
     """A fitted convergence order (log-log slope) against the expected order."""
-    row = dict(base, method=method, quantity=quantity, point=point, exact=float(expected),
-               tolerance=ORDER_TOLERANCE, bound_kind="order")
+    row = dict(at, exact=float(expected), tolerance=ORDER_TOLERANCE, bound_kind="order")
     if slope is None:
         return Result(**row, status="skip", message=f"no order to fit: {reason}")
     if not math.isfinite(slope):
@@ -231,14 +248,14 @@ def judge_order(base: dict, *, method, quantity, point, slope, expected, window=
                           "nearby or a wrong stencil")
 
 
-def judge_within(base: dict, *, method, quantity, point, exact, numeric, allowed, kind, detail,
-                 tolerance=None, h=None, note="", hint=None) -> Result:
+def judge_within(at: dict, *, exact, numeric, bound: Allowance, tolerance=None, h=None, note="",
+                 hint=None) -> Result:
     """Compare a value (float or mpf, e.g. a partial sum in exact arithmetic)
-    with the exact value against a stated bound ``allowed``; ``detail``
-    says how the bound was obtained. The error is taken before rounding
-    ``numeric`` to the float shown in the row. A vacuous bound gives
-    ``inconclusive``, as in :func:`judge_numeric`."""
-    row = dict(base, method=method, quantity=quantity, point=point, h=h, exact=float(exact))
+    with the exact value against a stated bound (an :class:`Allowance`). The
+    error is taken before rounding ``numeric`` to the float shown in the row.
+    A vacuous bound gives ``inconclusive``, as in :func:`judge_numeric`."""
+    allowed, kind, detail = bound.total, bound.kind, bound.describe()
+    row = dict(at, h=h, exact=float(exact))
     with mpmath.workdps(60):  # an mpf numeric keeps its digits
         numeric = mpmath.mpf(numeric)
         if not mpmath.isfinite(numeric):
@@ -262,12 +279,11 @@ def judge_within(base: dict, *, method, quantity, point, exact, numeric, allowed
                   status="pass" if passed else "fail", message=message)
 
 
-def judge_outcome(base: dict, *, quantity, point, observed: str, expected: str | None,
-                  exact=None, numeric=None, note="", method="descent") -> Result:
+def judge_outcome(at: dict, *, observed: str, expected: str | None, exact=None, numeric=None,
+                  note="") -> Result:
     """A classified run (``converged``, ``diverged``, ``unconverged``): it passes
     when it is what ``expected`` says, or, with no expectation, when it converged."""
-    row = dict(base, method=method, quantity=quantity, point=point,
-               exact=None if exact is None else float(exact),
+    row = dict(at, exact=None if exact is None else float(exact),
                numeric=None if numeric is None else float(numeric), bound_kind="outcome")
     if exact is not None and numeric is not None and math.isfinite(float(numeric)):
         row["abs_error"], row["rel_error"] = _errors(mpmath.mpf(exact), mpmath.mpf(numeric))

@@ -212,7 +212,7 @@ def _vm_size_mb() -> float:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and fork workers: Linux")
 def test_the_memory_cap_stops_a_hungry_case_and_the_next_one_runs(monkeypatch, tmp_path):
-    from verify.checks import case as runner
+    from verify import workers as runner  # the worker loop calls workers.run_case
     from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     cases = [_case(tmp_path / "a", "{name: hungry, function: x, at: {x: 1}}"),
@@ -237,7 +237,7 @@ def test_the_memory_cap_stops_a_hungry_case_and_the_next_one_runs(monkeypatch, t
 @pytest.mark.skipif(sys.platform != "linux", reason="fork workers: Linux")
 def test_a_stuck_case_is_ended_by_its_worker_being_killed(monkeypatch, tmp_path):
     import time
-    from verify.checks import case as runner
+    from verify import workers as runner  # the worker loop calls workers.run_case
     from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     cases = [_case(tmp_path / name, f"{{name: {name}, function: x**2, at: {{x: 1}}, "

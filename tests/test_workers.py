@@ -45,8 +45,8 @@ def _cases(tmp_path, *names, description=""):
 def _timed_run_case(monkeypatch, log, seconds):
     """run_case that logs when each case starts and ends (the forked worker sees it)."""
     import time
-    from verify.checks import case as runner
-    real = runner.run_case
+    from verify import workers
+    real = workers.run_case
 
     def timed(case, options):
         start = time.monotonic()
@@ -55,7 +55,7 @@ def _timed_run_case(monkeypatch, log, seconds):
         with open(log, "a") as stream:
             stream.write(f"{case.name} {start} {time.monotonic()}\n")
         return outcome
-    monkeypatch.setattr(runner, "run_case", timed)
+    monkeypatch.setattr(workers, "run_case", timed)  # the name the worker loop calls
 
 
 def _log(log):

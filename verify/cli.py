@@ -17,6 +17,7 @@ from verify import __version__
 from verify.core.result import is_load_error, rows_of
 from verify.core.status import EXIT_INTERRUPTED, EXIT_NO_CASES, count, is_bad, status_of
 from verify.core.run_options import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, RunOptions
+from verify.templates import write_template
 
 EXAMPLE = """\
 example:
@@ -73,7 +74,6 @@ def new_template(argv) -> int:
                                      description="Write NAME.yaml, a commented case-file template.")
     parser.add_argument("name", metavar="NAME", help="file to write (.yaml is added)")
     args = parser.parse_args(argv)
-    from verify.templates import write_template
     try:
         path = write_template(args.name)
     except (FileExistsError, OSError) as exc:
@@ -153,7 +153,7 @@ def _run(args, options) -> int:
         interrupted = True
         print("interrupted: writing the reports of the cases that finished", file=sys.stderr)
     except RuntimeError as exc:
-        from verify.distributed import DaskUnavailable
+        from verify.distributed import DaskUnavailable  # loaded by run_all already
         if not isinstance(exc, DaskUnavailable):
             raise
         print(f"verify: {exc}", file=sys.stderr)

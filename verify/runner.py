@@ -7,14 +7,17 @@ per case (see :mod:`verify.workers`), and returns them in file order.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from verify.checks.case import run_case
 from verify.core.result import Result, is_load_error, rows_of
 from verify.core.run_options import RunOptions
-from verify.building import load_error
+from verify.building import entries_in_process, entries_in_workers, load_error
+from verify.distributed import run_on_dask
 from verify.input.files import find_files
 from verify.input.loading import CaseError
+from verify.workers import run_in_workers
 
 __all__ = ["Loaded", "is_load_error", "load", "rows_of", "run_all"]
 
@@ -50,10 +53,7 @@ def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None) 
     under the run's limits (see :mod:`verify.building`); here only the file
     list is made, so this process stays small whatever the input.
     """
-    import os
-
     from verify.input import cases  # noqa: F401 - SymPy loads here (not at --help), before workers fork
-    from verify.building import entries_in_process, entries_in_workers
     slots, jobs_to_read = [], []
     for path, shown, source, refused in find_files(paths, options.allow_outside_data):
         if refused:
@@ -95,10 +95,8 @@ def run_all(loaded: Loaded, options: RunOptions = RunOptions(), *, jobs: int = 1
     returning true ends the run early (``--fail-fast``). ``dask`` (a scheduler
     address) runs the cases on that Dask cluster instead (:mod:`verify.distributed`).
     """
-    from verify.workers import run_in_workers
     cases = loaded.cases
     if dask:
-        from verify.distributed import run_on_dask
         done = run_on_dask(cases, options, address=dask)
     elif jobs <= 1 and not options.timeout:
         done = (run_case(case, options) for case in cases)

@@ -3,7 +3,10 @@
 Every function returns the rows of results.csv as a pandas DataFrame (a
 table in a notebook) and, asked to assert, raises
 :class:`~verify.report.failures.VerificationFailed` whose message lists the failed
-rows. Importing :mod:`verify` stays light: SymPy, NumPy and pandas load
+rows. The rule for the default (docs/python-and-pytest.md): the function
+meant for tests, :func:`check_gradient`, asserts unless told not to;
+:func:`run` and :func:`check`, which return a table to read, assert only
+when asked. Importing :mod:`verify` stays light: SymPy, NumPy and pandas load
 when a function here is called.
 """
 from __future__ import annotations

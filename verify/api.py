@@ -49,6 +49,16 @@ def run(paths, *, select=None, jobs=1, timeout=0.0, allow_import=False,
     -------
     pandas.DataFrame
         One row per comparison, the columns of results.csv.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, verify
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "lab.yaml").write_text(
+    ...     "cases: [{name: chain, function: sin(x**2), at: {x: 1.5}, checks: [derivative]}]")
+    >>> table = verify.run(folder)
+    >>> sorted(set(table.method)), table.attrs["status"]
+    (['backward', 'central', 'central4', 'complex_step', 'forward', 'richardson'], 'pass')
     """
     from verify.report import write_reports  # pandas and matplotlib: only when called
     from verify.runner import load, run_all
@@ -99,6 +109,8 @@ def check(function=None, *, at=None, checks=None, expect=None, graph=None, point
     >>> import verify
     >>> table = verify.check("sin(x**2)", at={"x": 1.5}, checks=["derivative"],
     ...                      expect={"derivative": "3*cos(9/4)"}, assert_ok=True)
+    >>> table.attrs["status"]
+    'pass'
     """
     from verify.checks.case import run_case  # SymPy: only when called
     keys = dict(name=name, description=description, function=function, graph=graph,
@@ -163,6 +175,8 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
     >>> f = lambda x, y: x**2 * np.sin(y)
     >>> g = lambda x, y: (2*x*np.sin(y), x**2*np.cos(y))
     >>> table = verify.check_gradient(f, g, "x**2*sin(y)", at={"x": 1.5, "y": 0.3})
+    >>> table[["quantity", "method", "status"]].values.tolist()[:2]
+    [['value', 'implementation', 'pass'], ['grad[x]', 'implementation', 'pass']]
     """
     from verify.checks.implementation import compare_implementation  # SymPy: only when called
     if fn is None and grad is None:

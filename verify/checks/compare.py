@@ -90,6 +90,21 @@ def judge_numeric(at: dict, *, exact, difference, bound, tolerance=None, hint=No
     ``inconclusive`` unless the error exceeds even that bound (a rigorous
     bound exceeded is a fail); ``hint()``, called only then, says which
     step or method would be conclusive.
+
+    Examples
+    --------
+    >>> import mpmath
+    >>> from verify.bounds.predicted import Bound
+    >>> from verify.numeric.differences import Difference
+    >>> at = located({"file": "f.yaml", "case": "c", "check": "derivative"},
+    ...              method="central", quantity="d/dx", point="x=1")
+    >>> bound = Bound(1e-9, 5e-10, 5e-10, 0.0, "rigorous")
+    >>> judge_numeric(at, exact=mpmath.cos(1), bound=bound,
+    ...               difference=Difference(0.5403023058, 1e-5, "central", 1)).status
+    <Status.PASS: 'pass'>
+    >>> judge_numeric(at, exact=mpmath.cos(1), bound=bound,
+    ...               difference=Difference(0.5403, 1e-5, "central", 1)).status
+    <Status.FAIL: 'fail'>
     """
     row = dict(at, h=difference.h, exact=float(exact))
     if not difference.ok:

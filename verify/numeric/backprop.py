@@ -374,6 +374,16 @@ def from_expression(expr, inputs, data=(), *, output="f") -> Graph:
     ``inputs`` name the leaves (variables, parameters); ``data`` columns are
     constants (arrays over the rows); subexpressions without inputs are
     folded into constants.
+
+    Examples
+    --------
+    >>> from verify.input.expressions import parse
+    >>> graph = from_expression(parse("x**2*sin(y)"), ("x", "y"))
+    >>> graph.names
+    ('x', 'y', 't1', 't2', 'f')
+    >>> value, (dx, dy) = graph.gradient([1.5, 0.3])
+    >>> round(dx, 12), round(dy, 12)
+    (0.886560619984, 2.149507100533)
     """
     index = {symbol(n): i for i, n in enumerate(inputs)}
     columns = {symbol(c.name): np.asarray(c.floats, dtype=np.float64) for c in data}

@@ -86,6 +86,15 @@ def partial(f, x, index, *, method="central", order=1, h=None, dtype=np.float64,
     Returns
     -------
     Difference
+
+    Examples
+    --------
+    d/dx sin(x) at x = 1 by the fourth-order central stencil (cos(1) = 0.5403023058681398):
+
+    >>> import numpy as np
+    >>> d = partial(lambda p: np.sin(p[:, 0]), [1.0], 0, method="central4")
+    >>> round(d.value, 10), d.method, d.ok
+    (0.5403023059, 'central4', True)
     """
     x = np.asarray(x, dtype=dtype).reshape(-1)
     if not offers(method, order):
@@ -231,6 +240,14 @@ def derivative(f, x, *, method="central", order=1, h=None, dtype=np.float64,
     """The ``order``-th derivative of a function of one variable at ``x``.
 
     ``f`` takes an array of shape ``(k, 1)``; see :func:`partial`.
+
+    Examples
+    --------
+    The complex step has no cancellation: d/dx exp(x) at 0 is 1 to the last bit.
+
+    >>> import numpy as np
+    >>> derivative(lambda p: np.exp(p[:, 0]), 0.0, method="complex_step").value
+    1.0
     """
     return partial(f, [x], 0, method=method, order=order, h=h, dtype=dtype,
                    admissible=admissible)

@@ -203,11 +203,7 @@ def entries_in_workers(jobs, options, *, workers: int):
                 slots[slots.index(slot)] = _LoadSlot(context, options)
     finally:
         for slot in slots:
-            try:
-                slot.connection.send(None)
-            except (OSError, ValueError):
-                pass
-            slot.end()
+            slot.close()
     return found
 
 

@@ -86,6 +86,14 @@ class Worker:
         self.process.start()
         child.close()
 
+    def close(self):
+        """Tell the worker there is no more work (None), then end it."""
+        try:
+            self.connection.send(None)
+        except (OSError, ValueError):
+            pass
+        self.end()
+
     def end(self):
         try:
             if self.process.is_alive():
@@ -175,8 +183,4 @@ def run_in_workers(cases, options, *, jobs):
                 next_index += 1
     finally:
         for slot in slots:
-            try:
-                slot.connection.send(None)
-            except (OSError, ValueError):
-                pass
-            slot.end()
+            slot.close()

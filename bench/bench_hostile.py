@@ -48,7 +48,7 @@ def whole_run(corpus, timeout):
 
 
 def per_file_loading(corpus):
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.runner import load
     times = []
     for path in sorted(corpus.rglob("*.y*ml")):
@@ -61,7 +61,7 @@ def per_file_loading(corpus):
 
 
 def per_case(corpus, timeout):
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.runner import load
     from verify.workers import run_in_workers
     cases = load([corpus], RunOptions(timeout=timeout)).cases

@@ -39,10 +39,12 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 from corpus import load as corpus  # noqa: E402  (bench/corpus.py)
 
-from verify.checks.common import Artifacts, RunOptions  # noqa: E402
+from verify.checks.common import Artifacts  # noqa: E402
+from verify.core.run_options import RunOptions  # noqa: E402
 from verify.checks.error_curve import run_error_curve  # noqa: E402
 from verify.report import write_reports  # noqa: E402
 from verify.report.writer import FAILURE_FIGURE_CAP, FIGURE_CAP  # noqa: E402
+from verify.core.result import is_load_error  # noqa: E402
 from verify.runner import load, run_all  # noqa: E402
 
 REPEAT = 5
@@ -86,8 +88,8 @@ def bench_curves(folder):
 
 def run_cases(paths, jobs=1, timeout=0.0):
     loaded = load(paths)
-    runs = [item for kind, item in run_all(loaded, RunOptions(timeout=timeout), jobs=jobs)
-            if kind == "case"]
+    runs = [entry for entry in run_all(loaded, RunOptions(timeout=timeout), jobs=jobs)
+            if not is_load_error(entry)]
     results = [r for run in runs for r in run.results] + list(loaded.errors)
     return results, runs
 

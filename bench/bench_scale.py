@@ -117,13 +117,14 @@ def phases(jobs: int, corpus: str) -> None:
     the CPU of the parent and of the workers, and the speed-up two free cores
     would give with that split (Amdahl: (parent + workers) / (parent + workers / 2))."""
     started = time.perf_counter()
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.report import write_reports
-    from verify.runner import load, run_all
+    from verify.runner import is_load_error, load, run_all
     marks = [("import", time.perf_counter())]
     loaded = load([corpus])
     marks.append(("load", time.perf_counter()))
-    runs = [item for _, item in run_all(loaded, RunOptions(), jobs=jobs)]
+    runs = [entry for entry in run_all(loaded, RunOptions(), jobs=jobs)
+            if not is_load_error(entry)]
     marks.append(("run", time.perf_counter()))
     write_reports("out-phases", [r for run in runs for r in run.results], runs)
     marks.append(("reports", time.perf_counter()))

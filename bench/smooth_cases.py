@@ -94,12 +94,12 @@ def case_file(check: str, count: int, seed: int, *, options: str = "", depth: in
 
 def run(path) -> list:
     """Every result row of the case file, run in this process."""
-    from verify.checks.common import RunOptions
-    from verify.runner import load, run_all
+    from verify.core.run_options import RunOptions
+    from verify.runner import load, rows_of, run_all
     options = RunOptions(timeout=0)
     rows = []
-    for kind, item in run_all(load([path], options).select(None), options, jobs=1):
-        rows.extend([item] if kind == "error" else item.results)
+    for entry in run_all(load([path], options).select(None), options, jobs=1):
+        rows.extend(rows_of(entry))
     return rows
 
 

@@ -200,3 +200,16 @@ def test_tensor_inputs_need_pytorch():
         verify.check_gradient(None, torch_gradient, EXPRESSION, at=AT, tensors=True,
                               dtype="float32")
         assert str(seen[0]) == "torch.float32"
+
+
+def test_the_function_meant_for_tests_asserts_and_the_table_functions_return_their_table():
+    # the documented rule (docs/python-and-pytest.md): check_gradient raises on a wrong
+    # gradient unless told not to; check returns its table unless asked to assert
+    with pytest.raises(verify.VerificationFailed):
+        verify.check_gradient(value, wrong_gradient, EXPRESSION, at=AT)
+    table = verify.check_gradient(value, wrong_gradient, EXPRESSION, at=AT, assert_ok=False)
+    assert "fail" in set(table.status)
+    wrong = verify.check("sin(x)", at={"x": 1}, checks=[], expect={"derivative": 0.6})
+    assert list(wrong.status) == ["fail"]
+    with pytest.raises(verify.VerificationFailed):
+        verify.check("sin(x)", at={"x": 1}, checks=[], expect={"derivative": 0.6}, assert_ok=True)

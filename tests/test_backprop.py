@@ -206,3 +206,17 @@ def test_backprop_matches_the_exact_gradient_within_its_bound(text, i, j):
                        graph.operations)
         error = abs(float(nodes[k].adjoint) - exact)
         assert error <= bound.total, (text, names, point, float(exact), nodes[k].adjoint)
+
+
+def test_one_reverse_sweep_gives_adjoints_and_their_magnitudes():
+    # f = x*y - x*y: the adjoints cancel to 0, their magnitudes add to 2|y| and 2|x|
+    graph = from_expression(sympy.Add(sympy.Mul(symbol("x"), symbol("y")),
+                                      -sympy.Mul(symbol("x"), symbol("y")), evaluate=False),
+                            ("x", "y"))
+    nodes = graph.run([3.0, -2.0])
+    assert (nodes[0].adjoint, nodes[1].adjoint) == (0.0, 0.0)
+    sizes = backprop.propagate(nodes, np.abs)
+    assert (sizes[id(nodes[0])], sizes[id(nodes[1])]) == (4.0, 6.0)
+    assert magnitudes(nodes) == sizes
+    plain = backprop.propagate(nodes)
+    assert [plain[id(n)] for n in nodes] == [n.adjoint for n in nodes]

@@ -3,7 +3,7 @@ import pytest
 
 from verify.bounds.predicted import SAFETY, partial_bound, mixed_bound
 from verify.checks.common import numeric_function
-from verify.checks.compare import judge_numeric
+from verify.checks.compare import judge_numeric, located
 from verify.numeric.differences import derivative, mixed_partial, unit_roundoff
 from verify.exact.symbolic import ExactFunction
 from verify.input.expressions import parse
@@ -54,10 +54,10 @@ def test_a_wrong_derivative_fails_its_bound():
     d = derivative(f, 1.0, method="central4")
     bound = partial_bound(engine, at, d, 0, unit_roundoff=U)
     base = {"file": "f.yaml", "case": "c", "check": "derivative"}
-    right = judge_numeric(base, method="central4", quantity="d/dx", point="x=1",
+    right = judge_numeric(located(base, method="central4", quantity="d/dx", point="x=1"),
                           exact=engine.value((1,), at), difference=d, bound=bound)
     # the analytic derivative a student might write by mistake: -cos(x)
-    wrong = judge_numeric(base, method="central4", quantity="d/dx", point="x=1",
+    wrong = judge_numeric(located(base, method="central4", quantity="d/dx", point="x=1"),
                           exact=-np.cos(1.0), difference=d, bound=bound)
     assert right.status == "pass" and wrong.status == "fail"
     assert "exceeds the rigorous bound" in wrong.message

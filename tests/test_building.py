@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from verify.checks.common import RunOptions
+from verify.core.run_options import RunOptions
 from verify.runner import load
 
 
@@ -36,7 +36,7 @@ def test_a_case_that_hangs_while_building_is_stopped_and_the_next_case_is_built(
     assert error.message == (f"{path}:3: case 'hangs': key 'at': time limit: building the case "
                              "took longer than 1 s and was stopped (--timeout)")
     assert [case.name for case in loaded.cases] == ["fine"]
-    assert [kind for kind, _ in loaded.order] == ["error", "case"]  # file order kept
+    assert [type(entry).__name__ for entry in loaded.order] == ["Result", "Case"]  # file order kept
 
 
 @pytest.mark.parametrize("timeout", [0, 30])
@@ -94,3 +94,22 @@ def test_a_case_that_is_not_a_mapping_is_a_row_and_the_next_case_is_built(tmp_pa
     assert [e.message for e in loaded.errors] == [
         f"{path}:3: expected a case (a mapping), got 'just a string'"]
     assert [c.name for c in loaded.cases] == ["ok"]
+
+
+def test_loading_reports_are_typed_messages_in_order(tmp_path):
+    from verify.building import Begin, Built, Done, Key, file_entries
+    from verify.input.loading import Source
+    path = _write(tmp_path, """
+        cases:
+          - {name: fine, function: sin(x), at: {x: 1}}
+          - {name: bad, function: "sin(", at: {x: 1}}
+    """)
+    sent = []
+    source = Source(file=str(path), group="cases", folder=tmp_path)
+    file_entries((path, str(path), source, 0), RunOptions(), sent.append)
+    assert isinstance(sent[0], Begin) and sent[0].name == "fine"
+    assert any(isinstance(m, Key) and m.key == "function" for m in sent)
+    built = [m for m in sent if isinstance(m, Built)]
+    assert [b.index for b in built] == [0, 1]
+    assert built[0].item.name == "fine" and built[1].item.status == "error"
+    assert sent[-1] == Done(2)

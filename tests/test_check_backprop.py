@@ -12,7 +12,8 @@ import mpmath
 
 from verify.core import functions
 from verify.checks.backprop import run_backprop
-from verify.checks.common import Artifacts, RunOptions
+from verify.checks.common import Artifacts
+from verify.core.run_options import RunOptions
 from verify.checks.compare import judge_agreement
 from verify.numeric.differences import Difference
 from verify.report.graph_table import render, rows as table_rows

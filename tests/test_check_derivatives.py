@@ -1,7 +1,7 @@
 """The derivative, gradient and hessian checks: verdicts on hard cases (issue 10)."""
 import pytest
 
-from verify.checks.common import RunOptions
+from verify.core.run_options import RunOptions
 from verify.checks.derivatives import run_derivative
 
 from tests.conftest import load_one
@@ -80,3 +80,35 @@ checks: [derivative]
     assert len(rows) == 6
     assert all(r.status in ("pass", "inconclusive") for r in rows.values()), rows
     assert rows["richardson", "d/dx"].status == "pass"
+
+
+def test_h_as_a_list_gives_the_labs_table_one_row_per_step(tmp_path):
+    import verify
+    table = verify.check("sin(x)", at={"x": 1},
+                         checks={"derivative": {"methods": ["forward", "central"],
+                                                "h": [0.1, 0.01, 0.001]}})
+    assert list(table.method) == ["forward"] * 3 + ["central"] * 3
+    assert [round(h, 6) for h in table.h] == [0.1, 0.01, 0.001] * 2
+    assert (table.status == "pass").all()
+    errors = table.numeric - table.exact
+    assert abs(errors.iloc[0]) > abs(errors.iloc[1]) > abs(errors.iloc[2])  # O(h)
+    mixed = verify.check("sin(x)", at={"x": 1}, checks={"derivative": {
+        "methods": ["forward", "central"], "h": {"forward": [0.1, 0.01], "central": 0.001}}})
+    assert list(zip(mixed.method, [round(h, 6) for h in mixed.h])) == [
+        ("forward", 0.1), ("forward", 0.01), ("central", 0.001)]
+
+
+@pytest.mark.parametrize("steps, message", [
+    ("[]", "must not be an empty list"),
+    ("[0.1, -1]", "must be positive"),
+    ("[0.1, x]", "checks"),
+])
+def test_a_bad_list_of_steps_names_the_key(tmp_path, steps, message):
+    from tests.conftest import load_one
+    cases, errors = load_one(tmp_path, f"""
+        name: bad
+        function: sin(x)
+        at: {{x: 1}}
+        checks: {{derivative: {{h: {steps}}}}}
+    """)
+    assert not cases and message in errors[0].message and "key 'checks'" in errors[0].message

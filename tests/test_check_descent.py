@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from verify.checks.common import Artifacts, RunOptions
+from verify.checks.common import Artifacts
+from verify.core.run_options import RunOptions
 from verify.checks.descent import run_descent
 from tests.conftest import load_one
 

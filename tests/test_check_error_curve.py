@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from verify.checks.common import Artifacts, RunOptions
+from verify.checks.common import Artifacts
+from verify.core.run_options import RunOptions
 from verify.checks.error_curve import run_error_curve
 from verify.checks.compare import (CURVE_ERROR_FACTOR, CURVE_H_FACTOR, ORDER_TOLERANCE, judge_best_h,
-                            judge_order)
+                            judge_order, located)
 from verify.runner import load
 from verify.checks.case import run_case
 
@@ -168,7 +169,7 @@ def test_shipped_cases_pass():
 
 
 def best(observed_h, observed_error, predicted_h=1e-8, predicted_error=1e-8, **extra):
-    return judge_best_h(BASE, method="forward", quantity="best_h", point="x=1",
+    return judge_best_h(located(BASE, method="forward", quantity="best_h", point="x=1"),
                         observed_h=observed_h, observed_error=observed_error,
                         predicted_h=predicted_h, predicted_error=predicted_error, **extra)
 
@@ -199,7 +200,7 @@ def test_without_a_valley_the_curve_must_stay_near_its_model():
 
 
 def order(slope, expected=2, **extra):
-    return judge_order(BASE, method="central", quantity="order", point="x=1", slope=slope,
+    return judge_order(located(BASE, method="central", quantity="order", point="x=1"), slope=slope,
                        expected=expected, window=(1e-5, 1e-3, 10), **extra)
 
 

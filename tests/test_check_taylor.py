@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import verify
-from verify.checks.common import Artifacts, RunOptions
+from verify.checks.common import Artifacts
+from verify.core.run_options import RunOptions
 from verify.checks.taylor import run_taylor
 from verify.checks.case import run_case
 from tests.conftest import load_one

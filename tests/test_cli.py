@@ -203,3 +203,10 @@ def test_console_lines_escape_control_characters(tmp_path, capsys):
     assert main([str(name), "--out", str(tmp_path / "out"), "--timeout", "0"]) == 2
     out = capsys.readouterr().out
     assert "\r" not in out and "\x1b" not in out and "\\x1b[2K\\rPASS.yaml" in out
+
+
+def test_the_command_line_defaults_are_the_run_options_defaults():
+    from verify.cli import build_parser
+    from verify.core.run_options import RunOptions
+    args = build_parser().parse_args(["cases/"])
+    assert (args.timeout, args.memory_mb) == (RunOptions().timeout, RunOptions().memory_mb)

@@ -5,16 +5,18 @@ import pytest
 
 from verify.bounds.predicted import Bound
 from verify.input.cases import Tolerance
-from verify.checks.compare import Result, exit_status, judge_expectation, judge_numeric
+from verify.checks.compare import (Allowance, Result, exit_status, judge_expectation,
+                                   judge_numeric, judge_within, located)
 from verify.numeric.differences import Difference
 from verify.input.values import parse_value
 
 BASE = {"file": "f.yaml", "case": "c", "check": "derivative"}
 
 
-def numeric(value, exact, bound=1e-6, tolerance=None, note=""):
-    return judge_numeric(BASE, method="central", quantity="d/dx", point="x=1", exact=mpmath.mpf(exact),
-                         difference=Difference(value, 1e-5, "central", 1, note),
+def numeric(value, exact, bound=1e-6, tolerance=None, note="", applied=True):
+    return judge_numeric(located(BASE, method="central", quantity="d/dx", point="x=1"),
+                         exact=mpmath.mpf(exact),
+                         difference=Difference(value, 1e-5, "central", 1, note, applied=applied),
                          bound=Bound(bound, bound / 2, 0, 0, "rigorous"), tolerance=tolerance)
 
 
@@ -33,8 +35,17 @@ def test_nan_and_infinity_never_pass(value):
 
 
 def test_not_applied_is_a_skip_with_the_reason():
-    row = numeric(math.nan, 1.0, note="could not be applied: every step down to 1e-20 ...")
+    row = numeric(math.nan, 1.0, note="could not be applied: every step down to 1e-20 ...",
+                  applied=False)
     assert row.status == "skip" and row.message.startswith("could not be applied")
+
+
+def test_skip_or_error_follows_the_typed_field_not_the_wording_of_the_note():
+    # a NaN the method computed is an error whatever its note says
+    computed = numeric(math.nan, 1.0, note="could not be applied, or so the note says")
+    assert computed.status == "error"
+    not_applied = numeric(math.nan, 1.0, note="the stencil left the domain", applied=False)
+    assert not_applied.status == "skip"
 
 
 def test_tolerance_overrides_the_bound():
@@ -102,12 +113,12 @@ def test_headline_error_leaves_out_descent_outcomes_curve_rows_and_partial_sums(
 
 
 def test_relative_error_of_exact_zero_is_zero_for_a_perfect_match():
-    from verify.checks.compare import judge_within
     base = {"file": "f", "case": "c", "check": "taylor"}
-    perfect = judge_within(base, method="m", quantity="q", point="", exact=mpmath.mpf(0),
-                           numeric=0.0, allowed=1e-15, kind="rigorous", detail="")
-    off = judge_within(base, method="m", quantity="q", point="", exact=mpmath.mpf(0),
-                       numeric=1e-20, allowed=1e-15, kind="rigorous", detail="")
+    at = located(base, method="m", quantity="q")
+    perfect = judge_within(at, exact=mpmath.mpf(0), numeric=0.0,
+                           bound=Allowance(1e-15, "rigorous", ""))
+    off = judge_within(at, exact=mpmath.mpf(0), numeric=1e-20,
+                       bound=Allowance(1e-15, "rigorous", ""))
     assert perfect.rel_error == 0 and off.rel_error is None
 
 
@@ -165,7 +176,8 @@ def test_a_vacuous_bound_is_inconclusive_never_pass():
 
 
 def test_a_non_finite_bound_is_inconclusive_with_the_hint():
-    row = judge_numeric(BASE, method="forward", quantity="d/dx", point="x=1", exact=mpmath.mpf(1),
+    row = judge_numeric(located(BASE, method="forward", quantity="d/dx", point="x=1"),
+                        exact=mpmath.mpf(1),
                         difference=Difference(0.0, 1e-320, "forward", 1),
                         bound=Bound(math.inf, 0, math.inf, 0, "rigorous"),
                         hint=lambda: "the step 1e-8 would be conclusive")
@@ -180,16 +192,17 @@ def test_the_tolerance_judges_even_where_the_bound_is_vacuous():
 
 def test_judge_within_a_vacuous_bound_is_inconclusive():
     from verify.checks.compare import judge_within
-    row = judge_within(BASE, method="taylor", quantity="partial_sum[n=0]", point="x=3",
-                       exact=mpmath.mpf(20), numeric=1.0, allowed=60.3, kind="rigorous",
-                       detail="Lagrange bound")
+    row = judge_within(located(BASE, method="taylor", quantity="partial_sum[n=0]", point="x=3"),
+                       exact=mpmath.mpf(20), numeric=1.0,
+                       bound=Allowance(60.3, "rigorous", "Lagrange bound"))
     assert row.status == "inconclusive"
-    row = judge_within(BASE, method="taylor", quantity="partial_sum[n=9]", point="x=3",
-                       exact=mpmath.mpf(20), numeric=20.001, allowed=0.01, kind="rigorous",
-                       detail="Lagrange bound")
+    row = judge_within(located(BASE, method="taylor", quantity="partial_sum[n=9]", point="x=3"),
+                       exact=mpmath.mpf(20), numeric=20.001,
+                       bound=Allowance(0.01, "rigorous", "Lagrange bound"))
     assert row.status == "pass"
-    unbounded = judge_within(BASE, method="descent", quantity="x", point="x=3", exact=mpmath.mpf(2),
-                             numeric=2.0, allowed=math.inf, kind="rigorous", detail="none")
+    unbounded = judge_within(located(BASE, method="descent", quantity="x", point="x=3"),
+                             exact=mpmath.mpf(2), numeric=2.0,
+                             bound=Allowance(math.inf, "rigorous", "none"))
     assert unbounded.status == "inconclusive"
 
 

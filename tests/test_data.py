@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from verify.checks.common import RunOptions
+from verify.core.run_options import RunOptions
 from verify.runner import load
 
 

@@ -27,7 +27,7 @@ def test_a_fifo_or_a_folder_is_refused_without_waiting(tmp_path):
 
 
 def test_a_case_file_linking_out_of_its_folder_is_refused_unless_allowed(tmp_path):
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     (tmp_path / "cases").mkdir()
     (tmp_path / "elsewhere.yaml").write_text("name: outside\nfunction: x\nat: {x: 1}\n")
     (tmp_path / "cases" / "link.yaml").symlink_to(tmp_path / "elsewhere.yaml")

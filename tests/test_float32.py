@@ -3,7 +3,8 @@ and bounds are float32's, and a correct float32 result passes."""
 import numpy as np
 import pytest
 
-from verify.checks.common import RunOptions, numeric_function
+from verify.checks.common import numeric_function
+from verify.core.run_options import RunOptions
 from verify.exact.symbolic import ExactFunction
 from verify.input.expressions import parse
 from verify.runner import load

@@ -26,7 +26,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from verify.checks import runner_for
-from verify.checks.common import RunOptions
+from verify.core.run_options import RunOptions
 from verify.input.loading import CaseError, Source, read_nodes
 from verify.runner import load
 from verify.checks.case import run_case

@@ -160,7 +160,7 @@ def _case(tmp_path, text):
 
 def test_a_derivative_past_the_size_limit_is_an_error_row_naming_it(tmp_path, monkeypatch):
     from verify.exact import symbolic as exact
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.checks.case import run_case
     monkeypatch.setattr(exact, "MAX_OPERATIONS", 1000)
     case = _case(tmp_path, """
@@ -212,8 +212,8 @@ def _vm_size_mb() -> float:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and fork workers: Linux")
 def test_the_memory_cap_stops_a_hungry_case_and_the_next_one_runs(monkeypatch, tmp_path):
-    from verify.checks import case as runner
-    from verify.checks.common import RunOptions
+    from verify import workers as runner  # the worker loop calls workers.run_case
+    from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     cases = [_case(tmp_path / "a", "{name: hungry, function: x, at: {x: 1}}"),
              _case(tmp_path / "b", "{name: modest, function: x, at: {x: 2}}")]
@@ -237,8 +237,8 @@ def test_the_memory_cap_stops_a_hungry_case_and_the_next_one_runs(monkeypatch, t
 @pytest.mark.skipif(sys.platform != "linux", reason="fork workers: Linux")
 def test_a_stuck_case_is_ended_by_its_worker_being_killed(monkeypatch, tmp_path):
     import time
-    from verify.checks import case as runner
-    from verify.checks.common import RunOptions
+    from verify import workers as runner  # the worker loop calls workers.run_case
+    from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     cases = [_case(tmp_path / name, f"{{name: {name}, function: x**2, at: {{x: 1}}, "
                                     "checks: {derivative: {methods: [central]}}}")
@@ -276,8 +276,8 @@ def test_a_non_finite_numeric_value_never_passes(numeric, tolerance):
     from verify.numeric.differences import Difference
     chosen = {None: None, "huge": Tolerance(rtol=1e300, atol=1e300),
               "infinite": Tolerance(atol=math.inf)}[tolerance]
-    row = judge_numeric({"file": "f", "case": "c", "check": "derivative"}, method="central",
-                        quantity="d/dx", point="x=1", exact=1.0,
+    row = judge_numeric({"file": "f", "case": "c", "check": "derivative", "method": "central",
+                         "quantity": "d/dx", "point": "x=1"}, exact=1.0,
                         difference=Difference(numeric, 1e-5, "central", 1),
                         bound=_bound(1e300), tolerance=chosen)
     assert row.status == "error"
@@ -292,8 +292,8 @@ def test_a_non_finite_bound_or_tolerance_never_passes_a_finite_value(total):
     # CASES.md v1.1: a non-finite bound is inconclusive; a non-finite tolerance an error
     for bound, tolerance, status in ((_bound(total), None, "inconclusive"),
                                      (_bound(1.0), Tolerance(atol=total), "error")):
-        row = judge_numeric({"file": "f", "case": "c", "check": "derivative"}, method="central",
-                            quantity="d/dx", point="x=1", exact=1.0,
+        row = judge_numeric({"file": "f", "case": "c", "check": "derivative", "method": "central",
+                             "quantity": "d/dx", "point": "x=1"}, exact=1.0,
                             difference=Difference(1.0 + 1e-9, 1e-5, "central", 1),
                             bound=bound, tolerance=tolerance)
         assert row.status == status, row

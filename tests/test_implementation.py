@@ -7,7 +7,7 @@ import pytest
 
 import verify
 
-from verify.checks.common import RunOptions
+from verify.core.run_options import RunOptions
 from verify.cli import main
 from verify.runner import load
 from verify.checks.case import run_case

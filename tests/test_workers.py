@@ -11,7 +11,7 @@ FORK = pytest.mark.skipif(sys.platform != "linux", reason="fork workers: Linux")
 
 PROBE = """
 import sys
-from verify.checks.common import RunOptions
+from verify.core.run_options import RunOptions
 from verify.runner import load
 from verify.workers import run_in_workers
 loaded = load([sys.argv[1]])
@@ -45,8 +45,8 @@ def _cases(tmp_path, *names, description=""):
 def _timed_run_case(monkeypatch, log, seconds):
     """run_case that logs when each case starts and ends (the forked worker sees it)."""
     import time
-    from verify.checks import case as runner
-    real = runner.run_case
+    from verify import workers
+    real = workers.run_case
 
     def timed(case, options):
         start = time.monotonic()
@@ -55,7 +55,7 @@ def _timed_run_case(monkeypatch, log, seconds):
         with open(log, "a") as stream:
             stream.write(f"{case.name} {start} {time.monotonic()}\n")
         return outcome
-    monkeypatch.setattr(runner, "run_case", timed)
+    monkeypatch.setattr(workers, "run_case", timed)  # the name the worker loop calls
 
 
 def _log(log):
@@ -66,7 +66,7 @@ def _log(log):
 @FORK
 def test_the_next_case_starts_without_waiting_for_the_parent(monkeypatch, tmp_path):
     import time
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     log = tmp_path / "log"
     _timed_run_case(monkeypatch, log, 0.0)
@@ -82,7 +82,7 @@ def test_the_next_case_starts_without_waiting_for_the_parent(monkeypatch, tmp_pa
 @FORK
 def test_a_case_sent_ahead_is_timed_from_its_start(monkeypatch, tmp_path):
     from verify.checks import case as runner
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     from verify.workers import run_in_workers
     cases = _cases(tmp_path, "a", "b")
     runner.run_case(cases[0], RunOptions())  # imports done before the fork: only the sleeps count
@@ -95,7 +95,7 @@ def test_a_case_sent_ahead_is_timed_from_its_start(monkeypatch, tmp_path):
 
 def test_large_cases_are_not_sent_ahead_so_pipes_never_deadlock(monkeypatch, tmp_path):
     from verify import workers
-    from verify.checks.common import RunOptions
+    from verify.core.run_options import RunOptions
     sent = []
     real = workers._Slot.give
 

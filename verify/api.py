@@ -3,10 +3,23 @@
 Every function returns the rows of results.csv as a pandas DataFrame (a
 table in a notebook) and, asked to assert, raises
 :class:`~verify.report.failures.VerificationFailed` whose message lists the failed
-rows. Importing :mod:`verify` stays light: SymPy, NumPy and pandas load
+rows. The rule for the default (docs/python-and-pytest.md): the function
+meant for tests, :func:`check_gradient`, asserts unless told not to;
+:func:`run` and :func:`check`, which return a table to read, assert only
+when asked. Importing :mod:`verify` stays light: SymPy, NumPy and pandas load
 when a function here is called.
 """
 from __future__ import annotations
+
+import inspect
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+from verify.core.result import is_load_error, rows_of
+from verify.core.run_options import RunOptions
+from verify.core.status import status_of
+from verify.report.failures import VerificationFailed, bad_rows
 
 __all__ = ["run", "check", "check_gradient"]
 
@@ -36,8 +49,18 @@ def run(paths, *, select=None, jobs=1, timeout=0.0, allow_import=False,
     -------
     pandas.DataFrame
         One row per comparison, the columns of results.csv.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, verify
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "lab.yaml").write_text(
+    ...     "cases: [{name: chain, function: sin(x**2), at: {x: 1.5}, checks: [derivative]}]")
+    >>> table = verify.run(folder)
+    >>> sorted(set(table.method)), table.attrs["status"]
+    (['backward', 'central', 'central4', 'complex_step', 'forward', 'richardson'], 'pass')
     """
-    from verify.checks.common import RunOptions
+    from verify.report import write_reports  # pandas and matplotlib: only when called
     from verify.runner import load, run_all
     if jobs < 1:
         raise ValueError("`jobs` must be at least 1.")
@@ -47,10 +70,9 @@ def run(paths, *, select=None, jobs=1, timeout=0.0, allow_import=False,
     options = RunOptions(allow_import=allow_import, allow_outside_data=allow_outside_data,
                          timeout=timeout)
     entries = list(run_all(load(paths, options).select(select), options, jobs=jobs))
-    results = [r for kind, item in entries for r in ([item] if kind == "error" else item.results)]
+    results = [r for entry in entries for r in rows_of(entry)]
     if out is not None:
-        from verify.report import write_reports
-        write_reports(out, results, [item for kind, item in entries if kind == "case"],
+        write_reports(out, results, [entry for entry in entries if not is_load_error(entry)],
                       meta={"paths": [str(p) for p in paths]})
     return _finish(results, assert_ok, f"verify.run({', '.join(map(str, paths))})")
 
@@ -87,9 +109,10 @@ def check(function=None, *, at=None, checks=None, expect=None, graph=None, point
     >>> import verify
     >>> table = verify.check("sin(x**2)", at={"x": 1.5}, checks=["derivative"],
     ...                      expect={"derivative": "3*cos(9/4)"}, assert_ok=True)
+    >>> table.attrs["status"]
+    'pass'
     """
-    from verify.checks.common import RunOptions
-    from verify.checks.case import run_case
+    from verify.checks.case import run_case  # SymPy: only when called
     keys = dict(name=name, description=description, function=function, graph=graph,
                 variables=variables, parameters=parameters, at=at, points=points,
                 checks=checks, expect=expect, tolerance=tolerance, data=data,
@@ -152,8 +175,10 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
     >>> f = lambda x, y: x**2 * np.sin(y)
     >>> g = lambda x, y: (2*x*np.sin(y), x**2*np.cos(y))
     >>> table = verify.check_gradient(f, g, "x**2*sin(y)", at={"x": 1.5, "y": 0.3})
+    >>> table[["quantity", "method", "status"]].values.tolist()[:2]
+    [['value', 'implementation', 'pass'], ['grad[x]', 'implementation', 'pass']]
     """
-    from verify.checks.implementation import compare_implementation
+    from verify.checks.implementation import compare_implementation  # SymPy: only when called
     if fn is None and grad is None:
         raise ValueError("give `fn`, `grad` or both.")
     point_list = [at] if isinstance(at, dict) else list(at)
@@ -174,15 +199,12 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
 
 def _unlocated(rows):
     """Rows of a case given in Python: their lines are of generated text, so none."""
-    from dataclasses import replace
     return [replace(row, line=0) for row in rows]
 
 
 def build(keys: dict, who: str):
     """A :class:`~verify.input.cases.Case` from case keys given in Python (None: absent)."""
-    from pathlib import Path
-
-    import yaml
+    import yaml  # PyYAML, SymPy: only when called, so `import verify` stays fast
 
     from verify.input.cases import build_case
     from verify.input.loading import CaseError, Source
@@ -198,7 +220,6 @@ def build(keys: dict, who: str):
 
 def _plain(value):
     """Python and NumPy values as plain YAML data (numbers keep their repr)."""
-    from fractions import Fraction
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -215,7 +236,6 @@ def _plain(value):
 def _call_style(function, variables) -> str:
     """keywords when the signature names every variable, positional when it takes
     one argument per variable, vector when it takes one array."""
-    import inspect
     if function is None:
         return "keywords"
     try:
@@ -234,9 +254,7 @@ def _call_style(function, variables) -> str:
 
 
 def _finish(results, assert_ok, title):
-    from verify.report.failures import VerificationFailed, bad_rows
-    from verify.report.tables import results_frame
-    from verify.core.status import status_of
+    from verify.report.tables import results_frame  # pandas: only when called
     failed = bad_rows(results)
     if assert_ok and failed:
         raise VerificationFailed(f"{title}: {len(failed)} of {len(results)} comparisons "

@@ -16,13 +16,40 @@ from __future__ import annotations
 
 import time
 import traceback
+from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 import yaml
 
 from verify.checks.compare import Result
 from verify.input.loading import CaseError, line_of, read_nodes
-from verify.workers import Worker, _context
+from verify.workers import Worker, _context, jobs_from, start_worker
+
+
+# What a loading worker reports, in this order per case: Begin, Key (each key
+# read), Built; Done when its file is finished.
+@dataclass(frozen=True)
+class Begin:
+    index: int          # the case's position in its file
+    name: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Key:
+    index: int
+    key: str
+
+
+@dataclass(frozen=True)
+class Built:
+    index: int | None   # None: the file itself could not be read
+    item: object        # a Case, or the load-error Result row
+
+
+@dataclass(frozen=True)
+class Done:
+    count: int
 
 
 def load_error(exc: CaseError) -> Result:
@@ -50,69 +77,57 @@ def _internal(exc: BaseException) -> str:
 
 def file_entries(job, options, send) -> None:
     """Read one file and build its cases from ``start`` on, reporting with ``send``:
-    ``("begin", k, name, line)``, ``("key", k, key)``, then ``("case", k, Case)``
-    or ``("error", k, Result)`` per case; ``("error", None, Result)`` for a
-    file that cannot be read; ``("done", count)`` at the end."""
-    from verify.input import cases
+    :class:`Begin`, :class:`Key` per key, then :class:`Built` (a Case or an
+    error row) per case; ``Built(None, row)`` for a file that cannot be read;
+    :class:`Done` at the end."""
+    from verify.input import cases  # SymPy: loaded only when a file is read, not at --help
     path, shown, source, start = job
     try:
         nodes = read_nodes(path, shown)
     except CaseError as exc:
-        send(("error", None, load_error(exc.located(file=shown))))
-        return send(("done", 0))
+        send(Built(None, load_error(exc.located(file=shown))))
+        return send(Done(0))
     except MemoryError:
-        send(("error", None, load_error(CaseError(
+        send(Built(None, load_error(CaseError(
             f"memory limit: reading the file needed more than {options.memory_mb} MB "
             "(--memory-mb)", file=shown))))
-        return send(("done", 0))
+        return send(Done(0))
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
-        send(("error", None, load_error(CaseError(_internal(exc), file=shown))))
-        return send(("done", 0))
+        send(Built(None, load_error(CaseError(_internal(exc), file=shown))))
+        return send(Done(0))
     for k in range(start, len(nodes)):
         node = nodes[k]
         name = _case_name(node)
-        send(("begin", k, name, line_of(node)))
+        send(Begin(k, name, line_of(node)))
         key = [None]
 
         def reading(current, k=k, key=key):
             key[0] = current
-            send(("key", k, current))
+            send(Key(k, current))
         try:
             case = cases.build_case(node, source, allow_outside_data=options.allow_outside_data,
                                     on_key=reading)
-            entry = ("case", k, case)
+            entry = Built(k, case)
         except CaseError as exc:
-            entry = ("error", k, load_error(exc.located(file=shown)))
+            entry = Built(k, load_error(exc.located(file=shown)))
         except MemoryError:
-            entry = ("error", k, load_error(CaseError(
+            entry = Built(k, load_error(CaseError(
                 f"memory limit: building the case needed more than {options.memory_mb} MB "
                 "(--memory-mb)", file=shown, line=line_of(node), case=name, key=key[0])))
         except Exception as exc:  # noqa: BLE001 - RecursionError, SymPy's TypeError, ...
-            entry = ("error", k, load_error(CaseError(
+            entry = Built(k, load_error(CaseError(
                 _internal(exc), file=shown, line=line_of(node), case=name, key=key[0])))
         try:
             send(entry)
         except Exception as exc:  # noqa: BLE001 - a case that cannot be sent back
-            send(("error", k, load_error(CaseError(_internal(exc), file=shown,
-                                                   line=line_of(node), case=name))))
-    send(("done", len(nodes)))
+            send(Built(k, load_error(CaseError(_internal(exc), file=shown,
+                                               line=line_of(node), case=name))))
+    send(Done(len(nodes)))
 
 
 def _load_worker(connection, options):
-    import signal
-
-    from verify.input.expressions import allow_deep_recursion
-    from verify.workers import _limit_memory
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _limit_memory(options.memory_mb)
-    allow_deep_recursion()
-    while True:
-        try:
-            job = connection.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
+    start_worker(options)
+    for job in jobs_from(connection):
         file_entries(job, options, connection.send)
 
 
@@ -121,7 +136,7 @@ def entries_in_process(jobs, options):
     found = []
     for job in jobs:
         reports = []
-        file_entries(job, options, lambda report: report[0] in ("case", "error")
+        file_entries(job, options, lambda report: isinstance(report, Built)
                      and reports.append(report))
         found.append(reports)
     return found
@@ -132,7 +147,7 @@ class _Loading:
 
     def __init__(self, index, job, timeout):
         self.index, self.job, self.timeout = index, job, timeout
-        self.case = None  # (k, name, line) once a case begins
+        self.case = None  # its Begin report once a case begins
         self.key = None
         self.restart()
 
@@ -188,26 +203,21 @@ def entries_in_workers(jobs, options, *, workers: int):
                 slots[slots.index(slot)] = _LoadSlot(context, options)
     finally:
         for slot in slots:
-            try:
-                slot.connection.send(None)
-            except (OSError, ValueError):
-                pass
-            slot.end()
+            slot.close()
     return found
 
 
 def _take(report, loading, found) -> bool:
     """File one report of a worker; true when its file is done."""
-    kind = report[0]
-    if kind == "begin":
-        loading.case, loading.key = report[1:], None
+    if isinstance(report, Begin):
+        loading.case, loading.key = report, None
         loading.restart()
-    elif kind == "key":
-        loading.key = report[2]
-    elif kind in ("case", "error"):
+    elif isinstance(report, Key):
+        loading.key = report.key
+    elif isinstance(report, Built):
         found[loading.index].append(report)
         loading.case = None
-    return kind == "done"
+    return isinstance(report, Done)
 
 
 def _why(died, loading, options) -> str:
@@ -222,9 +232,10 @@ def _stopped(loading, message, found, pending):
     """The error row for what a limit stopped, and the rest of its file queued again."""
     path, shown, source, _ = loading.job
     if loading.case is None:
-        found[loading.index].append(("error", None, load_error(CaseError(message, file=shown))))
+        found[loading.index].append(Built(None, load_error(CaseError(message, file=shown))))
         return
-    k, name, line = loading.case
-    found[loading.index].append(("error", k, load_error(CaseError(
-        message, file=shown, line=line, case=name or f"#{k + 1}", key=loading.key))))
-    pending.append((loading.index, (path, shown, source, k + 1)))
+    begun = loading.case
+    found[loading.index].append(Built(begun.index, load_error(CaseError(
+        message, file=shown, line=begun.line, case=begun.name or f"#{begun.index + 1}",
+        key=loading.key))))
+    pending.append((loading.index, (path, shown, source, begun.index + 1)))

@@ -14,6 +14,10 @@ import sys
 from contextlib import ExitStack, contextmanager
 
 from verify import __version__
+from verify.core.result import is_load_error, rows_of
+from verify.core.status import EXIT_INTERRUPTED, EXIT_NO_CASES, count, is_bad, status_of
+from verify.core.run_options import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, RunOptions
+from verify.templates import write_template
 
 EXAMPLE = """\
 example:
@@ -48,11 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop after the first case that fails or errors")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                         help="worker processes (default: the number of cores)")
-    parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
-                        help="time limit per case in seconds (default 120; 0: no limit, "
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                        help=f"time limit per case in seconds (default {DEFAULT_TIMEOUT:g}; 0: no limit, "
                              "run in this process)")
-    parser.add_argument("--memory-mb", type=int, default=4096, metavar="MB",
-                        help="memory cap per worker process (default 4096)")
+    parser.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
+                        help=f"memory cap per worker process (default {DEFAULT_MEMORY_MB})")
     parser.add_argument("--dask", metavar="ADDRESS",
                         help="run the cases on the Dask cluster whose scheduler is at ADDRESS "
                              "(tcp://HOST:PORT), with the same limits; needs verify[dask]")
@@ -70,7 +74,6 @@ def new_template(argv) -> int:
                                      description="Write NAME.yaml, a commented case-file template.")
     parser.add_argument("name", metavar="NAME", help="file to write (.yaml is added)")
     args = parser.parse_args(argv)
-    from verify.templates import write_template
     try:
         path = write_template(args.name)
     except (FileExistsError, OSError) as exc:
@@ -90,8 +93,6 @@ def main(argv=None) -> int:
         parser.error("`--jobs` must be at least 1.")
     if args.timeout < 0:
         parser.error("`--timeout` must be non-negative.")
-    from verify.checks.common import RunOptions
-
     options = RunOptions(allow_import=args.allow_import,
                          allow_outside_data=args.allow_outside_data,
                          timeout=args.timeout, memory_mb=args.memory_mb)
@@ -112,8 +113,8 @@ def _on_sigterm(handler):
 
 
 def _run(args, options) -> int:
+    # the engines (SymPy, NumPy, pandas) load here, not at --help
     from verify.checks.compare import exit_status
-    from verify.core.status import EXIT_INTERRUPTED, EXIT_NO_CASES, is_bad
     from verify.report import write_reports
     from verify.runner import load, run_all
     try:
@@ -132,7 +133,7 @@ def _run(args, options) -> int:
     runs, interrupted = [], False
 
     def failed(entry):
-        rows = [entry[1]] if entry[0] == "error" else entry[1].results
+        rows = rows_of(entry)
         return args.fail_fast and any(is_bad(r.status) for r in rows)
 
     bar = None if args.quiet else progress_bar(len(loaded.order))
@@ -152,7 +153,7 @@ def _run(args, options) -> int:
         interrupted = True
         print("interrupted: writing the reports of the cases that finished", file=sys.stderr)
     except RuntimeError as exc:
-        from verify.distributed import DaskUnavailable
+        from verify.distributed import DaskUnavailable  # loaded by run_all already
         if not isinstance(exc, DaskUnavailable):
             raise
         print(f"verify: {exc}", file=sys.stderr)
@@ -162,9 +163,9 @@ def _run(args, options) -> int:
             bar.close()
     if pressed is None:
         pressed = deferred.enter_context(_interrupts_deferred())
-    results = [r for kind, item in runs for r in ([item] if kind == "error" else item.results)]
+    results = [r for entry in runs for r in rows_of(entry)]
     with deferred:
-        write_reports(args.out, results, [item for kind, item in runs if kind == "case"],
+        write_reports(args.out, results, [entry for entry in runs if not is_load_error(entry)],
                       interrupted=interrupted, meta={"paths": [str(p) for p in args.paths]})
     interrupted = interrupted or bool(pressed)
     status = EXIT_INTERRUPTED if interrupted else exit_status(results)
@@ -181,15 +182,13 @@ def progress_bar(total):
 
 
 def _print_entry(entry, quiet, say=print):
-    from verify.core.status import is_bad, status_of
-    kind, item = entry
     if quiet:
         return
-    if kind == "error":
-        say(f"ERROR {item.message}")
+    if is_load_error(entry):
+        say(f"ERROR {entry.message}")
         return
-    rows = item.results
-    say(f"{status_of(rows).upper():<5} {item.case_id}  ({_counts_text(rows)})")
+    rows = entry.results
+    say(f"{status_of(rows).upper():<5} {entry.case_id}  ({_counts_text(rows)})")
     for r in rows:
         if is_bad(r.status):
             where = " ".join(x for x in (r.check, r.method, r.quantity, r.point and f"at {r.point}") if x)
@@ -197,7 +196,6 @@ def _print_entry(entry, quiet, say=print):
 
 
 def _counts_text(rows) -> str:
-    from verify.core.status import count
     counts = count(rows)
     return ", ".join(f"{n} {label}" for n, label in (
         (counts["pass"], "passed"), (counts["fail"], "failed"), (counts["error"], "errors"),
@@ -205,9 +203,10 @@ def _counts_text(rows) -> str:
 
 
 def _print_total(runs, results, out, status):
-    cases = sum(kind == "case" for kind, _ in runs)
-    unread = len({item.file for kind, item in runs if kind == "error" and not item.case})
-    bad_cases = sum(kind == "error" and bool(item.case) for kind, item in runs)
+    errors = [entry for entry in runs if is_load_error(entry)]
+    cases = len(runs) - len(errors)
+    unread = len({row.file for row in errors if not row.case})
+    bad_cases = sum(bool(row.case) for row in errors)
     parts = [_count(cases + bad_cases, "case")]
     if unread:
         parts.append(f"{_count(unread, 'file')} that could not be read")

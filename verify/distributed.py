@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class DaskUnavailable(RuntimeError):
 
 def _client(address):
     try:
-        from distributed import Client
+        from distributed import Client  # optional: verify[dask]
     except ImportError:
         raise DaskUnavailable("--dask needs Dask's distributed scheduler: "
                               "pip install 'verify[dask]'") from None
@@ -52,8 +53,8 @@ def _client(address):
 
 def run_on_dask(cases, options, *, address):
     """Yield one CaseRun per case, in order, from the Dask cluster at ``address``."""
-    from dataclasses import replace
-
+    # Dask workers import this module to run run_on_worker and must stay light
+    # (the helpers load SymPy), so the engines are imported where they are used.
     from verify.report.writer import shown_whatever_status
     from verify.checks.case import limit_row
     cases = list(cases)
@@ -120,7 +121,7 @@ class _Helper:
 
     def run(self, index, case, shown, options):
         """(CaseRun without its case, whether the helper can take another case)."""
-        from verify.checks.case import limit_row
+        from verify.checks.case import limit_row  # light Dask worker: see run_on_dask
         try:
             self.connection.send((index, case, shown))
             if self.connection.poll(options.timeout or None):
@@ -143,12 +144,12 @@ class _Helper:
 
 
 def _without_case(run):
-    from dataclasses import replace
     return replace(run, case=None)
 
 
 def _serve(fd: int) -> None:
     """The helper's side: the options, then the local worker loop until EOF."""
+    # the helper, not the Dask worker, loads the engines, before its first case
     from verify.checks import case  # noqa: F401 - the checks load before the first case
     from verify.input import cases
     from verify.exact import symbolic as exact  # noqa: F401 - SymPy loads before the first case

@@ -16,6 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+
+from verify.core.result import is_load_error
+from verify.core.run_options import RunOptions
+from verify.core.status import Status, status_of
+from verify.report.failures import VerificationFailed, bad_rows
 
 SUFFIXES = (".yaml", ".yml")
 CASE_ONLY_KEYS = {"function", "graph", "at", "points"}
@@ -59,7 +65,6 @@ def is_case_file(path) -> bool:
 
 
 def _options(config):
-    from verify.checks.common import RunOptions
     return RunOptions(allow_import=config.getoption("verify_allow_import"),
                       allow_outside_data=config.getoption("verify_allow_outside_data"),
                       timeout=0.0)
@@ -69,14 +74,14 @@ class CaseFile(pytest.File):
     """One case file: an item per case, and a failing item per load error."""
 
     def collect(self):
-        from verify.runner import load
+        from verify.runner import load  # SymPy: only when a case file is collected
         try:
             shown = self.path.relative_to(Path.cwd())
         except ValueError:
             shown = self.path
         taken = set()
-        for kind, entry in load([shown], _options(self.config)).order:
-            if kind == "case":
+        for entry in load([shown], _options(self.config)).order:
+            if not is_load_error(entry):
                 name = entry.name if entry.name not in taken else f"{entry.name}@line{entry.line}"
                 taken.add(name)
                 yield CaseItem.from_parent(self, name=name, case=entry)
@@ -96,9 +101,7 @@ class CaseItem(pytest.Item):
         self.case = case
 
     def runtest(self):
-        from verify.report.failures import VerificationFailed, bad_rows
-        from verify.checks.case import run_case
-        from verify.core.status import Status, status_of
+        from verify.checks.case import run_case  # SymPy: only when a case runs
         results = run_case(self.case, _options(self.config)).results
         failed = bad_rows(results)
         if failed:
@@ -112,7 +115,6 @@ class CaseItem(pytest.Item):
             pytest.skip(f"{status}: " + "; ".join(m for m in reasons if m)[:500])
 
     def repr_failure(self, excinfo, style=None):
-        from verify.report.failures import VerificationFailed
         if isinstance(excinfo.value, VerificationFailed):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)

@@ -7,38 +7,43 @@ per case (see :mod:`verify.workers`), and returns them in file order.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from verify.checks.case import run_case
-from verify.checks.compare import Result
-from verify.checks.common import RunOptions
-from verify.building import load_error
+from verify.core.result import Result, is_load_error, rows_of
+from verify.core.run_options import RunOptions
+from verify.building import entries_in_process, entries_in_workers, load_error
+from verify.distributed import run_on_dask
 from verify.input.files import find_files
 from verify.input.loading import CaseError
+from verify.workers import run_in_workers
 
-__all__ = ["Loaded", "load", "run_all"]
+__all__ = ["Loaded", "is_load_error", "load", "rows_of", "run_all"]
 
 
 @dataclass(frozen=True)
 class Loaded:
     """The cases of a run, and the rows for what could not be read, in file order:
-    ``order`` holds ``("case", Case)`` and ``("error", Result)`` entries."""
+    ``order`` holds :class:`~verify.input.cases.Case` objects and load-error
+    :class:`~verify.checks.compare.Result` rows."""
 
     order: tuple = ()
 
     @property
     def cases(self):
-        return tuple(item for kind, item in self.order if kind == "case")
+        return tuple(item for item in self.order if not is_load_error(item))
 
     @property
     def errors(self):
-        return tuple(item for kind, item in self.order if kind == "error")
+        return tuple(item for item in self.order if is_load_error(item))
 
     def select(self, pattern: str | None) -> "Loaded":
         """Only the cases whose id contains ``pattern`` (load errors stay)."""
         if not pattern:
             return self
-        return Loaded(tuple((k, i) for k, i in self.order if k == "error" or pattern in i.id))
+        return Loaded(tuple(item for item in self.order
+                            if is_load_error(item) or pattern in item.id))
 
 
 def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None) -> Loaded:
@@ -48,10 +53,7 @@ def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None) 
     under the run's limits (see :mod:`verify.building`); here only the file
     list is made, so this process stays small whatever the input.
     """
-    import os
-
     from verify.input import cases  # noqa: F401 - SymPy loads here (not at --help), before workers fork
-    from verify.building import entries_in_process, entries_in_workers
     slots, jobs_to_read = [], []
     for path, shown, source, refused in find_files(paths, options.allow_outside_data):
         if refused:
@@ -67,44 +69,42 @@ def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None) 
     order, seen = [], {}
     for slot in slots:
         if isinstance(slot, Result):
-            order.append(("error", slot))
+            order.append(slot)
             continue
-        for kind, _, item in reports[slot]:
-            if kind == "error":
-                order.append(("error", item))
+        for built in reports[slot]:
+            if is_load_error(built.item):
+                order.append(built.item)
                 continue
-            case = item
+            case = built.item
             if case.id in seen:
-                order.append(("error", load_error(CaseError(
+                order.append(load_error(CaseError(
                     f"duplicate case id '{case.id}' (first at line {seen[case.id]})",
-                    file=case.file, line=case.line, case=case.name, key="name"))))
+                    file=case.file, line=case.line, case=case.name, key="name")))
                 continue
             seen[case.id] = case.line
-            order.append(("case", case))
+            order.append(case)
     return Loaded(tuple(order))
 
 
 def run_all(loaded: Loaded, options: RunOptions = RunOptions(), *, jobs: int = 1,
             on_result=None, stop=None, dask: str | None = None):
-    """Run every case; yields ``("error", Result)`` and ``("case", CaseRun)`` in file order.
+    """Run every case; yields load-error ``Result`` rows and ``CaseRun`` objects in file order.
 
     ``jobs`` > 1, or a finite ``options.timeout``, runs cases in worker
     processes (a stuck case is ended, not waited for). ``stop(entry)``
     returning true ends the run early (``--fail-fast``). ``dask`` (a scheduler
     address) runs the cases on that Dask cluster instead (:mod:`verify.distributed`).
     """
-    from verify.workers import run_in_workers
     cases = loaded.cases
     if dask:
-        from verify.distributed import run_on_dask
         done = run_on_dask(cases, options, address=dask)
     elif jobs <= 1 and not options.timeout:
         done = (run_case(case, options) for case in cases)
     else:
         done = run_in_workers(cases, options, jobs=max(1, jobs))
     done = iter(done)
-    for kind, item in loaded.order:
-        entry = (kind, item) if kind == "error" else ("case", next(done))
+    for item in loaded.order:
+        entry = item if is_load_error(item) else next(done)
         if on_result:
             on_result(entry)
         yield entry

@@ -14,8 +14,13 @@ import multiprocessing
 import os
 import signal
 import time
+from dataclasses import replace
 from multiprocessing.connection import wait
 from multiprocessing.reduction import ForkingPickler
+
+from verify.checks.case import limit_row, run_case
+from verify.input.expressions import allow_deep_recursion
+from verify.report.writer import draw_where_run, shown_whatever_status
 
 IN_FLIGHT = 2  # jobs sent ahead to each worker
 PREFETCH_BYTES = 16 * 1024  # a job sent ahead must fit the pipe: the worker is not reading
@@ -28,20 +33,23 @@ def _context():
 
 def _limit_memory(megabytes):
     try:
-        import resource
+        import resource  # POSIX only: elsewhere a worker runs without the cap
         limit = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass  # not every platform lets a process cap itself
 
 
-def _worker(connection, options):
+def start_worker(options) -> None:
+    """What every worker process does first: leave Ctrl-C to the parent, cap
+    its memory, and allow the deep recursion that deep expressions need."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(options.memory_mb)
-    from verify.input.expressions import allow_deep_recursion
-    from verify.report.writer import draw_where_run
-    from verify.checks.case import limit_row, run_case
     allow_deep_recursion()  # a spawned worker parses nothing, yet its cases may be deep
+
+
+def jobs_from(connection):
+    """The jobs the parent sends, until it sends None or the pipe closes."""
     while True:
         try:
             job = connection.recv()
@@ -49,18 +57,23 @@ def _worker(connection, options):
             return
         if job is None:
             return
-        index, case, shown = job
+        yield job
+
+
+def _worker(connection, options):
+    start_worker(options)
+    for index, case, shown in jobs_from(connection):
         try:
             # figures are drawn here, in parallel, not serially by the parent's report
             outcome = draw_where_run(run_case(case, options), shown)
         except MemoryError:
             outcome = limit_row(case, f"memory limit: the case needed more than "
                                       f"{options.memory_mb} MB (--memory-mb)")
-        connection.send((index, _without_case(outcome)))
+        connection.send((index, without_case(outcome)))
 
 
-def _without_case(outcome):
-    from dataclasses import replace
+def without_case(outcome):
+    """A CaseRun to send back: the parent has the case already."""
     return replace(outcome, case=None)
 
 
@@ -72,6 +85,14 @@ class Worker:
         self.process = context.Process(target=target, args=(child, options), daemon=True)
         self.process.start()
         child.close()
+
+    def close(self):
+        """Tell the worker there is no more work (None), then end it."""
+        try:
+            self.connection.send(None)
+        except (OSError, ValueError):
+            pass
+        self.end()
 
     def end(self):
         try:
@@ -118,10 +139,6 @@ class _Slot(Worker):
 
 def run_in_workers(cases, options, *, jobs):
     """Yield one CaseRun per case, in order, from ``jobs`` worker processes."""
-    from dataclasses import replace
-
-    from verify.report.writer import shown_whatever_status
-    from verify.checks.case import limit_row
     context = _context()
     shown = shown_whatever_status(cases)
     pending = list(enumerate(cases))[::-1]
@@ -166,8 +183,4 @@ def run_in_workers(cases, options, *, jobs):
                 next_index += 1
     finally:
         for slot in slots:
-            try:
-                slot.connection.send(None)
-            except (OSError, ValueError):
-                pass
-            slot.end()
+            slot.close()

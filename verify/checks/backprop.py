@@ -40,20 +40,19 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import sympy
 
 from verify.numeric import differences
-from verify.numeric.backprop import from_expression, from_graph
+from verify.numeric.backprop import propagate
 from verify.core.tolerances import SAFETY
 from verify.bounds.predicted import partial_bound, representation
-from verify.checks.compare import (error_row, expectation_allowance, judge_agreement, judge_expectation,
-                       judge_numeric, where)
+from verify.checks.compare import (error_row, expectation_allowance, judge_agreement,
+                                   judge_expectation, judge_numeric, located, where)
 from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
 from verify.input.expressions import symbol
 from verify.bounds.kinks import derivative_at, point_problem, switch_at
 from verify.core.functions import is_analytic
 from verify.bounds.rounding import running_error
-from verify.checks.common import dtype_of, numeric_function, smooth_between
+from verify.checks.common import PointContext, graph_of, numeric_function, smooth_between
 
 U64 = differences.unit_roundoff(np.float64)
 
@@ -71,19 +70,6 @@ class BackpropBound:
     def describe(self) -> str:
         return (f"bound {self.total:.3g} = {SAFETY:g} x (running error {self.running:.3g} "
                 f"+ backward steps {self.steps:.3g}) + point {self.representation:.3g}")
-
-
-@functools.lru_cache(maxsize=256)
-def _graph(expression, graph, inputs, data):
-    if graph:
-        return from_graph(graph, inputs, data)
-    return from_expression(expression, inputs, data)
-
-
-def graph_of(case):
-    """The compiled graph of a case; inputs are its variables, then parameters."""
-    inputs = case.variables + tuple(name for name, _ in case.parameters)
-    return _graph(case.expression, case.graph, inputs, case.data)
 
 
 @functools.lru_cache(maxsize=256)
@@ -111,15 +97,7 @@ def adjoint_function(case, name) -> ExactFunction:
 def magnitudes(nodes) -> dict:
     """The adjoints again with |local derivatives|, keyed by id(node): the size of
     what the backward pass rounds, before any cancellation."""
-    found = {id(n): 0.0 for n in nodes}
-    found[id(nodes[-1])] = 1.0
-    for node in reversed(nodes):
-        for parent, d in zip(node.parents, node.local):
-            g = found[id(node)] * np.abs(d)
-            if isinstance(g, np.ndarray) and not isinstance(parent.value, np.ndarray):
-                g = np.sum(g)
-            found[id(parent)] = found[id(parent)] + g
-    return found
+    return propagate(nodes, np.abs)
 
 
 def _bound(engine, orders, point, floats, magnitude, operations) -> BackpropBound:
@@ -167,11 +145,12 @@ def _ulps(value, exact) -> str:
         f"{count} ulp{'s' if count != 1 else ''} from the exact value"
 
 
-def _judge(base, quantity, label, value, exact, bound, tolerance):
+def _judge(at, base, quantity, value, exact, bound):
     difference = differences.Difference(float(value), None, "backprop", 1,
                                         _ulps(float(value), exact))
-    return judge_numeric(base, method="backprop", quantity=quantity, point=label, exact=exact,
-                         difference=difference, bound=bound, tolerance=tolerance)
+    return judge_numeric(located(base, method="backprop", quantity=quantity, point=at.label),
+                         exact=exact, difference=difference, bound=bound,
+                         tolerance=at.case.tolerance)
 
 
 def _engine_kink(nodes) -> str | None:
@@ -183,23 +162,22 @@ def _engine_kink(nodes) -> str | None:
     return None
 
 
-def _finite_difference(case, check, engine, point, floats, index):
+def _finite_difference(at, index):
     """The first of the check's methods (complex step falls back to central
     where it does not apply), with its bound; (difference, None) if not finite."""
-    method = check.option("methods")[0]
+    engine, floats = at.engine, at.floats
+    method = at.check.option("methods")[0]
     if method == "complex_step" and not is_analytic(engine.expression):
         method = "central"
-    h = check.steps(method)[0]  # the three-way row takes the first step of a list
-    dtype = dtype_of(case)
     orders = tuple(2 if k == index else 0 for k in range(len(floats)))
     guard = smooth_between(engine, orders, index, floats) if method != "complex_step" else None
     difference = differences.partial(
-        numeric_function(engine, dtype), floats, index, method=method,
-        h=h, dtype=dtype, admissible=guard)
+        numeric_function(engine, at.dtype), floats, index, method=method,
+        h=at.check.step(method), dtype=at.dtype, admissible=guard)
     if not difference.ok:
         return difference, None
-    return difference, partial_bound(engine, point, difference, index,
-                                     unit_roundoff=differences.unit_roundoff(dtype))
+    return difference, partial_bound(engine, at.point, difference, index,
+                                     unit_roundoff=at.unit_roundoff)
 
 
 def _plain(v):
@@ -256,8 +234,8 @@ def run_backprop(case, check, options, artifacts):
     base = where(case, "backprop", check.line)
     rows = []
     for index, point in enumerate(case.points):
-        label = case.label(point)
-        floats = [p.float64 for p in point]
+        at = PointContext.of(case, point, check=check, engine=engine, base=base, index=index)
+        label, floats = at.label, at.floats
         nodes = graph.run(floats + [v.float64 for _, v in case.parameters])
         problem = point_problem(engine, point) or _engine_kink(nodes)
         # a switch found exactly (not one inside data rows) is judged per variable
@@ -267,17 +245,27 @@ def run_backprop(case, check, options, artifacts):
         artifacts.add_figure("graph_table", f"{case.name}: backprop at {label}",
                              {"output": nodes[-1].name, "point": label, "nodes": plain,
                               "problem": problem or ""})
-        sizes = magnitudes(nodes)
-        for i, name in enumerate(case.variables):
-            rows.extend(_gradient_rows(case, check, engine, graph, nodes, sizes, point, floats,
-                                       i, name, label, base, engine_kink, index))
-        rows.extend(_adjoint_rows(case, graph, nodes, sizes, point, floats, label, base,
-                                  problem, index))
+        walk = _Walk(graph, nodes, magnitudes(nodes))
+        for i in range(len(case.variables)):
+            rows.extend(_gradient_rows(at, walk, i, engine_kink))
+        rows.extend(_adjoint_rows(at, walk, problem))
     return rows
 
 
-def _gradient_rows(case, check, engine, graph, nodes, sizes, point, floats, i, name, label,
-                   base, problem, index):
+@dataclass(frozen=True)
+class _Walk:
+    """One backprop run at a point: the graph, its nodes (output last) and the
+    magnitudes of their adjoints (:func:`magnitudes`)."""
+
+    graph: object
+    nodes: list
+    sizes: dict
+
+
+def _gradient_rows(at, walk, i, problem):
+    case, engine, point, floats, label, base = (at.case, at.engine, at.point, at.floats,
+                                                at.label, at.base)
+    nodes, name = walk.nodes, case.variables[i]
     orders = tuple(int(k == i) for k in range(len(case.variables)))
     quantities = ((f"grad[{name}]", "backprop"), (f"agree[{name}]", "three-way"))
     verdict = derivative_at(engine, orders, point)
@@ -285,16 +273,15 @@ def _gradient_rows(case, check, engine, graph, nodes, sizes, point, floats, i, n
     if reason:
         return [error_row(base, reason, quantity=q, method=m, point=label) for q, m in quantities]
     value = nodes[i].adjoint
-    bound = _bound(engine, orders, point, floats, sizes[id(nodes[i])], graph.operations)
-    grad = _judge(base, f"grad[{name}]", label, value, exact, bound, case.tolerance)
+    bound = _bound(engine, orders, point, floats, walk.sizes[id(nodes[i])], walk.graph.operations)
+    grad = _judge(at, base, f"grad[{name}]", value, exact, bound)
     answers = [("backprop", float(value), grad.tolerance, "a backprop graph problem")]
     if verdict.switch and not verdict.line_piece:
         # the derivative exists at the switch; no stencil across it has a valid bound
         difference, fd_bound = None, None
         note = f"{verdict.switch}: no finite difference across it"
     else:
-        difference, fd_bound = _finite_difference(case, check, verdict.line_piece or engine,
-                                                  point, floats, i)
+        difference, fd_bound = _finite_difference(at.on(verdict.line_piece or engine), i)
         note = ""
     if fd_bound is not None:
         allowed = case.tolerance.allows(float(exact)) if case.tolerance else fd_bound.total
@@ -302,7 +289,7 @@ def _gradient_rows(case, check, engine, graph, nodes, sizes, point, floats, i, n
                         "a finite-difference step problem"))
     elif difference is not None:
         note = f"no {difference.method} difference: {difference.note or 'not finite'}"
-    written = dict(case.expect.gradient[index]).get(name) if case.expect.gradient else None
+    written = dict(case.expect.gradient[at.index]).get(name) if case.expect.gradient else None
     if written is not None:
         answers.append(("expect.gradient", written.mp(40),
                         expectation_allowance(written, exact, case.tolerance, bound.total)[0],
@@ -312,14 +299,16 @@ def _gradient_rows(case, check, engine, graph, nodes, sizes, point, floats, i, n
     return [grad, agree]
 
 
-def _adjoint_rows(case, graph, nodes, sizes, point, floats, label, base, problem, index):
+def _adjoint_rows(at, walk, problem):
+    case, point, label, base = at.case, at.point, at.label, at.base
+    graph, nodes = walk.graph, walk.nodes
     if not case.expect.adjoint:
         return []
     rows = []
     expect_base = where(case, "expect", case.expect.line("adjoint", case.line))
     names = graph.names
     zero = (0,) * len(case.variables)
-    for name, written in case.expect.adjoint[index]:
+    for name, written in case.expect.adjoint[at.index]:
         node = nodes[names.index(name)]
         cells = ((expect_base, f"expect:adjoint[{name}]", "exact"),
                  (base, f"adjoint[{name}]", "backprop"))
@@ -334,9 +323,9 @@ def _adjoint_rows(case, graph, nodes, sizes, point, floats, label, base, problem
             rows.extend(error_row(b, reason, quantity=q, method=m, point=label)
                         for b, q, m in cells)
             continue
-        bound = _bound(adjoint, zero, point, floats, sizes[id(node)], graph.operations)
+        bound = _bound(adjoint, zero, point, at.floats, walk.sizes[id(node)], graph.operations)
         rows.append(judge_expectation(expect_base, quantity=cells[0][1], point=label,
                                       expected=written, exact=exact, tolerance=case.tolerance,
                                       float64_bound=bound.total))
-        rows.append(_judge(base, cells[1][1], label, node.adjoint, exact, bound, case.tolerance))
+        rows.append(_judge(at, base, cells[1][1], node.adjoint, exact, bound))
     return rows

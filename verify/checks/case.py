@@ -11,8 +11,12 @@ import traceback
 from dataclasses import dataclass, field
 
 from verify.checks import runner_for
-from verify.checks.common import Artifacts, RunOptions
+from verify.checks.common import Artifacts
+from verify.core.run_options import RunOptions
 from verify.checks.compare import Result, error_row, skip_row, where
+from verify.checks.expected import expectation_rows
+from verify.checks.implementation import implementation_rows
+from verify.exact.symbolic import DerivativeTooLarge
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,6 @@ class CaseRun:
 
 def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:
     """All rows of one case: expectations, then each check in order."""
-    from verify.checks.expected import expectation_rows
     started = time.perf_counter()
     artifacts = Artifacts()
     try:
@@ -67,7 +70,6 @@ def _nothing_compared(case, check) -> Result:
 
 def _implementation_rows(case, options, artifacts):
     """The user's own code (``implementation:``) against the exact results."""
-    from verify.checks.implementation import implementation_rows
     line = case.line_of("implementation")
     try:
         return list(implementation_rows(case, options, artifacts))
@@ -76,7 +78,6 @@ def _implementation_rows(case, options, artifacts):
 
 
 def _crash(case, check, exc, line=None) -> Result:
-    from verify.exact.symbolic import DerivativeTooLarge
     if isinstance(exc, DerivativeTooLarge):  # a limit the case hit, not a bug: say which
         return error_row(where(case, check, line), str(exc))
     last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None

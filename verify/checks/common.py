@@ -1,22 +1,18 @@
 """What the checks share: the numeric function, the point's problems, dtypes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import functools
 
 import numpy as np
+import sympy
 
 from verify.exact.compiled import Compiled
+from verify.input.expressions import symbol
+from verify.numeric.backprop import from_expression, from_graph
+from verify.numeric.differences import unit_roundoff
 from verify.exact.intervals import NotSmooth, excludes_zero, interval_max_abs
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """Options of a run that reach every case (from the CLI or the API)."""
-
-    allow_import: bool = False
-    allow_outside_data: bool = False
-    timeout: float = 120.0   # seconds per case; 0 runs cases in this process, unlimited
-    memory_mb: int = 4096    # address-space cap of a worker process
 
 
 @dataclass
@@ -37,6 +33,38 @@ class Artifacts:
 
     def add_figure(self, kind: str, title: str, data: dict) -> None:
         self.figures.append((kind, title, data))
+
+
+@dataclass(frozen=True)
+class PointContext:
+    """What every row of one check at one point shares: the case and its check,
+    the exact function (or the piece that holds there), the point, its floats
+    and label, the numeric function and its dtype, and the location columns.
+    Helpers take this whole instead of a dozen parameters."""
+
+    case: object          # verify.input.cases.Case
+    check: object         # verify.input.options.Check (None for the implementation rows)
+    engine: object        # verify.exact.symbolic.ExactFunction
+    point: tuple          # the point's exact Values
+    floats: list          # the point in float64
+    label: str            # the point as the reports show it
+    base: dict            # the check's location columns (verify.checks.compare.where)
+    dtype: type = np.float64
+    f: object = None      # the numeric function (numeric_function), when the check has one
+    index: int = 0        # the point's position in case.points
+
+    @classmethod
+    def of(cls, case, point, *, check, engine, base, f=None, index=0) -> "PointContext":
+        return cls(case, check, engine, point, [p.float64 for p in point], case.label(point),
+                   base, dtype_of(case), f, index)
+
+    @property
+    def unit_roundoff(self) -> float:
+        return unit_roundoff(self.dtype)
+
+    def on(self, engine) -> "PointContext":
+        """The same point, judged with another exact function (a piece of it)."""
+        return replace(self, engine=engine)
 
 
 def plain_floats(values) -> list:
@@ -73,7 +101,6 @@ def weak_constants(expression):
     array's dtype (NEP 50), so the numeric side really runs in float32. The
     tree is kept as it is (no evaluation), so its rounding is the analysed one.
     """
-    import sympy
     constants = {atom: sympy.Float(atom.evalf(30), 30)
                  for atom in expression.atoms(sympy.Function, sympy.Pow)
                  if atom.is_number and not atom.is_Rational}
@@ -91,13 +118,7 @@ def smooth_between(engine, orders, index, floats):
     def admissible(lo, hi):
         box = [(x, x) for x in floats]
         box[index] = (min(lo, hi), max(lo, hi))
-        try:
-            interval_max_abs(expr, engine.variables, box, engine.data, dps=20)
-        except NotSmooth:
-            return False
-        except (ValueError, TypeError):
-            return True  # no interval rule: the finite-value test still guards
-        return True
+        return _smooth_on(engine, expr, box)
     return admissible
 
 
@@ -105,8 +126,6 @@ def pieces_between(sides, orders, index, floats):
     """``admissible(lo, hi)`` across a switch at ``floats``: on each half, that
     side's piece holds (verify.bounds.kinks.Side conditions) and its derivative
     ``orders`` has no kink, pole or domain edge."""
-    import sympy
-    from verify.input.expressions import symbol
     centre = floats[index]
     by = symbol(sides[0].piece.variables[index])
 
@@ -139,11 +158,30 @@ def smooth_over_box(engine, orders, i, j, floats):
     def admissible(span_i, span_j):
         box = [(x, x) for x in floats]
         box[i], box[j] = (min(span_i), max(span_i)), (min(span_j), max(span_j))
-        try:
-            interval_max_abs(expr, engine.variables, box, engine.data, dps=20)
-        except NotSmooth:
-            return False
-        except (ValueError, TypeError):
-            return True  # no interval rule: the finite-value test still guards
-        return True
+        return _smooth_on(engine, expr, box)
     return admissible
+
+
+def _smooth_on(engine, expr, box) -> bool:
+    """No kink, pole or domain edge of ``expr`` over ``box`` (interval arithmetic)."""
+    try:
+        interval_max_abs(expr, engine.variables, box, engine.data, dps=20)
+    except NotSmooth:
+        return False
+    except (ValueError, TypeError):
+        return True  # no interval rule: the finite-value test still guards
+    return True
+
+
+@functools.lru_cache(maxsize=256)
+def _graph(expression, graph, inputs, data):
+    if graph:
+        return from_graph(graph, inputs, data)
+    return from_expression(expression, inputs, data)
+
+
+def graph_of(case):
+    """The compiled backprop graph of a case (the backprop and descent checks);
+    inputs are its variables, then parameters."""
+    inputs = case.variables + tuple(name for name, _ in case.parameters)
+    return _graph(case.expression, case.graph, inputs, case.data)

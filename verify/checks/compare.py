@@ -12,10 +12,12 @@ pass anything.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
 
 import mpmath
 
+from dataclasses import dataclass
+
+from verify.core.result import COLUMNS, Result  # noqa: F401 - the comparator's rows
 from verify.core.status import ORDER, Status, count, exit_code
 
 EXACT_EQUALITY = mpmath.mpf("1e-25")  # relative: "equal" for exact expectations
@@ -26,39 +28,31 @@ UNDERFLOW = 2.0 ** -1022
 STATUSES = tuple(s.value for s in ORDER)  # worst first (verify.core.status)
 
 
-@dataclass(frozen=True)
-class Result:
-    """One row of results.csv; field order is the column order."""
-
-    file: str
-    case: str
-    check: str
-    method: str = ""
-    quantity: str = ""
-    point: str = ""
-    h: float | None = None
-    exact: float | None = None
-    numeric: float | None = None
-    abs_error: float | None = None
-    rel_error: float | None = None
-    tolerance: float | None = None
-    status: Status = Status.PASS
-    message: str = ""
-    bound_kind: str = ""
-    line: int = 0
-    case_id: str = ""
-
-    def __post_init__(self):
-        object.__setattr__(self, "status", Status(self.status))  # a typo fails here, loudly
-
-
-COLUMNS = tuple(f.name for f in fields(Result))
 
 
 def where(case, check: str, line: int | None = None) -> dict:
     """The columns that locate a row of ``case``."""
     return {"file": case.file, "case": case.name, "check": check,
             "line": line or case.line, "case_id": case.id}
+
+
+def located(base: dict, *, method: str = "", quantity: str = "", point: str = "") -> dict:
+    """The location columns of one row: the case's (:func:`where`) and what it compares."""
+    return dict(base, method=method, quantity=quantity, point=point)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """A stated bound for :func:`judge_within`: how far a value may be from the
+    exact one, its kind (``rigorous``, ``estimate``, ``xtol``) and how it was
+    obtained; it answers as the predicted bounds do (``total``, ``kind``, ``describe``)."""
+
+    total: float
+    kind: str
+    detail: str
+
+    def describe(self) -> str:
+        return self.detail
 
 
 def _errors(exact, numeric):
@@ -88,20 +82,34 @@ def _inconclusive(row, allowed, kind, detail, exact, hint, note):
                   message=message)
 
 
-def judge_numeric(base: dict, *, method, quantity, point, exact, difference, bound,
-                  tolerance=None, hint=None) -> Result:
-    """Compare a numerical derivative with the exact value.
+def judge_numeric(at: dict, *, exact, difference, bound, tolerance=None, hint=None) -> Result:
+    """Compare a numerical derivative with the exact value; ``at`` holds the
+    row's location columns (:func:`located`).
 
     Without a tolerance, a vacuous bound (:func:`vacuous`) gives
     ``inconclusive`` unless the error exceeds even that bound (a rigorous
     bound exceeded is a fail); ``hint()``, called only then, says which
     step or method would be conclusive.
+
+    Examples
+    --------
+    >>> import mpmath
+    >>> from verify.bounds.predicted import Bound
+    >>> from verify.numeric.differences import Difference
+    >>> at = located({"file": "f.yaml", "case": "c", "check": "derivative"},
+    ...              method="central", quantity="d/dx", point="x=1")
+    >>> bound = Bound(1e-9, 5e-10, 5e-10, 0.0, "rigorous")
+    >>> judge_numeric(at, exact=mpmath.cos(1), bound=bound,
+    ...               difference=Difference(0.5403023058, 1e-5, "central", 1)).status
+    <Status.PASS: 'pass'>
+    >>> judge_numeric(at, exact=mpmath.cos(1), bound=bound,
+    ...               difference=Difference(0.5403, 1e-5, "central", 1)).status
+    <Status.FAIL: 'fail'>
     """
-    row = dict(base, method=method, quantity=quantity, point=point, h=difference.h,
-               exact=float(exact))
+    row = dict(at, h=difference.h, exact=float(exact))
     if not difference.ok:
         reason = difference.note or "the numeric value is not finite"
-        if difference.note.startswith("could not be applied"):
+        if not difference.applied:
             return Result(**row, status="skip", message=reason)
         return Result(**row, numeric=difference.value, status="error",
                       message=f"{reason} (NaN or infinity never passes)")
@@ -187,8 +195,8 @@ CURVE_ERROR_FACTOR = 100.0  # observed minimum error at most this times the pred
 ORDER_TOLERANCE = 0.5       # fitted log-log slope within this of the expected order
 
 
-def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_error,
-                 predicted_h, predicted_error, floor=None, excess=None, context="") -> Result:
+def judge_best_h(at: dict, *, observed_h, observed_error, predicted_h, predicted_error,
+                 floor=None, excess=None, context="") -> Result:
     """The observed best step of an error curve against the model's.
 
     Passes when the predicted best h is within CURVE_H_FACTOR of the
@@ -200,8 +208,7 @@ def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_er
     given (the model has no valley), the curve must instead stay within
     CURVE_ERROR_FACTOR times its model at every step.
     """
-    row = dict(base, method=method, quantity=quantity, point=point, h=observed_h,
-               exact=predicted_h, numeric=observed_h, tolerance=CURVE_H_FACTOR,
+    row = dict(at, h=observed_h, exact=predicted_h, numeric=observed_h, tolerance=CURVE_H_FACTOR,
                bound_kind="model")
     if observed_h is None or observed_error is None:
         return Result(**row, status="error",
@@ -234,11 +241,9 @@ def judge_best_h(base: dict, *, method, quantity, point, observed_h, observed_er
                           "nearby or a wrong stencil")
 
 
-def judge_order(base: dict, *, method, quantity, point, slope, expected, window=None,
-                reason="", context="") -> Result:
+def judge_order(at: dict, *, slope, expected, window=None, reason="", context="") -> Result:
     """A fitted convergence order (log-log slope) against the expected order."""
-    row = dict(base, method=method, quantity=quantity, point=point, exact=float(expected),
-               tolerance=ORDER_TOLERANCE, bound_kind="order")
+    row = dict(at, exact=float(expected), tolerance=ORDER_TOLERANCE, bound_kind="order")
     if slope is None:
         return Result(**row, status="skip", message=f"no order to fit: {reason}")
     if not math.isfinite(slope):
@@ -258,14 +263,14 @@ def judge_order(base: dict, *, method, quantity, point, slope, expected, window=
                           "nearby or a wrong stencil")
 
 
-def judge_within(base: dict, *, method, quantity, point, exact, numeric, allowed, kind, detail,
-                 tolerance=None, h=None, note="", hint=None) -> Result:
+def judge_within(at: dict, *, exact, numeric, bound: Allowance, tolerance=None, h=None, note="",
+                 hint=None) -> Result:
     """Compare a value (float or mpf, e.g. a partial sum in exact arithmetic)
-    with the exact value against a stated bound ``allowed``; ``detail``
-    says how the bound was obtained. The error is taken before rounding
-    ``numeric`` to the float shown in the row. A vacuous bound gives
-    ``inconclusive``, as in :func:`judge_numeric`."""
-    row = dict(base, method=method, quantity=quantity, point=point, h=h, exact=float(exact))
+    with the exact value against a stated bound (an :class:`Allowance`). The
+    error is taken before rounding ``numeric`` to the float shown in the row.
+    A vacuous bound gives ``inconclusive``, as in :func:`judge_numeric`."""
+    allowed, kind, detail = bound.total, bound.kind, bound.describe()
+    row = dict(at, h=h, exact=float(exact))
     with mpmath.workdps(60):  # an mpf numeric keeps its digits
         numeric = mpmath.mpf(numeric)
         if not mpmath.isfinite(numeric):
@@ -289,12 +294,11 @@ def judge_within(base: dict, *, method, quantity, point, exact, numeric, allowed
                   status="pass" if passed else "fail", message=message)
 
 
-def judge_outcome(base: dict, *, quantity, point, observed: str, expected: str | None,
-                  exact=None, numeric=None, note="", method="descent") -> Result:
+def judge_outcome(at: dict, *, observed: str, expected: str | None, exact=None, numeric=None,
+                  note="") -> Result:
     """A classified run (``converged``, ``diverged``, ``unconverged``): it passes
     when it is what ``expected`` says, or, with no expectation, when it converged."""
-    row = dict(base, method=method, quantity=quantity, point=point,
-               exact=None if exact is None else float(exact),
+    row = dict(at, exact=None if exact is None else float(exact),
                numeric=None if numeric is None else float(numeric), bound_kind="outcome")
     if exact is not None and numeric is not None and math.isfinite(float(numeric)):
         row["abs_error"], row["rel_error"] = _errors(mpmath.mpf(exact), mpmath.mpf(numeric))

@@ -7,12 +7,13 @@ from dataclasses import replace
 
 from verify.numeric import differences
 from verify.bounds.predicted import mixed_bound, partial_bound
-from verify.checks.compare import error_row, judge_numeric, skip_row, vacuous, where
-from verify.exact.symbolic import evaluate_safely, exact_function
+from verify.checks.compare import error_row, judge_numeric, located, skip_row, vacuous, where
+from verify.exact.symbolic import exact_function
 from verify.bounds.kinks import derivative_at, first_jump, sides_at
 from verify.core.functions import is_analytic
 from verify.numeric.stencils import OFFERED, stencil
-from verify.checks.common import dtype_of, numeric_function, pieces_between, smooth_between, smooth_over_box
+from verify.checks.common import (PointContext, dtype_of, numeric_function, pieces_between,
+                                  smooth_between, smooth_over_box)
 
 
 def _quantity(variables, orders):
@@ -23,10 +24,6 @@ def _quantity(variables, orders):
     if sum(orders) == 1:
         return f"grad[{named[0]}]"
     return f"hess[{','.join(named)}]"
-
-
-def _step(check, method):
-    return check.steps(method)[0]
 
 
 def _targets(check, size):
@@ -51,79 +48,83 @@ def _run(case, check, options, artifacts=None):
                           f"'derivative' needs one variable; this case has "
                           f"{len(case.variables)} ({', '.join(case.variables)}): use 'gradient'")]
     engine = exact_function(case)
-    dtype = dtype_of(case)
-    u = differences.unit_roundoff(dtype)
-    f = numeric_function(engine, dtype)
+    f = numeric_function(engine, dtype_of(case))
     analytic = is_analytic(engine.expression)
     rows = []
     base = where(case, check.name, check.line)
     for point in case.points:
-        label = case.label(point)
-        floats = [p.float64 for p in point]
+        at = PointContext.of(case, point, check=check, engine=engine, base=base, f=f)
         for orders, indices in _targets(check, len(case.variables)):
             quantity = _quantity(case.variables, orders)
             verdict = derivative_at(engine, orders, point)
-            exact, reason = verdict.value, verdict.problem
-            for method in check.option("methods"):
-                cell = dict(method=method, quantity=quantity, point=label)
-                if reason:
-                    rows.append(error_row(base, reason, **cell))
-                    continue
-                if verdict.switch and not verdict.line_piece \
-                        and not (method == "complex_step" and not analytic):
-                    rows.append(_across_switch(case, engine, f, point, floats, method, orders,
-                                               indices, verdict, check, base, cell, dtype, u))
-                    continue
-                try:  # along a line where no piece switches, bounds and guards use that piece
-                    rows.append(_one(case, verdict.line_piece or engine, f, point, floats, method,
-                                     orders, indices, exact, check, base, cell, analytic, dtype, u))
-                except (ArithmeticError, ValueError, TypeError, MemoryError) as exc:
-                    # one method's failure never takes the other methods with it
-                    rows.append(error_row(base, f"internal error in the {method} row: "
-                                                f"{type(exc).__name__}: {exc}", **cell))
+            for method, step in _method_steps(check):
+                cell = dict(method=method, quantity=quantity, point=at.label)
+                if verdict.problem:
+                    rows.append(error_row(base, verdict.problem, **cell))
+                elif method == "complex_step" and not analytic:
+                    rows.append(skip_row(base, "complex step needs an analytic function; "
+                                               "piecewise ones (abs, Max, Min, where, relu, ...) "
+                                               "are not (it is not applicable here)", **cell))
+                elif verdict.switch and not verdict.line_piece:
+                    rows.append(_across_switch(at, cell, (orders, indices, step), verdict))
+                else:
+                    rows.append(_guarded(at, cell, (orders, indices, step), verdict))
     return rows
 
 
-def _across_switch(case, engine, f, point, floats, method, orders, indices, verdict, check,
-                   base, cell, dtype, u):
+def _method_steps(check):
+    """(method, step) pairs, one row each: h may list several steps (CASES.md v1.1)."""
+    return [(method, step) for method in check.option("methods") for step in check.steps(method)]
+
+
+def _guarded(at, cell, target, verdict):
+    """:func:`_one`, with one method's failure never taking the other methods with it.
+    ``target`` is (orders, indices, the written step or None)."""
+    try:  # along a line where no piece switches, bounds and guards use that piece
+        return _one(at.on(verdict.line_piece or at.engine), cell, target, verdict.value)
+    except (ArithmeticError, ValueError, TypeError, MemoryError) as exc:
+        return error_row(at.base, f"internal error in the {cell['method']} row: "
+                                  f"{type(exc).__name__}: {exc}", **cell)
+
+
+def _across_switch(at, cell, target, verdict):
     """A finite difference whose stencil straddles a switch where the derivative
     exists. Judged when f is C^(m-1) there (m = order + the method's accuracy), with
     each side's piece bounding f^(m) over its half; else a skip saying which
     derivative jumps."""
+    method, engine, base = cell["method"], at.engine, at.base
+    orders, indices, step = target
     n = sum(orders)
     index = indices[0]
-    sides = sides_at(engine, point, index) if len(set(indices)) == 1 else None
+    sides = sides_at(engine, at.point, index) if len(set(indices)) == 1 else None
     if sides is None or not differences.offers(method, n):
         return skip_row(base, f"{verdict.switch}; the {method} stencil straddles the switch"
                               + ("" if sides else " in more than one variable") + ": not judged",
                         **cell)
     guard = pieces_between(sides, orders[:index] + (orders[index] + 1,) + orders[index + 1:],
-                           index, floats)
-    difference = differences.partial(f, floats, index, method=method, order=n,
-                                     h=_step(check, method), dtype=dtype, admissible=guard)
+                           index, at.floats)
+    difference = differences.partial(at.f, at.floats, index, method=method, order=n,
+                                     h=step, dtype=at.dtype, admissible=guard)
     st = stencil(method, n, difference.levels)
     m = n + st.accuracy
-    jump = first_jump(engine, point, index, n + 1, m - 1)
+    jump = first_jump(engine, at.point, index, n + 1, m - 1)
     if jump is not None:
         name = engine.variables[index]
         return skip_row(base, f"{verdict.switch}; the {method} stencil straddles the switch and "
                               f"d{jump}f/d{name}{jump} jumps there, so its truncation bound (which "
                               f"needs f continuously differentiable {m - 1} times) does not hold: "
                               "not judged", **cell)
-    bound = partial_bound(engine, point, difference, index, unit_roundoff=u, sides=sides) \
-        if difference.ok else None
-    return judge_numeric(base, method=method, quantity=cell["quantity"], point=cell["point"],
-                         exact=verdict.value, difference=difference, bound=bound,
-                         tolerance=case.tolerance)
+    bound = partial_bound(engine, at.point, difference, index, unit_roundoff=at.unit_roundoff,
+                          sides=sides) if difference.ok else None
+    return judge_numeric(located(base, **cell), exact=verdict.value, difference=difference,
+                         bound=bound, tolerance=at.case.tolerance)
 
 
-def _one(case, engine, f, point, floats, method, orders, indices, exact, check, base, cell,
-         analytic, dtype, u):
+def _one(at, cell, target, exact):
+    method, engine, base, point, floats = cell["method"], at.engine, at.base, at.point, at.floats
+    orders, indices, given = target
     order = sum(orders)
-    if method == "complex_step" and not analytic:
-        return skip_row(base, "complex step needs an analytic function; piecewise ones (abs, "
-                              "Max, Min, where, relu, ...) are not (it is not applicable here)",
-                        **cell)
+    u = at.unit_roundoff
     if len(indices) == 2 and indices[0] != indices[1]:
         if method == "complex_step":
             return skip_row(base, "complex step offers first derivatives only", **cell)
@@ -131,8 +132,8 @@ def _one(case, engine, f, point, floats, method, orders, indices, exact, check, 
         guard = smooth_over_box(engine, orders, i, j, floats)
 
         def compute(h):
-            difference = differences.mixed_partial(f, floats, i, j, method=method, h=h,
-                                                   dtype=dtype, admissible=guard)
+            difference = differences.mixed_partial(at.f, floats, i, j, method=method, h=h,
+                                                   dtype=at.dtype, admissible=guard)
             return difference, (mixed_bound(engine, point, difference, i, j, unit_roundoff=u)
                                 if difference.ok else None)
     else:
@@ -146,14 +147,13 @@ def _one(case, engine, f, point, floats, method, orders, indices, exact, check, 
 
         def compute(h):
             difference = differences.partial(
-                f, floats, index, method=method, order=order, h=h, dtype=dtype,
+                at.f, floats, index, method=method, order=order, h=h, dtype=at.dtype,
                 admissible=guard if method != "complex_step" else None)
             return difference, (partial_bound(engine, point, difference, index, unit_roundoff=u)
                                 if difference.ok else None)
-    given = _step(check, method)
     difference, bound = compute(given)
     hint = None
-    if case.tolerance is None and difference.ok and vacuous(bound.total, exact) \
+    if at.case.tolerance is None and difference.ok and vacuous(bound.total, exact) \
             and method != "complex_step":
         centre = compute(None)[0] if given is not None else difference
         searched = _conclusive_step(compute, centre, exact) if centre.ok else None
@@ -170,9 +170,8 @@ def _one(case, engine, f, point, floats, method, orders, indices, exact, check, 
             hint = (f"no step of {method} from {centre.h / 4 ** SEARCH_DOWN:.3g} to "
                     f"{centre.h * 4 ** SEARCH_UP:.3g} is conclusive here in float64: "
                     "try a more accurate method")
-    return judge_numeric(base, method=method, quantity=cell["quantity"], point=cell["point"],
-                         exact=exact, difference=difference, bound=bound,
-                         tolerance=case.tolerance, hint=hint and (lambda: hint))
+    return judge_numeric(located(base, **cell), exact=exact, difference=difference, bound=bound,
+                         tolerance=at.case.tolerance, hint=hint and (lambda: hint))
 
 
 SEARCH_DOWN, SEARCH_UP = 10, 2  # steps h / 4^10 ... h * 4^2 tried when h is inconclusive

@@ -22,15 +22,18 @@ optional ``outcome`` (one word, or one per lr), ``xtol`` and ``bound``:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mpmath
 import numpy as np
 
-from verify.checks.compare import error_row, judge_expectation, judge_outcome, judge_within, skip_row, where
+from verify.checks.compare import (Allowance, error_row, judge_expectation, judge_outcome,
+                                   judge_within, located, skip_row, where)
 from verify.numeric.descent import (classify, default_bound, descend, gradient_function, predict,
                        quadratic_eigenvalues, tolerances)
 from verify.exact.symbolic import exact_function
 from verify.exact.minimisers import stationary_points
-from verify.checks.common import plain_floats
+from verify.checks.common import graph_of, plain_floats
 
 MAX_PATH = 500         # points of a path kept for the figure (2+ variables)
 MAX_LOSS = 5_000       # loss values kept for the figure
@@ -71,16 +74,16 @@ def run_descent(case, check, options=None, artifacts=None):
             for lr, (path, diverged) in zip(lrs, paths)]
     eigenvalues = quadratic_eigenvalues(engine)
     label = ", ".join(f"{v}={p.text}" for v, p in zip(case.variables, check.option("start")))
+    setting = _Setting(case, engine, base, label, start, steps, bound, xtol, minimisers)
     rows = [skip_row(base, "informational: stationary points: " + (
         "; ".join(f"{m.kind} at {m.show(case.variables)} ({m.how})" for m in minimisers)
         or "none found"), quantity="stationary_points", method="exact")]
-    for (lr, path, outcome, nearest), expected in zip(runs, outcomes):
+    for run, expected in zip(runs, outcomes):
+        lr, _, _, nearest = run
         theory = predict(eigenvalues, lr, start, nearest, steps, bound, xtol) if eigenvalues else None
-        rows.append(_run_row(case, engine, base, label, "exact gradient", lr, path, outcome,
-                             nearest, expected, theory, steps))
-        rows.extend(_minimum_rows(case, base, label, lr, path, outcome, nearest, xtol))
-    rows.extend(_backprop_rows(case, engine, base, label, lrs, outcomes, start, steps, bound,
-                               minimisers, xtol, runs))
+        rows.append(_run_row(setting, "exact gradient", run, expected, theory))
+        rows.extend(_minimum_rows(setting, run))
+    rows.extend(_backprop_rows(setting, runs, outcomes))
     rows.extend(_expectation_rows(case, minimisers))
     if artifacts is not None:
         artifacts.add_figure("descent", f"{case.name}: gradient descent from {label}",
@@ -93,8 +96,25 @@ def _loss(engine, point):
         return float(engine.compiled((0,) * len(point)).numpy(*[np.float64(p) for p in point]))
 
 
-def _run_row(case, engine, base, label, method, lr, path, outcome, nearest, expected, theory,
-             steps, extra=""):
+@dataclass(frozen=True)
+class _Setting:
+    """What every row of one descent check shares."""
+
+    case: object
+    engine: object      # the exact function
+    base: dict          # the location columns (where)
+    label: str          # the start point as written
+    start: list         # the start point in float64
+    steps: int
+    bound: float        # |x| beyond which a run has diverged
+    xtol: float | None
+    minimisers: list    # the exact stationary points found
+
+
+def _run_row(setting, method, run, expected, theory, extra=""):
+    """The row of one run ``(lr, path, outcome, nearest minimiser)``."""
+    case, engine, steps = setting.case, setting.engine, setting.steps
+    lr, path, outcome, nearest = run
     end = path[-1]
     one = len(case.variables) == 1
     numeric = float(end[0]) if one else _loss(engine, end)
@@ -111,19 +131,21 @@ def _run_row(case, engine, base, label, method, lr, path, outcome, nearest, expe
         parts.append("no local minimiser found")
     if theory is not None:
         parts.append(theory.describe() + ("" if theory.outcome == outcome else
-                                          f" - theory and observation differ"))
+                                          " - theory and observation differ"))
     if extra:
         parts.append(extra)
-    return judge_outcome(base, method=method, quantity=f"descent(lr={lr:g})", point=label,
-                         observed=outcome, expected=expected, exact=exact, numeric=numeric,
+    return judge_outcome(located(setting.base, method=method, quantity=f"descent(lr={lr:g})",
+                                 point=setting.label), observed=outcome, expected=expected, exact=exact, numeric=numeric,
                          note="; ".join(parts))
 
 
-def _minimum_rows(case, base, label, lr, path, outcome, nearest, xtol):
+def _minimum_rows(setting, run):
+    case, base, label = setting.case, setting.base, setting.label
+    lr, path, outcome, nearest = run
     if nearest is None:
         return []
     rows, end = [], path[-1]
-    allowed = tolerances(nearest, xtol)
+    allowed = tolerances(nearest, setting.xtol)
     for i, v in enumerate(case.variables):
         cell = dict(method=f"descent(lr={lr:g})", quantity=f"minimum[{v}]", point=label)
         if outcome != "converged":
@@ -132,18 +154,16 @@ def _minimum_rows(case, base, label, lr, path, outcome, nearest, xtol):
                                        f"{v} = {mpmath.nstr(nearest.point[i], 12)})",
                                  exact=float(nearest.point[i]), numeric=float(end[i]), **cell))
             continue
-        rows.append(judge_within(base, exact=nearest.point[i], numeric=float(end[i]),
-                                 allowed=float(allowed[i]), kind="xtol", tolerance=case.tolerance,
-                                 detail=f"xtol {allowed[i]:.3g}", **cell))
+        rows.append(judge_within(located(base, **cell), exact=nearest.point[i],
+                                 numeric=float(end[i]), tolerance=case.tolerance,
+                                 bound=Allowance(float(allowed[i]), "xtol",
+                                                 f"xtol {allowed[i]:.3g}")))
     return rows
 
 
-def _backprop_rows(case, engine, base, label, lrs, outcomes, start, steps, bound, minimisers,
-                   xtol, runs):
-    try:
-        from verify.checks.backprop import graph_of
-    except ImportError:
-        return []
+def _backprop_rows(setting, runs, outcomes):
+    """The same runs with backprop's gradient, each against its exact-gradient run."""
+    case, base, steps = setting.case, setting.base, setting.steps
     if steps > MAX_BACKPROP_STEPS:
         return [skip_row(base, f"backprop runs are limited to {MAX_BACKPROP_STEPS} steps (the "
                                "engine walks a Python node graph each step)", method="backprop",
@@ -159,13 +179,12 @@ def _backprop_rows(case, engine, base, label, lrs, outcomes, start, steps, bound
         return graph.gradient(list(x) + constants)[1][:size]
     rows = []
     for (lr, exact_path, *_), expected in zip(runs, outcomes):
-        path, diverged = descend(gradient, start, lr, steps, bound)
-        outcome, nearest = classify(path, diverged, minimisers, xtol)
+        path, diverged = descend(gradient, setting.start, lr, steps, setting.bound)
+        outcome, nearest = classify(path, diverged, setting.minimisers, setting.xtol)
         shared = min(len(path), len(exact_path))
         with np.errstate(invalid="ignore"):
             apart = float(np.nanmax(np.abs(path[:shared] - exact_path[:shared])))
-        rows.append(_run_row(case, engine, base, label, "backprop", lr, path, outcome, nearest,
-                             expected, None, steps,
+        rows.append(_run_row(setting, "backprop", (lr, path, outcome, nearest), expected, None,
                              f"its path stays within {apart:.3g} of the exact-gradient run's"))
     return rows
 

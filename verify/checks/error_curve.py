@@ -27,7 +27,7 @@ import mpmath
 import numpy as np
 
 from verify.numeric import curves
-from verify.checks.compare import error_row, judge_best_h, judge_order, skip_row, where
+from verify.checks.compare import error_row, judge_best_h, judge_order, located, skip_row, where
 from verify.numeric.differences import unit_roundoff
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import differentiable_switch, point_problem
@@ -208,10 +208,10 @@ def _best_h_row(base, curve, quantity, cell, capped=""):
         context = f"the model's valley ({model.best_h:.3g}) lies above h_max: compared at h_max"
     if model.truncation > 0 and model.derivative != 1 + curve.nominal:
         context = "; ".join(filter(None, [context, _vanishing(model, curve)]))
-    return judge_best_h(base, quantity=quantity, observed_h=curve.observed_h,
+    return judge_best_h(located(base, quantity=quantity, **cell), observed_h=curve.observed_h,
                         observed_error=curve.observed_error, predicted_h=curve.predicted_h,
                         predicted_error=curve.predicted_error, floor=curve.floor, excess=excess,
-                        context=context, **cell)
+                        context=context)
 
 
 def _vanishing(model, curve):
@@ -231,9 +231,9 @@ def _order_row(base, curve, quantity, cell, capped=""):
                    f"about {model.rounding + model.floor:.3g} and stays there"
     if capped:
         context += f"; {capped}"
-    return judge_order(base, quantity=quantity, slope=curve.slope, expected=model.power,
-                       window=curve.window, reason=curve.notes[0] if curve.notes else "",
-                       context=context, **cell)
+    return judge_order(located(base, quantity=quantity, **cell), slope=curve.slope,
+                       expected=model.power, window=curve.window,
+                       reason=curve.notes[0] if curve.notes else "", context=context)
 
 
 def _list(values):

@@ -7,6 +7,7 @@ that check.
 """
 from __future__ import annotations
 
+from verify.checks.backprop import float64_bound
 from verify.checks.compare import error_row, judge_expectation, skip_row, where
 from verify.exact.symbolic import exact_function
 from verify.bounds.kinks import derivative_at
@@ -26,7 +27,6 @@ def _float64_bound(case, engine, orders, point, value) -> float:
     to compute (the rule then allows half an ulp: stricter, never looser)."""
     if not value.is_float64_printout or case.tolerance is not None:
         return 0.0
-    from verify.checks.backprop import float64_bound
     try:
         return float64_bound(case, engine, orders, point)
     except Exception:  # noqa: BLE001 - no bound is the strict answer, not a crash

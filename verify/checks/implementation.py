@@ -29,8 +29,8 @@ import sympy
 from verify.numeric import differences
 from verify.core.tolerances import SAFETY
 from verify.bounds.predicted import partial_bound
-from verify.checks.common import dtype_of, smooth_between
-from verify.checks.compare import error_row, judge_numeric, skip_row, where
+from verify.checks.common import PointContext, dtype_of, smooth_between
+from verify.checks.compare import error_row, judge_numeric, located, skip_row, where
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import derivative_at, kink_at
 from verify.bounds.rounding import running_error
@@ -97,26 +97,36 @@ def compare_implementation(case, *, value=None, gradient=None, base=None, call="
     base = base or where(case, "implementation", case.line_of("implementation"))
     engine = exact_function(case)
     dtype = dtype_of(case)
-    u = differences.unit_roundoff(dtype)
-    if value is not None:
-        value = Caller(value, case.variables, value_call, tensors)
-    if gradient is not None:
-        gradient = Caller(gradient, case.variables, gradient_call, tensors)
+    code = _UserCode(
+        None if value is None else Caller(value, case.variables, value_call, tensors),
+        None if gradient is None else Caller(gradient, case.variables, gradient_call, tensors),
+        tuple(methods))
     rows = []
-    for point in case.points:
-        label = case.label(point)
+    for index, point in enumerate(case.points):
         received = [dtype(p.float64) for p in point]
+        # the exact side is taken at exactly the numbers the code received
         at = tuple(Value(repr(float(x)), sympy.Rational(float(x))) for x in received)
+        context = PointContext(case, None, engine, at, [float(x) for x in received],
+                               case.label(point), base, dtype, index=index)
         problem = kink_at(engine, at)  # domain, pole or a kink; switches are judged per partial
-        rows.extend(_point_rows(case, engine, value, gradient, at, received, label, base,
-                                problem, dtype, u, methods))
+        rows.extend(_point_rows(context, code, received, problem))
     return rows
 
 
-def _point_rows(case, engine, value, gradient, at, received, label, base, problem, dtype,
-                u, methods):
+@dataclass(frozen=True)
+class _UserCode:
+    """The user's callables (None when not given) and the methods applied to ``value``."""
+
+    value: Caller | None
+    gradient: Caller | None
+    methods: tuple
+
+
+def _point_rows(context, code, received, problem):
+    case, engine, at, floats = context.case, context.engine, context.point, context.floats
+    label, base, u = context.label, context.base, context.unit_roundoff
+    value, gradient = code.value, code.gradient
     size = len(case.variables)
-    floats = [float(x) for x in received]
     orders = [tuple(int(k == i) for k in range(size)) for i in range(size)]
     exact_value, reason = evaluate_safely(engine, (0,) * size, at)
     # at a switch of abs/Max/Min where a partial exists, it is the pieces' common value
@@ -125,7 +135,7 @@ def _point_rows(case, engine, value, gradient, at, received, label, base, proble
     known = [abs(exact_value)] if exact_value is not None else []
     known += [abs(g) for g, _ in (e for e in exact_grad if e) if g is not None]
     floor = u * float(max(known, default=0))
-    bound = _RoundingBounds(engine, floats, u, floor, np.dtype(dtype).name)
+    bound = _RoundingBounds(engine, floats, u, floor, np.dtype(context.dtype).name)
     rows = []
     if value is not None:
         cell = dict(method="implementation", quantity="value", point=label)
@@ -150,15 +160,14 @@ def _point_rows(case, engine, value, gradient, at, received, label, base, proble
         exact, why = (None, problem) if problem else exact_grad[i]
         fd_rows = []
         if value is not None:
-            for method in methods:
+            for method in code.methods:
                 cell = dict(method=method, quantity=quantity, point=label)
                 if not why and verdicts[i].switch:
                     fd_rows.append(skip_row(base, f"{verdicts[i].switch}; finite differences "
                                                   "straddle the switch: not judged", **cell))
                     continue
                 fd_rows.append(error_row(base, why, **cell) if why else _finite_difference(
-                    case, engine, value, at, floats, i, method, exact, base, cell,
-                    dtype, u))
+                    context, value, i, exact, cell))
         if gradient is not None:
             cell = dict(method="implementation", quantity=quantity, point=label)
             if trouble or why:
@@ -190,8 +199,8 @@ class _RoundingBounds:
 
 def _judge(base, cell, exact, mine, bound, case):
     difference = differences.Difference(float(mine), None, "implementation", 1)
-    return judge_numeric(base, exact=exact, difference=difference, bound=bound,
-                         tolerance=case.tolerance, **cell)
+    return judge_numeric(located(base, **cell), exact=exact, difference=difference, bound=bound,
+                         tolerance=case.tolerance)
 
 
 def _explain_value(row, case):
@@ -218,8 +227,9 @@ def _explain_component(row, name, fd_rows):
                                 f"{row.abs_error:.3g}{relative}){verdict}; {row.message}")
 
 
-def _finite_difference(case, engine, value, at, floats, index, method, exact, base, cell,
-                       dtype, u):
+def _finite_difference(context, value, index, exact, cell):
+    """The ``cell["method"]`` difference of the user's value function by variable ``index``."""
+    engine, floats, base, method = context.engine, context.floats, context.base, cell["method"]
     orders = tuple(int(k == index) for k in range(len(floats)))
     guard = None
     if method != "complex_step":  # the stencil must not cross a kink or leave the domain
@@ -230,10 +240,11 @@ def _finite_difference(case, engine, value, at, floats, index, method, exact, ba
         return np.asarray([value.scalar(row) for row in points])
 
     try:
-        difference = differences.partial(f, floats, index, method=method, dtype=dtype,
+        difference = differences.partial(f, floats, index, method=method, dtype=context.dtype,
                                           admissible=guard)
     except ImplementationError as exc:
         return error_row(base, f"your value function {exc}", **cell)
-    bound = partial_bound(engine, at, difference, index, unit_roundoff=u) if difference.ok else None
-    return judge_numeric(base, exact=exact, difference=difference, bound=bound,
-                         tolerance=case.tolerance, **cell)
+    bound = partial_bound(engine, context.point, difference, index,
+                          unit_roundoff=context.unit_roundoff) if difference.ok else None
+    return judge_numeric(located(base, **cell), exact=exact, difference=difference, bound=bound,
+                         tolerance=context.case.tolerance)

@@ -27,7 +27,8 @@ import mpmath
 import numpy as np
 
 from verify.core.tolerances import SAFETY
-from verify.checks.compare import Result, error_row, judge_expectation, judge_within, skip_row, where
+from verify.checks.compare import (Allowance, Result, error_row, judge_expectation, judge_within,
+                                   located, skip_row, where)
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.exact.singularities import radius_of_convergence
 from verify.exact.taylor import (NotAnalytic, enclosures, exact_coefficients, numeric_coefficients,
@@ -67,7 +68,7 @@ def run_taylor(case, check, options=None, artifacts=None):
         rows.append(_radius_row(case, about, at, radius))
     sums_at = check.option("sums_at") or tuple(point[0] for point in case.points)
     for x in sums_at:
-        rows.extend(_partial_sum_rows(case, engine, base, name, about, x, order, series, radius))
+        rows.extend(_partial_sum_rows(case, engine, base, about, x, order, series, radius))
     if artifacts is not None:
         artifacts.add_figure("taylor", f"{case.name}: Taylor partial sums about {at}",
                              figure_data(engine, name, about, order, series, radius, sums_at))
@@ -104,10 +105,11 @@ def _coefficient_rows(case, engine, base, about, at, order, series, radius):
     rows = []
     for k, found in enumerate(numeric):
         moved = SAFETY * (k + 1) * float(abs(series.values[k + 1])) * shift
-        rows.append(judge_within(base, method=found.method, quantity=f"taylor[{k}]", point=at,
-                                 exact=series.values[k], numeric=found.value,
-                                 allowed=found.bound + moved, kind="estimate",
-                                 detail=found.describe() + (f" + point {moved:.3g}" if moved else ""),
+        stated = Allowance(found.bound + moved, "estimate",
+                           found.describe() + (f" + point {moved:.3g}" if moved else ""))
+        rows.append(judge_within(located(base, method=found.method, quantity=f"taylor[{k}]",
+                                         point=at),
+                                 exact=series.values[k], numeric=found.value, bound=stated,
                                  tolerance=case.tolerance, h=found.radius or None))
     line = case.expect.line("taylor", case.line)
     for k, expected in enumerate(case.expect.taylor):
@@ -122,7 +124,8 @@ def _terms(values, n):
     return f"{count} nonzero term{'s' if count != 1 else ''}"
 
 
-def _partial_sum_rows(case, engine, base, name, about, x, order, series, radius):
+def _partial_sum_rows(case, engine, base, about, x, order, series, radius):
+    name = case.variables[0]
     label = f"{name}={x.text}"
     fx, reason = evaluate_safely(engine, (0,), [x])
     if reason:
@@ -147,11 +150,11 @@ def _partial_sum_rows(case, engine, base, name, about, x, order, series, radius)
             continue
         # the sum is taken at 50 digits: its own rounding is far below the bound
         slack = float(mpmath.mpf(10) ** (10 - DPS) * max(1, abs(fx)))
-        rows.append(judge_within(
-            base, exact=fx, numeric=value, allowed=bound * (1 + 1e-9) + slack,
-            kind="rigorous", tolerance=case.tolerance, note=_terms(series.values, n),
-            detail=f"Lagrange bound {bound:.3g} = max|f^({n + 1})| |x - a|^{n + 1}/{n + 1}! "
-                   f"over [a, x] (interval arithmetic)", **cell))
+        stated = Allowance(bound * (1 + 1e-9) + slack, "rigorous",
+                           f"Lagrange bound {bound:.3g} = max|f^({n + 1})| |x - a|^{n + 1}/"
+                           f"{n + 1}! over [a, x] (interval arithmetic)")
+        rows.append(judge_within(located(base, **cell), exact=fx, numeric=value, bound=stated,
+                                 tolerance=case.tolerance, note=_terms(series.values, n)))
     return rows
 
 

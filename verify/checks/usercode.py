@@ -62,7 +62,7 @@ class Caller:
         self.function, self.variables, self.call, self.tensors = function, variables, call, tensors
         if tensors:
             try:
-                import torch
+                import torch  # optional: only for tensors=True
             except ImportError:
                 raise ImportError("`tensors=True` needs PyTorch, which is not installed.") from None
             self.torch = torch

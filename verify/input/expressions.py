@@ -243,22 +243,14 @@ def parse_number(text: str) -> sympy.Expr:
 def _check_real_constants(expr, text) -> None:
     """Refuse a constant piece that is not real (asin(2), log(1/2 - E)): it has
     no value in the reals, even where the whole comes back real (asin(2)**2)."""
-    constant = {}
-    stack = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if node in constant:
-            continue
+    def constant(node, args_constant) -> bool:
         if not node.args:
-            constant[node] = not isinstance(node, sympy.Symbol)
-        elif ready:
-            constant[node] = all(constant[a] for a in node.args)
-            if constant[node] and node.is_real is False:
-                raise ExpressionError(f"{sympy.sstr(node)[:60]} is not a real number: "
-                                      f"{text[:80]!r}")
-        else:
-            stack.append((node, True))
-            stack.extend((a, False) for a in node.args if a not in constant)
+            return not isinstance(node, sympy.Symbol)
+        if all(args_constant) and node.is_real is False:
+            raise ExpressionError(f"{sympy.sstr(node)[:60]} is not a real number: "
+                                  f"{text[:80]!r}")
+        return all(args_constant)
+    fold(expr, constant)
 
 
 def _check_bracket_depth(text: str) -> None:

@@ -45,6 +45,12 @@ class Check:
             return (None,)
         return tuple(v.float64 for v in (h if isinstance(h, tuple) else (h,)))
 
+    def step(self, method: str) -> float | None:
+        """The first step written for ``method`` (see :meth:`steps`), or None:
+        the method's standard step. For rows that take one step (backprop's
+        three-way row)."""
+        return self.steps(method)[0]
+
 
 def read_checks(node, variables, value_of) -> tuple[Check, ...]:
     if node is None:

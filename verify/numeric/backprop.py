@@ -218,19 +218,30 @@ class Node:
 
 
 def backward(nodes) -> None:
-    """Send the last node's adjoint (1) back through ``nodes`` (in creation order)."""
+    """Send the last node's adjoint (1) back through ``nodes`` (in creation order):
+    each node's ``local`` derivatives are computed, then ``adjoint`` set."""
     for node in nodes:
-        node.adjoint = 0.0
-    nodes[-1].adjoint = 1.0
+        if node.rule is not None:
+            node.local = node.rule()
+    adjoints = propagate(nodes)
+    for node in nodes:
+        node.adjoint = adjoints[id(node)]
+
+
+def propagate(nodes, transform=None) -> dict:
+    """The reverse sweep over nodes whose ``local`` derivatives are set: the
+    adjoint of each node, keyed by ``id(node)``, with every local derivative
+    passed through ``transform`` first (``np.abs`` gives the magnitudes the
+    backward pass rounds, before any cancellation)."""
+    found = {id(n): 0.0 for n in nodes}
+    found[id(nodes[-1])] = 1.0
     for node in reversed(nodes):
-        if node.rule is None:
-            continue
-        node.local = node.rule()
         for parent, d in zip(node.parents, node.local):
-            g = node.adjoint * d
+            g = found[id(node)] * (d if transform is None else transform(d))
             if isinstance(g, np.ndarray) and not isinstance(parent.value, np.ndarray):
                 g = np.sum(g)  # a scalar used in every row: the rows' adjoints add up
-            parent.adjoint = parent.adjoint + g
+            found[id(parent)] = found[id(parent)] + g
+    return found
 
 
 @dataclass(frozen=True, eq=False)
@@ -363,6 +374,16 @@ def from_expression(expr, inputs, data=(), *, output="f") -> Graph:
     ``inputs`` name the leaves (variables, parameters); ``data`` columns are
     constants (arrays over the rows); subexpressions without inputs are
     folded into constants.
+
+    Examples
+    --------
+    >>> from verify.input.expressions import parse
+    >>> graph = from_expression(parse("x**2*sin(y)"), ("x", "y"))
+    >>> graph.names
+    ('x', 'y', 't1', 't2', 'f')
+    >>> value, (dx, dy) = graph.gradient([1.5, 0.3])
+    >>> round(dx, 12), round(dy, 12)
+    (0.886560619984, 2.149507100533)
     """
     index = {symbol(n): i for i, n in enumerate(inputs)}
     columns = {symbol(c.name): np.asarray(c.floats, dtype=np.float64) for c in data}

@@ -61,7 +61,19 @@ def gradient_function(engine):
 
 
 def descend(gradient, start, lr: float, steps: int, bound: float) -> tuple[np.ndarray, bool]:
-    """The path of ``steps`` steps (fewer when it diverges) and whether it diverged."""
+    """The path of ``steps`` steps (fewer when it diverges) and whether it diverged.
+
+    Examples
+    --------
+    On f(x) = x**2 (gradient 2x) a rate of 0.25 halves x each step; 1.5 doubles
+    its size each step and leaves ``bound``:
+
+    >>> path, diverged = descend(lambda x: [2 * x[0]], [1.0], 0.25, 3, bound=1e6)
+    >>> path.ravel().tolist(), diverged
+    ([1.0, 0.5, 0.25, 0.125], False)
+    >>> descend(lambda x: [2 * x[0]], [1.0], 1.5, 50, bound=1e6)[1]
+    True
+    """
     x = [float(v) for v in start]
     flat = list(x)
     for _ in range(steps):

@@ -41,6 +41,9 @@ class Difference:
     order: int
     note: str = ""
     levels: int = 1  # Richardson levels in the chosen estimate
+    # False when no step kept the stencil inside the domain and off kinks: the
+    # method does not apply at this point (a skip), which is not a NaN it computed
+    applied: bool = True
 
     @property
     def ok(self) -> bool:
@@ -83,6 +86,15 @@ def partial(f, x, index, *, method="central", order=1, h=None, dtype=np.float64,
     Returns
     -------
     Difference
+
+    Examples
+    --------
+    d/dx sin(x) at x = 1 by the fourth-order central stencil (cos(1) = 0.5403023058681398):
+
+    >>> import numpy as np
+    >>> d = partial(lambda p: np.sin(p[:, 0]), [1.0], 0, method="central4")
+    >>> round(d.value, 10), d.method, d.ok
+    (0.5403023059, 'central4', True)
     """
     x = np.asarray(x, dtype=dtype).reshape(-1)
     if not offers(method, order):
@@ -135,7 +147,7 @@ def shrink_until_inside(requested, attempt):
 def _not_applied(method, order, step):
     return Difference(float("nan"), float(step), method, order,
                       "could not be applied: every step down to "
-                      f"{step:.3g} leaves the domain or crosses a kink")
+                      f"{step:.3g} leaves the domain or crosses a kink", applied=False)
 
 
 def _richardson_adaptive(f, x, index, order, dtype, admissible):
@@ -228,6 +240,14 @@ def derivative(f, x, *, method="central", order=1, h=None, dtype=np.float64,
     """The ``order``-th derivative of a function of one variable at ``x``.
 
     ``f`` takes an array of shape ``(k, 1)``; see :func:`partial`.
+
+    Examples
+    --------
+    The complex step has no cancellation: d/dx exp(x) at 0 is 1 to the last bit.
+
+    >>> import numpy as np
+    >>> derivative(lambda p: np.exp(p[:, 0]), 0.0, method="complex_step").value
+    1.0
     """
     return partial(f, [x], 0, method=method, order=order, h=h, dtype=dtype,
                    admissible=admissible)
@@ -274,7 +294,8 @@ def mixed_partial(f, x, i, j, *, method="central", h=None, dtype=np.float64,
     if shrinks is None:
         return Difference(float("nan"), float(step), method, 2,
                           "could not be applied: every step down to "
-                          f"{step:.3g} leaves the domain or crosses a kink or pole")
+                          f"{step:.3g} leaves the domain or crosses a kink or pole",
+                          applied=False)
     note = "" if shrinks == 0 else (
         f"step shrunk from {requested:.3g} to {step:.3g} to stay inside the domain "
         "and away from kinks and poles")

@@ -10,11 +10,11 @@ are open. Which figures are drawn is decided by :mod:`verify.report.writer`.
 from __future__ import annotations
 
 import html
-import importlib
 import math
 from collections import OrderedDict
 
 from verify.core.tolerances import SAFETY
+from verify.report import graph_table
 from verify.checks.compare import count_statuses, worst_rel_error
 from verify.core.status import ORDER, is_bad, status_of
 
@@ -53,29 +53,20 @@ _GROUPS = (("error", "Errors"), ("fail", "Failing"), ("pass", "Passing"),
            ("inconclusive", "Inconclusive only"), ("skip", "Skipped only"))
 OPEN_NAV_GROUP = 200  # a group of the case list with more entries starts collapsed
 
-# Figure kind (from Artifacts.add_figure) -> "module:function(title, data) -> HTML fragment".
-# A kind whose module is missing is shown as a note, never silently dropped.
-RENDERERS = {
-    "graph_table": "verify.report.graph_table:render",
-    "error_curve": "verify.report.plots:error_curve",
-    "taylor": "verify.report.plots:taylor",
-    "descent": "verify.report.plots:descent",
-}
+def renderers() -> dict:
+    """Figure kind (from Artifacts.add_figure) -> ``function(title, data) -> HTML fragment``."""
+    from verify.report import plots  # matplotlib loads only when a figure is drawn
+    return {"graph_table": graph_table.render, "error_curve": plots.error_curve,
+            "taylor": plots.taylor, "descent": plots.descent}
 
 
 def render_figure(kind: str, title: str, data: dict) -> str:
-    """One figure of a case as an HTML fragment (inline SVG or a table)."""
-    target = RENDERERS.get(kind)
-    if target is None:
+    """One figure of a case as an HTML fragment (inline SVG or a table);
+    a kind with no renderer is shown as a note, never silently dropped."""
+    render = renderers().get(kind)
+    if render is None:
         return f"<p class='note'>no renderer for figure kind {html.escape(kind)!s}</p>"
-    module_name, function = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return f"<p class='note'>{html.escape(title)}: plots of this kind come with a later version</p>"
-    return getattr(module, function)(title, data)
+    return render(title, data)
 
 
 def _fmt(value, digits=None):

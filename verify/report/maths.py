@@ -47,7 +47,7 @@ def mathml_of(expression, variables=()) -> str:
     ValueError
         When SymPy cannot print it, or it is too long to read.
     """
-    from sympy.printing.mathml import mathml
+    from sympy.printing.mathml import mathml  # SymPy's printers: only when a page is drawn
     try:
         body = mathml(expression, printer="presentation")
     except Exception as exc:  # noqa: BLE001 - any printer failure means "show the text"

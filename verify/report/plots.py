@@ -33,7 +33,12 @@ import io
 import math
 import re
 
+import matplotlib
 import numpy as np
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
            "#17becf", "#7f7f7f", "#bcbd22")
@@ -51,7 +56,6 @@ _REFERENCE = re.compile(r'(url\(|href=")#([^")]+)')
 def _figure(width=WIDTH, height=HEIGHT, ncols=1, bottom=0.55):
     """A figure with fixed margins (in inches): a layout engine would
     measure every label twice and cost more than the drawing."""
-    from matplotlib.figure import Figure
     figure = Figure(figsize=(width, height))
     axes = figure.subplots(1, ncols)
     figure.subplots_adjust(left=0.75 / width, right=1 - 0.2 / width, top=1 - 0.35 / height,
@@ -61,8 +65,6 @@ def _figure(width=WIDTH, height=HEIGHT, ncols=1, bottom=0.55):
 
 def svg_text(figure, title: str) -> str:
     """The figure as a standalone SVG document (deterministic bytes)."""
-    import matplotlib
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
     buffer = io.StringIO()
     with matplotlib.rc_context({**_RC, "svg.hashsalt": title}):
         FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None, "Creator": None})
@@ -100,7 +102,6 @@ def _power_of_ten(value, _position=None) -> str:
 
 
 def _log_axes(ax, *axes_names):
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
     for name in axes_names:
         axis = ax.xaxis if name == "x" else ax.yaxis
         (ax.set_xscale if name == "x" else ax.set_yscale)("log")
@@ -124,7 +125,6 @@ def _positive(values) -> np.ndarray:
 
 def _with_rc(draw):
     """Run ``draw`` under the report's rcParams (fonts, sizes) and return its result."""
-    import matplotlib
 
     def wrapped(title, data):
         with matplotlib.rc_context(_RC):
@@ -136,7 +136,6 @@ def _with_rc(draw):
 @_with_rc
 def error_curve(title: str, data: dict) -> str:
     """|error| against h, float64 and exact arithmetic, with the model."""
-    from matplotlib.lines import Line2D
     rows = math.ceil((len(data.get("methods", ())) + 5) / 3)
     legend = 0.18 * rows + 0.15
     figure, ax = _figure(height=HEIGHT + legend, bottom=0.5 + legend)

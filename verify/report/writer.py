@@ -32,6 +32,7 @@ import re
 import signal
 import tempfile
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -191,7 +192,7 @@ def draw_formulas(ordered, cases_by_id) -> dict:
     """``{case_id: <math> fragment}`` for the first MATH_CAP cases in page order
     (a case whose formula cannot be printed shows its text only, which is on
     the page already)."""
-    from verify.report.maths import render
+    from verify.report.maths import render  # SymPy: not at `import verify`
     maths = {}
     for case_id, _, _ in ordered[:MATH_CAP]:
         case = cases_by_id.get(case_id)
@@ -209,7 +210,7 @@ def draw_formulas(ordered, cases_by_id) -> dict:
 
 def draw_figure(kind, title, data) -> str:
     """One figure's HTML fragment; a figure that cannot be drawn becomes a note."""
-    from verify.report import html as page
+    from verify.report import html as page  # the comparator (mpmath): not at `import verify`
     try:
         return page.render_figure(kind, title, data)
     except Exception as exc:  # noqa: BLE001 - a bad figure never stops the report
@@ -222,7 +223,6 @@ def predrawn(run):
     ``(kind, title, data, fragment)``: a worker process does this for the
     cases whose figures the page will show, so the drawing runs in parallel
     and the parent never imports matplotlib."""
-    from dataclasses import replace
     return replace(run, figures=tuple(
         (kind, title, data, draw_figure(kind, title, data)) for kind, title, data, *_ in run.figures))
 
@@ -283,6 +283,7 @@ def write_reports(out_dir, results, runs=(), *, interrupted=False, meta=None):
     """results.csv, summary.csv, graphs.csv, curves.csv, report.html, the
     plots under plots/ and manifest.json, as one set. ``runs`` are the
     CaseRuns, for their tables, figures and cases."""
+    # pandas and the page: not at `import verify`, which imports this module
     from verify.report.html import ordered_cases, render_page
     from verify.report.tables import results_frame, side_tables, summary_frame
     files = {

@@ -44,7 +44,7 @@ def test_any_exception_while_building_is_an_error_row_naming_file_case_and_key(
         tmp_path, monkeypatch, timeout):
     from verify.input import cases
 
-    def broken(node, *args):
+    def broken(node, *args, **keywords):
         raise TypeError("cannot determine truth value of Relational")
     path = _write(tmp_path, """
         cases:
@@ -66,10 +66,10 @@ def test_a_worker_that_dies_while_building_costs_only_its_case(tmp_path, monkeyp
     from verify.input import cases
     real = cases.read_checks
 
-    def dies(node, variables, value_of):
+    def dies(node, variables, value_of, **keywords):
         if variables == ("y",):
             os._exit(9)
-        return real(node, variables, value_of)
+        return real(node, variables, value_of, **keywords)
     monkeypatch.setattr(cases, "read_checks", dies)
     path = _write(tmp_path, """
         cases:

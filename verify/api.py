@@ -123,8 +123,8 @@ def check(function=None, *, at=None, checks=None, expect=None, graph=None, point
 
 
 def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
-                   dtype="float64", methods=("central",), rtol=None, atol=None, call=None,
-                   tensors=False, assert_ok=True):
+                   dtype=None, methods=("central",), rtol=None, atol=None, call=None,
+                   tensors=False, framework=None, assert_ok=True):
     """Check your own value and gradient code against exact mathematics.
 
     ``fn`` and ``grad`` are compared with the exact value and the exact
@@ -136,10 +136,13 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
     ----------
     fn : callable or None
         Your value function.
-    grad : callable or None
+    grad : callable, "autograd" or None
         Your gradient: returns a mapping ``{variable: number}``, or a sequence
         or array in ``variables`` order. NumPy numbers and arrays, PyTorch
-        tensors (converted at the edge) and Python floats are accepted.
+        and JAX tensors (converted at the edge) and Python floats are
+        accepted. ``"autograd"``: the framework's own gradient of ``fn``
+        (``torch.autograd.grad``, ``jax.grad``), so a custom backward rule
+        (``torch.autograd.Function``, ``jax.custom_vjp``) is what is checked.
     expression : str
         The mathematics ``fn`` implements, in case-file syntax, e.g. ``"x**2*sin(y)"``.
     at : mapping or list of mappings
@@ -148,9 +151,10 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
         The variables in order; default: the keys of ``at`` in order.
     parameters : mapping, optional
         Symbols of ``expression`` held constant (your code has them built in).
-    dtype : {"float64", "float32"}
+    dtype : {"float64", "float32"} or a list of them, optional
         Your code is called with numbers of this dtype, and the bounds scale
-        with its unit roundoff.
+        with its unit roundoff. Default: float64 for NumPy code; float64 and
+        float32 for PyTorch and JAX code (each row's method names the dtype).
     methods : sequence of str
         Finite-difference methods applied to ``fn``.
     rtol, atol : float, optional
@@ -160,7 +164,11 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
         each function: keywords when its signature names every variable,
         positional when it takes one argument per variable, vector when it takes one.
     tensors : bool
-        Pass PyTorch tensors instead of NumPy numbers.
+        Pass PyTorch tensors instead of NumPy numbers (``framework="torch"``).
+    framework : {"numpy", "torch", "jax"}, optional
+        How ``fn`` and ``grad`` take their numbers: NumPy numbers, or 0-d
+        tensors (arrays for ``call="vector"``) of the dtype. Default:
+        detected from the modules the functions use.
     assert_ok : bool
         Raise :class:`VerificationFailed` naming the wrong components (default).
 
@@ -178,7 +186,9 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
     >>> table[["quantity", "method", "status"]].values.tolist()[:2]
     [['value', 'implementation', 'pass'], ['grad[x]', 'implementation', 'pass']]
     """
-    from verify.checks.implementation import compare_implementation  # SymPy: only when called
+    # SymPy loads only when called
+    from verify.checks.frameworks import FRAMEWORKS, detect
+    from verify.checks.implementation import compare_in_dtypes
     if fn is None and grad is None:
         raise ValueError("give `fn`, `grad` or both.")
     point_list = [at] if isinstance(at, dict) else list(at)
@@ -188,12 +198,23 @@ def check_gradient(fn, grad, expression, at, *, variables=None, parameters=None,
     tolerance = None
     if rtol is not None or atol is not None:
         tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
+    if framework is not None and framework not in FRAMEWORKS:
+        raise ValueError(f"`framework` must be one of {', '.join(FRAMEWORKS)}, got {framework!r}.")
+    framework = "torch" if tensors else framework or detect(fn, None if isinstance(grad, str)
+                                                           else grad)
+    dtypes = ([dtype] if isinstance(dtype, str) else list(dtype)) if dtype is not None else \
+        ["float64"] if framework == "numpy" else ["float64", "float32"]
     case = build(dict(name="check_gradient", function=expression, variables=variables,
                       parameters=parameters, points=point_list, checks=[], tolerance=tolerance,
-                      dtype=dtype), "verify.check_gradient")
-    style = call or (_call_style(fn, case.variables), _call_style(grad, case.variables))
-    rows = compare_implementation(case, value=fn, gradient=grad, call=style, tensors=tensors,
-                                  methods=tuple(methods))
+                      dtype=dtypes[0]), "verify.check_gradient")
+    for other in dtypes[1:]:  # validated as the case's dtype is
+        build(dict(name="check_gradient", function=expression, variables=variables,
+                   parameters=parameters, points=point_list, checks=[], dtype=other),
+              "verify.check_gradient")
+    style = call or (_call_style(fn, case.variables),
+                     _call_style(None if isinstance(grad, str) else grad, case.variables))
+    rows = compare_in_dtypes(case, tuple(dtypes), value=fn, gradient=grad, call=style,
+                             framework=framework, methods=tuple(methods))
     return _finish(_unlocated(rows), assert_ok, f"verify.check_gradient({expression})")
 
 

@@ -43,7 +43,7 @@ def pytest_collect_file(file_path, parent):
 
 def is_case_file(path) -> bool:
     """A mapping with a ``cases:`` list, or a case mapping (``name`` and a key only cases have)."""
-    import yaml
+    # imported here: pytest loads this plugin in every project, most with no case file
     from verify.input.files import read_limited
     from verify.input.loading import MAX_FILE_BYTES, CaseError
     try:  # within the loader's size limit; a FIFO or device is not waited on

@@ -12,11 +12,12 @@ from __future__ import annotations
 def runner_for(name: str):
     """The run function of the check ``name``."""
     # imported here: importing verify.checks (for compare, say) must not load every engine
-    from verify.checks import backprop, derivatives, descent, error_curve, taylor
+    from verify.checks import backprop, derivatives, descent, error_curve, jacobian, taylor
     return {
         "derivative": derivatives.run_derivative,
         "gradient": derivatives.run_gradient,
         "hessian": derivatives.run_hessian,
+        "jacobian": jacobian.run_jacobian,
         "backprop": backprop.run_backprop,
         "taylor": taylor.run_taylor,
         "descent": descent.run_descent,

@@ -17,6 +17,7 @@ from verify.checks.compare import Result, error_row, skip_row, where
 from verify.checks.expected import expectation_rows
 from verify.checks.implementation import implementation_rows
 from verify.exact.symbolic import DerivativeTooLarge
+from verify.input.schema import SCALAR_CHECKS
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,12 @@ def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:
     except Exception as exc:  # noqa: BLE001 - one bad case never stops the others
         rows = [_crash(case, "expect", exc)]
     if case.implementation:
-        rows.extend(_implementation_rows(case, options, artifacts))
+        rows.extend(_implementation_rows(case, options, artifacts) if not case.outputs else
+                    [_needs_scalar(case, "implementation", case.line_of("implementation"))])
     for check in case.checks:
+        if case.outputs and check.name in SCALAR_CHECKS:
+            rows.append(_needs_scalar(case, check.name, check.line))
+            continue
         try:
             produced = list(runner_for(check.name)(case, check, options, artifacts))
             rows.extend(produced or [_nothing_compared(case, check)])
@@ -53,6 +58,13 @@ def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:
     return CaseRun(case.id, tuple(rows),
                    tuple((name, tuple(table)) for name, table in artifacts.tables.items()),
                    tuple(artifacts.figures), time.perf_counter() - started, case)
+
+
+def _needs_scalar(case, what, line) -> Result:
+    names = [name for name, _ in case.outputs]
+    return error_row(where(case, what, line),
+                     f"'{what}' needs a scalar function; this function has {len(names)} outputs "
+                     f"({', '.join(names)}): use the 'jacobian' check")
 
 
 def _nothing_compared(case, check) -> Result:

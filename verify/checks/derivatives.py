@@ -42,7 +42,7 @@ def _targets(check, size):
     return pairs
 
 
-def _run(case, check, options, artifacts=None):
+def _run(case, check, options=None, artifacts=None):
     if check.name == "derivative" and len(case.variables) != 1:
         return [error_row(where(case, check.name, check.line),
                           f"'derivative' needs one variable; this case has "
@@ -210,5 +210,14 @@ def _smallest(candidates):
     return min(candidates, key=lambda c: c[1].total) if candidates else None
 
 
-run_derivative = run_gradient = run_hessian = _run
+def run_gradient(case, check, options=None, artifacts=None):
+    """The gradient's rows, then the ``dir[f]`` rows of its ``direction`` option."""
+    rows = _run(case, check, options, artifacts)
+    if check.given("direction"):
+        from verify.checks.directional import direction_rows
+        rows.extend(direction_rows(case, check, (("f", case.expression),)))
+    return rows
+
+
+run_derivative = run_hessian = _run
 

@@ -34,6 +34,8 @@ def _float64_bound(case, engine, orders, point, value) -> float:
 
 
 def expectation_rows(case):
+    if case.outputs:  # a vector-valued function: only expect.jacobian is allowed
+        return _jacobian_rows(case)
     expect = case.expect
     engine = exact_function(case)
     size = len(case.variables)
@@ -80,4 +82,35 @@ def expectation_rows(case):
             rows.append(skip_row(where(case, "expect", expect.line(key, case.line)),
                                  f"expect.{key} is checked by the '{owner}' check, "
                                  "which this case does not run", quantity=f"expect:{key}"))
+    return rows
+
+
+def _jacobian_rows(case):
+    """``expect.jacobian``: each written entry d(output)/d(variable) against the exact one."""
+    from dataclasses import replace
+    from verify.checks.jacobian import scalar_case
+    rows = []
+    if not case.expect.jacobian:
+        return rows
+    base = where(case, "expect", case.expect.line("jacobian", case.line))
+    size = len(case.variables)
+    for (output, expression), index in zip(case.outputs, range(len(case.outputs))):
+        sub = scalar_case(case, expression)
+        engine = exact_function(sub)
+        for p, point in enumerate(case.points):
+            label = case.label(point)
+            for j, variable in enumerate(case.variables):
+                value = case.expect.jacobian[p][index][j]
+                orders = tuple(int(k == j) for k in range(size))
+                quantity = f"expect:jac[{output},{variable}]"
+                verdict = derivative_at(engine, orders, point)
+                if verdict.problem:
+                    rows.append(error_row(base, verdict.problem, quantity=quantity, point=label,
+                                          method="exact"))
+                    continue
+                rows.append(judge_expectation(
+                    base, quantity=quantity, point=label, expected=value, exact=verdict.value,
+                    tolerance=case.tolerance,
+                    float64_bound=_float64_bound(replace(sub, tolerance=case.tolerance), engine,
+                                                 orders, point, value)))
     return rows

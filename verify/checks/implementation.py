@@ -34,6 +34,7 @@ from verify.checks.compare import error_row, judge_numeric, located, skip_row, w
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import derivative_at, kink_at
 from verify.bounds.rounding import running_error
+from verify.checks.frameworks import detect
 from verify.checks.usercode import CALLS, Caller, ImplementationError, load_callable
 from verify.input.values import Value
 
@@ -68,12 +69,32 @@ def implementation_rows(case, options, artifacts=None):
         found = {role: load_callable(target, case.source.folder) for role, target in named.items()}
     except ImplementationError as exc:
         return [error_row(base, str(exc))]
-    return compare_implementation(case, value=found.get("value"), gradient=found.get("gradient"),
-                                  base=base)
+    value, gradient = found.get("value"), found.get("gradient")
+    framework = detect(value, gradient)
+    # framework code runs in float64 and float32 unless the case names its dtype
+    dtypes = (case.dtype,) if framework == "numpy" or "dtype" in dict(case.key_lines) \
+        else ("float64", "float32")
+    return compare_in_dtypes(case, dtypes, value=value, gradient=gradient, base=base,
+                             framework=framework)
+
+
+def compare_in_dtypes(case, dtypes, *, framework="numpy", **keywords):
+    """:func:`compare_implementation` once per dtype; with more than one dtype, or
+    framework code, each row's method names them (``torch float32``, ``central float32``)."""
+    rows = []
+    for dtype in dtypes:
+        found = compare_implementation(replace(case, dtype=dtype), framework=framework,
+                                       **keywords)
+        if len(dtypes) > 1 or framework != "numpy":
+            label = framework if framework != "numpy" else "implementation"
+            found = [replace(row, method=(f"{label} {dtype}" if row.method == "implementation"
+                                          else f"{row.method} {dtype}")) for row in found]
+        rows.extend(found)
+    return rows
 
 
 def compare_implementation(case, *, value=None, gradient=None, base=None, call="keywords",
-                           tensors=False, methods=FD_METHODS):
+                           tensors=False, methods=FD_METHODS, framework=None):
     """Compare the user's ``value`` and ``gradient`` callables with the case's exact results.
 
     Parameters
@@ -90,6 +111,10 @@ def compare_implementation(case, *, value=None, gradient=None, base=None, call="
         Pass PyTorch tensors (of the case's dtype) instead of NumPy numbers.
     methods : sequence of str
         Finite-difference methods applied to ``value``.
+    framework : {"numpy", "torch", "jax"}, optional
+        How the functions take their numbers; default: detected from them.
+        ``gradient="autograd"`` is the framework's own gradient of ``value``
+        (torch.autograd.grad, jax.grad), custom backward rules included.
     """
     value_call, gradient_call = (call, call) if isinstance(call, str) else call
     if value_call not in CALLS or gradient_call not in CALLS:
@@ -97,10 +122,17 @@ def compare_implementation(case, *, value=None, gradient=None, base=None, call="
     base = base or where(case, "implementation", case.line_of("implementation"))
     engine = exact_function(case)
     dtype = dtype_of(case)
-    code = _UserCode(
-        None if value is None else Caller(value, case.variables, value_call, tensors),
-        None if gradient is None else Caller(gradient, case.variables, gradient_call, tensors),
-        tuple(methods))
+    framework = "torch" if tensors else (framework or detect(value, gradient))
+    if value is not None:
+        value = Caller(value, case.variables, value_call, framework=framework)
+    if isinstance(gradient, str):
+        if gradient != "autograd" or value is None:
+            raise ValueError("`grad` must be a callable, or 'autograd' with a value function.")
+        gradient = Caller(None, case.variables, gradient_call, framework=framework,
+                          autograd_of=value)
+    elif gradient is not None:
+        gradient = Caller(gradient, case.variables, gradient_call, framework=framework)
+    code = _UserCode(value, gradient, tuple(methods))
     rows = []
     for index, point in enumerate(case.points):
         received = [dtype(p.float64) for p in point]

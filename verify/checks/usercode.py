@@ -17,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from verify.checks import frameworks
+from verify.checks.frameworks import FRAMEWORKS
+
 CALLS = ("keywords", "positional", "vector")
 
 
@@ -56,38 +59,67 @@ def _same_module(module, module_name, folder):
 
 class Caller:
     """Calls one user function with a point (NumPy numbers of the case's dtype, or
-    tensors of it), and converts what comes back."""
+    PyTorch or JAX tensors of it), and converts what comes back.
 
-    def __init__(self, function, variables, call, tensors):
-        self.function, self.variables, self.call, self.tensors = function, variables, call, tensors
-        if tensors:
+    ``framework`` is "numpy", "torch" or "jax" (``tensors=True`` is "torch");
+    ``autograd_of``, a value Caller, makes this the framework's own gradient
+    of that value function instead of a function of the user's."""
+
+    def __init__(self, function, variables, call, tensors=False, framework=None,
+                 autograd_of=None):
+        self.function, self.variables, self.call = function, variables, call
+        self.framework = "torch" if tensors else (framework or "numpy")
+        self.autograd_of = autograd_of
+        if self.framework not in FRAMEWORKS:
+            raise ValueError(f"`framework` must be one of {', '.join(FRAMEWORKS)}, "
+                             f"got {self.framework!r}.")
+        if self.framework != "numpy":
             try:
-                import torch  # optional: only for tensors=True
+                importlib.import_module(self.framework)
             except ImportError:
-                raise ImportError("`tensors=True` needs PyTorch, which is not installed.") from None
-            self.torch = torch
+                extra = "torch" if self.framework == "torch" else "jax"
+                raise ImportError(f"{self.framework} code needs {self.framework}, which is not "
+                                  f"installed (pip install \"verify[{extra}]\").") from None
+
+    def _tensors(self, point):
+        return [frameworks.as_tensor(self.framework, x) for x in point]
 
     def _arguments(self, point):
-        numbers = list(point)  # NumPy scalars of the dtype already
-        if self.tensors:
-            numbers = [self.torch.as_tensor(np.asarray(x)) for x in numbers]
+        numbers = self._tensors(point)  # NumPy scalars of the dtype, or tensors of it
         if self.call == "vector":
-            vector = np.array(numbers) if not self.tensors else self.torch.stack(numbers)
-            return (vector,), {}
+            return (frameworks.stack(self.framework, numbers),), {}
         if self.call == "positional":
             return tuple(numbers), {}
         return (), dict(zip(self.variables, numbers))
 
     def _invoke(self, point):
-        args, kwargs = self._arguments(point)
         shown = ", ".join(f"{v}={float(np.real(x))!r}" for v, x in zip(self.variables, point))
+        dtype = np.asarray(point[0]).dtype if len(point) else np.float64
         try:
-            return self.function(*args, **kwargs)
+            with frameworks.precision(self.framework, dtype):
+                if self.autograd_of is not None:
+                    return self._autograd(point)
+                args, kwargs = self._arguments(point)
+                return to_numpy(self.function(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - the user's code failing is a result
             raise ImplementationError(f"raised {type(exc).__name__}: {exc} (at {shown})") from None
 
+    def _autograd(self, point):
+        value = self.autograd_of
+        numbers = self._tensors(point)
+        if value.call == "vector":
+            (vector,) = frameworks.autograd(
+                self.framework, lambda v: value.function(v), [frameworks.stack(self.framework, numbers)])
+            return [to_numpy(vector)]
+        if value.call == "positional":
+            call = value.function
+        else:
+            def call(*xs):
+                return value.function(**dict(zip(self.variables, xs)))
+        return [to_numpy(g) for g in frameworks.autograd(self.framework, call, numbers)]
+
     def scalar(self, point):
-        out = to_numpy(self._invoke(point))
+        out = np.asarray(self._invoke(point))
         if out.size != 1:
             raise ImplementationError(f"returned {out.size} numbers, expected one")
         return out.reshape(())[()]
@@ -109,8 +141,13 @@ class Caller:
         return [float(x) for x in flat]
 
 
-def to_numpy(value) -> np.ndarray:
-    """A NumPy array from a number, an array or a PyTorch tensor (converted at the edge)."""
+def to_numpy(value):
+    """NumPy from a number, an array, a PyTorch or JAX tensor (converted at the edge);
+    a mapping, list or tuple keeps its shape with its entries converted."""
+    if isinstance(value, dict):
+        return {k: to_numpy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_numpy(v) for v in value]
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         value = value.detach().cpu().numpy()
     return np.asarray(value)

@@ -66,6 +66,9 @@ class Case:
     implementation: tuple[tuple[str, str], ...] = ()
     dtype: str = "float64"
     key_lines: tuple[tuple[str, int], ...] = ()
+    # a vector-valued function: ((output name, expression), ...); ``expression``
+    # is then the column of outputs, which only the jacobian check differentiates
+    outputs: tuple[tuple[str, sympy.Expr], ...] = ()
 
     @property
     def id(self) -> str:
@@ -139,6 +142,10 @@ def _build(values, lines, name, node, source, allow_outside_data, on_key):
     parameters = _read_parameters(values.get("parameters"), columns)
     on_key("graph" if "graph" in values else "function")
     expression, graph, function_text = _read_expression(values, node, data, parameters)
+    outputs = ()
+    if isinstance(expression, tuple):  # a list or mapping under 'function'
+        outputs = expression
+        expression = sympy.ImmutableMatrix([e for _, e in outputs])
     expression_line = line_of(values.get("function") or values.get("graph"))
     on_key("variables")
     if graph and "variables" not in values:
@@ -148,9 +155,11 @@ def _build(values, lines, name, node, source, allow_outside_data, on_key):
     on_key("points" if "points" in values else "at")
     points = _read_points(values, node, variables)
     on_key("checks")
-    checks = read_checks(values.get("checks"), variables, lambda n, k: value_of(n, k))
+    checks = read_checks(values.get("checks"), variables, lambda n, k: value_of(n, k),
+                         vector=bool(outputs))
     on_key("expect")
-    expect = read_expect(values.get("expect"), variables, points, graph, value_of)
+    expect = read_expect(values.get("expect"), variables, points, graph, value_of,
+                         outputs=tuple(name for name, _ in outputs))
     on_key("tolerance")
     tolerance = _read_tolerance(values.get("tolerance"))
     on_key("implementation")
@@ -167,7 +176,7 @@ def _build(values, lines, name, node, source, allow_outside_data, on_key):
                 function_text=function_text, graph=graph, parameters=parameters,
                 expect=expect, tolerance=tolerance, data=data,
                 implementation=implementation, dtype=dtype,
-                key_lines=tuple(sorted(lines.items())))
+                key_lines=tuple(sorted(lines.items())), outputs=outputs)
 
 
 def _read_parameters(node, columns):
@@ -193,6 +202,9 @@ def _read_expression(values, node, data, parameters):
     if ("function" in values) == ("graph" in values):
         raise CaseError("a case needs exactly one of 'function' and 'graph'",
                         line=line_of(node), key="function")
+    if "function" in values and not isinstance(values["function"], yaml.ScalarNode):
+        outputs, text = _read_outputs(values["function"], rows)
+        return outputs, (), text
     if "function" in values:
         text = scalar(values["function"], "function", "an expression")
         expression = _parse(text, values["function"], "function", data=rows)
@@ -222,6 +234,39 @@ def _read_expression(values, node, data, parameters):
     if not nodes:
         raise CaseError("graph has no nodes", line=line_of(graph_node), key="graph")
     return composed[nodes[-1].name], tuple(nodes), None
+
+
+MAX_OUTPUTS = 256
+
+
+def _read_outputs(node, rows):
+    """A vector-valued function (CASES.md v1.1): a list of expressions (outputs
+    f1, f2, ...) or a mapping name: expression. Returns ((name, expression),
+    ...) and the text shown for the function."""
+    if isinstance(node, yaml.SequenceNode):
+        named = [(f"f{i}", item, item) for i, item in enumerate(node.value, 1)]
+    elif isinstance(node, yaml.MappingNode):
+        named = []
+        for key, key_node, value_node in items(node, what="mapping of output: expression"):
+            if not re.match(r"[A-Za-z][A-Za-z0-9_]*\Z", key):
+                raise CaseError(f"output name '{key}' must match [A-Za-z][A-Za-z0-9_]*",
+                                line=line_of(key_node), key="function")
+            named.append((key, key_node, value_node))
+    else:
+        raise CaseError(f"expected an expression, a list of expressions or a mapping "
+                        f"output: expression, got {kind_of(node)}", line=line_of(node),
+                        key="function")
+    if not named:
+        raise CaseError("the list of outputs is empty", line=line_of(node), key="function")
+    if len(named) > MAX_OUTPUTS:
+        raise CaseError(f"{len(named)} outputs: the limit is {MAX_OUTPUTS}", line=line_of(node),
+                        key="function")
+    outputs, texts = [], []
+    for name, _, value_node in named:
+        text = scalar(value_node, "function", f"an expression for output '{name}'")
+        outputs.append((name, _parse(text, value_node, "function", data=rows)))
+        texts.append(f"{name} = {text.strip()}")
+    return tuple(outputs), "; ".join(texts)
 
 
 def _parse(text, node, key, *, data, names=None):

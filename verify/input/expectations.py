@@ -10,7 +10,7 @@ from verify.input import schema
 from verify.input.loading import CaseError, items, kind_of, line_of, suggest
 from verify.input.values import Value
 
-_PER_POINT = ("value", "derivative", "gradient", "hessian", "adjoint")
+_PER_POINT = ("value", "derivative", "gradient", "hessian", "adjoint", "jacobian")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Expect:
     taylor: tuple[Value, ...] = ()
     minimum: tuple[tuple[str, Value], ...] = ()
     radius: object = None  # a Value, or math.inf (written .inf)
+    jacobian: tuple = ()   # per point: rows (one per output) of Values (one per variable)
     lines: tuple[tuple[str, int], ...] = ()
 
     def at(self, key: str, index: int):
@@ -37,7 +38,9 @@ class Expect:
         return dict(self.lines).get(key, default)
 
 
-def read_expect(node, variables, points, graph, value_of) -> Expect:
+def read_expect(node, variables, points, graph, value_of, outputs=()) -> Expect:
+    """``outputs``: the output names of a vector-valued function (empty for a
+    scalar one, which takes every key but ``jacobian``)."""
     if node is None:
         return Expect()
     found, lines = {}, {}
@@ -57,7 +60,16 @@ def read_expect(node, variables, points, graph, value_of) -> Expect:
             "taylor": lambda n: _list(n, value_of),
             "minimum": lambda n: _mapping(n, variables, "variable", value_of, every=True),
             "radius": lambda n: _radius(n, value_of),
+            "jacobian": lambda n: _jacobian(n, len(outputs), len(variables), value_of),
         }[key]
+        if outputs and key not in schema.VECTOR_EXPECT_KEYS:
+            raise CaseError(f"'{key}' needs a scalar function; this function has "
+                            f"{len(outputs)} outputs ({', '.join(outputs)}): use 'jacobian'",
+                            line=line_of(key_node), key="expect")
+        if key == "jacobian" and not outputs:
+            raise CaseError("'jacobian' needs a vector-valued function (a list or a mapping "
+                            "under 'function'); use 'gradient' for a scalar one",
+                            line=line_of(key_node), key="expect")
         if key == "adjoint" and not graph:
             raise CaseError("'adjoint' needs a 'graph' (it names graph nodes)",
                             line=line_of(key_node), key="expect")
@@ -92,7 +104,7 @@ def _radius(node, value_of):
 def _is_per_point_list(key, node) -> bool:
     if not isinstance(node, yaml.SequenceNode):
         return False
-    if key == "hessian":  # a single Hessian is a list of lists of numbers
+    if key in ("hessian", "jacobian"):  # a single matrix is a list of lists of numbers
         first = node.value[0] if node.value else None
         inner = first.value[0] if isinstance(first, yaml.SequenceNode) and first.value else None
         return isinstance(inner, yaml.SequenceNode)
@@ -129,8 +141,18 @@ def _matrix(node, size, value_of):
     return tuple(tuple(value_of(item, "expect") for item in row.value) for row in rows)
 
 
-def _rows(node):
+def _jacobian(node, outputs, size, value_of):
+    rows = _rows(node, "jacobian")
+    if len(rows) != outputs or any(not isinstance(r, yaml.SequenceNode) or len(r.value) != size
+                                   for r in rows):
+        raise CaseError(f"jacobian must be a {outputs}x{size} nested list: one row per output, "
+                        "one entry per variable in 'variables' order", line=line_of(node),
+                        key="expect")
+    return tuple(tuple(value_of(item, "expect") for item in row.value) for row in rows)
+
+
+def _rows(node, what="hessian"):
     if not isinstance(node, yaml.SequenceNode):
-        raise CaseError(f"hessian must be a nested list, got {kind_of(node)}", line=line_of(node),
+        raise CaseError(f"{what} must be a nested list, got {kind_of(node)}", line=line_of(node),
                         key="expect")
     return node.value

@@ -52,9 +52,9 @@ class Check:
         return self.steps(method)[0]
 
 
-def read_checks(node, variables, value_of) -> tuple[Check, ...]:
+def read_checks(node, variables, value_of, vector: bool = False) -> tuple[Check, ...]:
     if node is None:
-        return tuple(Check(name) for name in schema.default_checks(len(variables)))
+        return tuple(Check(name) for name in schema.default_checks(len(variables), vector))
     if isinstance(node, yaml.SequenceNode):
         entries = []
         for item in node.value:
@@ -150,6 +150,8 @@ def _read_option(kind, node, where, variables, value_of):
         return (value_of(node, "checks"),)
     if kind == "point":
         return read_point(node, variables, "checks", value_of)
+    if kind == "direction":
+        return read_direction(node, variables, where, value_of)
     if kind == "outcomes":
         words = node.value if isinstance(node, yaml.SequenceNode) else [node]
         outcomes = []
@@ -200,6 +202,26 @@ def _positive(value: Value, where, line) -> Value:
                         f"{MAX_STEP:g} (a larger step overflows float64 in the error bound)",
                         line=line, key="checks")
     return value
+
+
+def read_direction(node, variables, where, value_of) -> tuple[Value, ...]:
+    """A direction v for directional derivatives: mapping variable: number, one
+    entry per variable in ``variables`` order (a variable left out is 0)."""
+    found = {}
+    for name, name_node, value_node in items(node, what=f"mapping of variable: number for `{where}`"):
+        name = normal_name(name)
+        if name not in variables:
+            raise CaseError(f"`{where}`: variable '{name}' is not in the function"
+                            f"{suggest(name, variables)}", line=line_of(name_node), key="checks")
+        if name in found:
+            raise CaseError(f"`{where}`: variable '{name}' is given twice",
+                            line=line_of(name_node), key="checks")
+        found[name] = value_of(value_node, "checks")
+    if not found or all(value.exact == 0 for value in found.values()):
+        raise CaseError(f"`{where}` must give a non-zero direction (mapping variable: number)",
+                        line=line_of(node), key="checks")
+    zero = parse_value("0")
+    return tuple(found.get(v, zero) for v in variables)
 
 
 def normal_name(name: str) -> str:

@@ -12,7 +12,10 @@ OUTCOMES = ("converged", "diverged", "unconverged")
 # option -> (kind, default); kinds are read by cases._option
 CHECK_OPTIONS = {
     "derivative": {"order": ("order", 1), "methods": ("methods", METHODS), "h": ("h", None)},
-    "gradient": {"methods": ("methods", METHODS), "h": ("h", None)},
+    "gradient": {"methods": ("methods", METHODS), "h": ("h", None),
+                 "direction": ("direction", None)},
+    "jacobian": {"methods": ("methods", METHODS), "h": ("h", None),
+                 "direction": ("direction", None)},
     "hessian": {"methods": ("methods", ("central", "central4", "richardson")),
                 "h": ("h", None)},
     "backprop": {"methods": ("methods", ("central",)), "h": ("h", None)},
@@ -35,13 +38,20 @@ INTEGER_LIMITS = {"order": (1, 10), "taylor_order": (0, 100), "steps": (1, 1_000
 CASE_KEYS = ("name", "description", "function", "graph", "variables", "parameters", "at",
              "points", "checks", "expect", "tolerance", "data", "implementation", "dtype")
 EXPECT_KEYS = ("value", "derivative", "gradient", "hessian", "taylor", "minimum", "adjoint",
-               "radius")
+               "radius", "jacobian")
+# checks and expectations that need a scalar function (CASES.md v1.1, vector-valued functions)
+SCALAR_CHECKS = ("derivative", "gradient", "hessian", "backprop", "taylor", "descent",
+                 "error_curve")
+VECTOR_EXPECT_KEYS = ("jacobian",)
 TOLERANCE_KEYS = ("rtol", "atol")
 DTYPES = ("float64", "float32")
 
 
-def default_checks(n_variables: int) -> tuple[str, ...]:
-    """CASES.md: derivative or gradient, then backprop, then taylor (one variable)."""
+def default_checks(n_variables: int, vector: bool = False) -> tuple[str, ...]:
+    """CASES.md: derivative or gradient, then backprop, then taylor (one variable);
+    the Jacobian for a vector-valued function."""
+    if vector:
+        return ("jacobian",)
     if n_variables == 1:
         return ("derivative", "backprop", "taylor")
     return ("gradient", "backprop")

@@ -244,6 +244,26 @@ def propagate(nodes, transform=None) -> dict:
     return found
 
 
+def tangents(nodes, seed) -> list:
+    """Forward mode (a JVP): the tangent of every node, in creation order, when
+    the inputs move along ``seed`` (one number per leading input node; the other
+    inputs, such as parameters, stay fixed). The same local derivatives as
+    :func:`backward`, swept the other way: t(node) = sum of d(node)/d(parent) t(parent)."""
+    found = {}
+    for i, node in enumerate(nodes):
+        if node.rule is None:
+            found[id(node)] = float(seed[i]) if i < len(seed) else 0.0
+            continue
+        total = 0.0
+        for parent, d in zip(node.parents, node.rule()):
+            g = d * found[id(parent)]
+            if isinstance(g, np.ndarray) and not isinstance(node.value, np.ndarray):
+                g = np.sum(g)  # a sum over data rows of a scalar's tangent
+            total = total + g
+        found[id(node)] = total
+    return [found[id(n)] for n in nodes]
+
+
 @dataclass(frozen=True, eq=False)
 class Step:
     """One operation of a compiled graph."""

@@ -252,3 +252,39 @@ def test_workers_draw_the_figures_the_page_shows(tmp_path, monkeypatch):
     assert writer.draw_where_run(passing, False).figures == (figure,)
     assert writer.draw_where_run(passing, True).figures == (figure + ("<svg/>",),)
     assert writer.draw_where_run(failing, False).figures == (figure + ("<svg/>",),)
+
+
+def test_tensor_gradients_show_as_a_matrix_with_the_worst_entry_marked(tmp_path):
+    """A 2x2 weight matrix: one cell per entry laid out as the matrix, exact,
+    numeric and backprop side by side, and the entry with the largest
+    relative error highlighted."""
+    cases, _ = load_one(tmp_path, """\
+        name: layer
+        shapes: {W: [2, 2]}
+        function: sum_all(W**2)
+        at: {W: [[1, 2], [3, 4]]}
+        """)
+    case = cases[0]
+
+    def grad(index, check, method, numeric, rel):
+        exact = 2.0 * [1, 2, 3, 4][index[0] * 2 + index[1]]
+        return Result(file=case.file, case=case.name, check=check, method=method,
+                      quantity=f"grad[W[{index[0]},{index[1]}]]", point="W=[[1, 2], [3, 4]]",
+                      exact=exact, numeric=numeric, rel_error=rel, status="pass",
+                      case_id=case.id)
+    results = [grad((0, 0), "gradient", "central", 2.0000001, 5e-8),
+               grad((0, 1), "gradient", "central", 4.0, 1e-12),
+               grad((1, 0), "gradient", "central", 6.0, 1e-12),
+               grad((1, 1), "gradient", "central", 8.0, 1e-12),
+               grad((1, 1), "gradient", "richardson", 8.00004, 5e-6),
+               grad((1, 1), "backprop", "backprop", 7.99999, 1e-6)]
+    text = page.render_page(results, [case], figures={})
+    table = re.search(r"<table class='tensor'>.*?</table>", text).group(0)
+    assert table.count("<tr>") == 2 and table.count("<td") == 4
+    cells = re.findall(r"<td( class='worst')? title='W\[(\d),(\d)\]", table)
+    assert [(r, c) for _, r, c in cells] == [("0", "0"), ("0", "1"), ("1", "0"), ("1", "1")]
+    assert [bool(mark) for mark, _, _ in cells] == [False, False, False, True]
+    worst = re.search(r"<td class='worst'.*?</td>", table).group(0)
+    # exact, the numeric value of the method that erred most (richardson), backprop
+    assert ">8<" in worst and ">8.00004<" in worst and "richardson" in worst \
+        and ">7.99999<" in worst

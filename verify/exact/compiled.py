@@ -26,13 +26,20 @@ _MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a)}
 
 @functools.lru_cache(maxsize=4096)
 def _lambdify(args, expr, backend):
+    # The arguments are renamed in one xreplace (what dummify=True does, but
+    # lambdify does it one argument per pass over the tree: quadratic, seconds
+    # for a tensor case of a hundred entries). A case's names never begin with
+    # an underscore, so ``_a0`` ... collide with none of them, and a symbol
+    # named ``numpy``, ``exp`` or ``W[0,1]`` shadows nothing.
+    dummies = tuple(sympy.Symbol(f"_a{i}", real=True) for i in range(len(args)))
+    expr = expr.xreplace(dict(zip(args, dummies)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if backend == "mpmath":
             if expr.has(sympy.Max, sympy.Min):
                 expr = expr.replace(sympy.Max, _MP_MAX).replace(sympy.Min, _MP_MIN)
-            return sympy.lambdify(args, expr, modules=[_MP_NAMES, "mpmath"], dummify=True)
-        return sympy.lambdify(args, expr, modules=["scipy", "numpy"], dummify=True)
+            return sympy.lambdify(dummies, expr, modules=[_MP_NAMES, "mpmath"], dummify=False)
+        return sympy.lambdify(dummies, expr, modules=["scipy", "numpy"], dummify=False)
 
 
 def _split(expr):

@@ -18,6 +18,8 @@ from verify.input.expressions import RESERVED, DataSum, ExpressionError, fold, p
 from verify.input.expectations import Expect, read_expect
 from verify.input.loading import CaseError, Source, items, kind_of, line_of, suggest
 from verify.input.options import Check, normal_name, read_checks, read_point
+from verify.input.shapes import expand_case_values, order_entries, read_shapes, tensor_label
+from verify.input.tensors import split_entry
 from verify.input.values import MAX_MAGNITUDE, Value, parse_value
 
 _CASE_NAME = re.compile(r"[A-Za-z0-9_.-]+\Z")
@@ -69,6 +71,7 @@ class Case:
     # a vector-valued function: ((output name, expression), ...); ``expression``
     # is then the column of outputs, which only the jacobian check differentiates
     outputs: tuple[tuple[str, sympy.Expr], ...] = ()
+    shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()  # tensor variables, v1.1
 
     @property
     def id(self) -> str:
@@ -82,6 +85,8 @@ class Case:
         return dict(self.key_lines).get(key, self.line)
 
     def label(self, point: tuple[Value, ...]) -> str:
+        if self.shapes:
+            return tensor_label(self.variables, point, dict(self.shapes))
         return ", ".join(f"{v}={value.text}" for v, value in zip(self.variables, point))
 
 
@@ -133,15 +138,18 @@ def value_of(node, key) -> Value:
 
 
 def _build(values, lines, name, node, source, allow_outside_data, on_key):
+    on_key("shapes")
+    shapes = read_shapes(values.get("shapes"))
+    values = expand_case_values(values, shapes)
     on_key("description")
     description = scalar(values["description"], "description", "text") if "description" in values else ""
     on_key("data")
     data = read_data(values["data"], source, allow_outside_data) if "data" in values else ()
     columns = {column.name for column in data}
     on_key("parameters")
-    parameters = _read_parameters(values.get("parameters"), columns)
+    parameters = _read_parameters(values.get("parameters"), columns, shapes)
     on_key("graph" if "graph" in values else "function")
-    expression, graph, function_text = _read_expression(values, node, data, parameters)
+    expression, graph, function_text = _read_expression(values, node, data, parameters, shapes)
     outputs = ()
     if isinstance(expression, tuple):  # a list or mapping under 'function'
         outputs = expression
@@ -152,6 +160,8 @@ def _build(values, lines, name, node, source, allow_outside_data, on_key):
         _blame_graph_node(values, graph, expression, parameters, columns)
     variables = _read_variables(values.get("variables"), expression, parameters, columns, graph,
                                expression_line, _point_keys(values))
+    variables = order_entries(variables, shapes) if shapes and "variables" not in values \
+        else variables
     on_key("points" if "points" in values else "at")
     points = _read_points(values, node, variables)
     on_key("checks")
@@ -176,15 +186,23 @@ def _build(values, lines, name, node, source, allow_outside_data, on_key):
                 function_text=function_text, graph=graph, parameters=parameters,
                 expect=expect, tolerance=tolerance, data=data,
                 implementation=implementation, dtype=dtype,
-                key_lines=tuple(sorted(lines.items())), outputs=outputs)
+                key_lines=tuple(sorted(lines.items())), outputs=outputs,
+                shapes=tuple(shapes.items()))
 
 
-def _read_parameters(node, columns):
+def _is_tensor_entry(name, shapes) -> bool:
+    """``W[1,2]`` of a tensor in ``shapes`` (only the expansion of a nested list writes one)."""
+    parts = split_entry(name)
+    return bool(parts) and parts[0] in shapes
+
+
+def _read_parameters(node, columns, shapes):
     if node is None:
         return ()
     parameters = []
     for key, key_node, value_node in items(node, what="mapping of parameter: value"):
-        _check_symbol_name(key, key_node, "parameters")
+        if not _is_tensor_entry(key, shapes):
+            _check_symbol_name(key, key_node, "parameters")
         if key in columns:
             raise CaseError(f"'{key}' is both a parameter and a data column",
                             line=line_of(key_node), key="parameters")
@@ -197,7 +215,7 @@ def _check_symbol_name(name, node, key):
         raise CaseError(f"'{name}' cannot be a symbol name", line=line_of(node), key=key)
 
 
-def _read_expression(values, node, data, parameters):
+def _read_expression(values, node, data, parameters, shapes):
     rows = {"rows": len(data[0].texts)} if data else None
     if ("function" in values) == ("graph" in values):
         raise CaseError("a case needs exactly one of 'function' and 'graph'",
@@ -207,20 +225,20 @@ def _read_expression(values, node, data, parameters):
         return outputs, (), text
     if "function" in values:
         text = scalar(values["function"], "function", "an expression")
-        expression = _parse(text, values["function"], "function", data=rows)
+        expression = _parse(text, values["function"], "function", data=rows, shapes=shapes)
         return expression, (), text
     graph_node = values["graph"]
-    taken = {name for name, _ in parameters} | {column.name for column in data}
+    taken = {name for name, _ in parameters} | {column.name for column in data} | set(shapes)
     nodes, composed = [], {}
     triples = items(graph_node, what="mapping of node: expression")
     names_in_order = [key for key, _, _ in triples]
     for key, key_node, value_node in triples:
         _check_symbol_name(key, key_node, "graph")
         if key in taken:
-            raise CaseError(f"node '{key}' reuses the name of a parameter or a data column",
+            raise CaseError(f"node '{key}' reuses the name of a parameter, a data column or a tensor",
                             line=line_of(key_node), key="graph")
         text = scalar(value_node, "graph", "an expression")
-        local = _parse(text, value_node, "graph", data=rows,
+        local = _parse(text, value_node, "graph", data=rows, shapes=shapes,
                        names={n: symbol(n) for n in composed})
         later = [n for n in names_in_order[names_in_order.index(key):]
                  if symbol(n) in local.free_symbols]
@@ -228,7 +246,7 @@ def _read_expression(values, node, data, parameters):
             what = "itself" if later[0] == key else f"'{later[0]}', which is defined later"
             raise CaseError(f"node '{key}' refers to {what} (nodes must use earlier nodes only)",
                             line=line_of(value_node), key="graph")
-        full = _parse(text, value_node, "graph", data=rows, names=composed)
+        full = _parse(text, value_node, "graph", data=rows, names=composed, shapes=shapes)
         composed[key] = full
         nodes.append(GraphNode(key, text, local, line_of(value_node)))
     if not nodes:
@@ -269,9 +287,9 @@ def _read_outputs(node, rows):
     return tuple(outputs), "; ".join(texts)
 
 
-def _parse(text, node, key, *, data, names=None):
+def _parse(text, node, key, *, data, names=None, shapes=None):
     try:
-        expression = parse(text, data=data, names=names)
+        expression = parse(text, data=data, names=names, shapes=shapes)
     except ExpressionError as exc:
         raise CaseError(str(exc), line=line_of(node), key=key) from None
     # 1e999 or 7**1000 is exact for SymPy but overflows every float64 evaluation;

@@ -15,6 +15,8 @@ import sys
 import sympy
 
 from verify.core.functions import CALLABLE, where
+from verify.input import tensors as tensor_ops
+from verify.input.tensors import TENSOR_FUNCTIONS, Tensor, TensorError
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
@@ -150,7 +152,7 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
-def parse(text: str, *, names=None, data=None) -> sympy.Expr:
+def parse(text: str, *, names=None, data=None, shapes=None, allow_tensor=False):
     """Parse case text into a SymPy expression, allowing only CASES.md syntax.
 
     Parameters
@@ -162,10 +164,16 @@ def parse(text: str, *, names=None, data=None) -> sympy.Expr:
     data : mapping of str to int, optional
         ``{"rows": n}`` when the case has data, which allows ``sum`` and
         ``mean``; ``None`` refuses them.
+    shapes : mapping of str to tuple of int, optional
+        Tensor variables (``shapes:``); each name stands for a
+        :class:`~verify.input.tensors.Tensor` of its entry symbols.
+    allow_tensor : bool
+        Whether the result may be a tensor (a graph node); a case's
+        function must reduce to a scalar.
 
     Returns
     -------
-    sympy.Expr
+    sympy.Expr, or a Tensor when ``allow_tensor``
 
     Raises
     ------
@@ -194,13 +202,30 @@ def parse(text: str, *, names=None, data=None) -> sympy.Expr:
     finally:
         sys.setrecursionlimit(limit)
     _check_tree_depth(tree.body)
+    tensors = {name: Tensor.of_symbols(name, shape, symbol) for name, shape in (shapes or {}).items()}
     try:
-        expr = _Builder(text.strip(), names or {}, data).build(tree.body)
+        expr = _Builder(text.strip(), {**tensors, **(names or {})}, data).build(tree.body)
     except ExpressionError:
         raise
+    except TensorError as exc:
+        raise ExpressionError(f"{exc}: {text.strip()[:80]!r}") from None
     except (ValueError, TypeError, ArithmeticError) as exc:
         # SymPy refusing to build something, e.g. Max(x, asin(2)): "not comparable"
         raise ExpressionError(f"cannot build {text.strip()[:80]!r}: {exc}") from None
+    if isinstance(expr, Tensor):
+        if not allow_tensor:
+            raise ExpressionError(
+                f"{text.strip()[:80]!r} is a tensor of shape {list(expr.shape)}; the function "
+                "must reduce to a scalar (e.g. with sum_all, mean_all, dot or an entry z[0])")
+        for entry in expr.array.reshape(-1):
+            _check_scalar(entry, text, names)
+        return expr
+    _check_scalar(expr, text, names)
+    return expr
+
+
+def _check_scalar(expr, text, names) -> None:
+    """The limits and finiteness rules on one built scalar expression."""
     if names and operations(expr, limit=MAX_OPERATIONS) > MAX_OPERATIONS:
         # only names (graph nodes) can make a short text a huge tree
         raise ExpressionTooLarge(
@@ -219,7 +244,6 @@ def parse(text: str, *, names=None, data=None) -> sympy.Expr:
         if power.exp.is_number and abs(power.exp) > MAX_EXPONENT:
             raise ExpressionError(
                 f"exponent is larger than {MAX_EXPONENT} in absolute value: {text.strip()[:80]!r}")
-    return expr
 
 
 def parse_number(text: str) -> sympy.Expr:
@@ -280,6 +304,10 @@ def _check_tree_depth(root: ast.AST) -> None:
             stack.append((child, depth if same_chain else depth + 1))
 
 
+def _has_tensor(*values) -> bool:
+    return any(isinstance(v, Tensor) for v in values)
+
+
 class _Builder:
     def __init__(self, text, names, data):
         self.text = text
@@ -296,11 +324,21 @@ class _Builder:
                 return self._chain(node)
             left, right = self.build(node.left), self.build(node.right)
             if isinstance(node.op, ast.Div):
-                return left / right
+                return tensor_ops.elementwise(lambda a, b: a / b, left, right) \
+                    if _has_tensor(left, right) else left / right
+            if _has_tensor(left, right):
+                return tensor_ops.elementwise(lambda a, b: self._power(node, a, b), left, right)
             return self._power(node, left, right)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            return tensor_ops.matmul(self.build(node.left), self.build(node.right))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.build(node.operand)
-            return -operand if isinstance(node.op, ast.USub) else operand
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            return tensor_ops.elementwise(lambda a: -a, operand) \
+                if isinstance(operand, Tensor) else -operand
+        if isinstance(node, ast.Subscript) and self._has_tensors():
+            return self._subscript(node)
         if isinstance(node, ast.Constant):
             return self._number(node)
         if isinstance(node, ast.Name):
@@ -334,8 +372,28 @@ class _Builder:
         terms = [value]
         for op, right in zip(reversed(ops), reversed(rights)):
             term = self.build(right)
-            terms.append(-term if isinstance(op, ast.Sub) else term)
+            if isinstance(op, ast.Sub):
+                term = tensor_ops.elementwise(lambda a: -a, term) \
+                    if isinstance(term, Tensor) else -term
+            terms.append(term)
+        if _has_tensor(*terms):
+            combine = (lambda *a: sympy.Mul(*a)) if isinstance(node.op, ast.Mult) \
+                else (lambda *a: sympy.Add(*a))
+            return tensor_ops.elementwise(combine, *terms)
         return sympy.Mul(*terms) if isinstance(node.op, ast.Mult) else sympy.Add(*terms)
+
+    def _has_tensors(self) -> bool:
+        return any(isinstance(v, Tensor) for v in self.names.values())
+
+    def _subscript(self, node):
+        """``z[1]``, ``W[1, 2]``: one entry (or one row), integer constants only."""
+        index = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if not all(isinstance(i, ast.Constant) and type(i.value) is int for i in index):
+            self.fail(node, "an index must be whole numbers written out, e.g. W[1, 2]")
+        value = self.build(node.value)
+        if not isinstance(value, Tensor):
+            self.fail(node, "only a tensor variable (see 'shapes') can be indexed")
+        return tensor_ops.entry(value, tuple(i.value for i in index))
 
     def _power(self, node, base, exponent):
         if exponent.is_number:
@@ -398,16 +456,35 @@ class _Builder:
             self.fail(node, non_ascii(name))
         if name == "where":
             return self._where(node)
+        if name in TENSOR_FUNCTIONS and self._has_tensors():
+            return self._tensor_call(node, name)
         if name not in FUNCTIONS:
             allowed = ", ".join(sorted(FUNCTIONS))
-            self.fail(node, f"unknown function '{name}' (allowed: {allowed}; sum and mean with data)")
+            tensor = f"; with 'shapes': {', '.join(sorted(TENSOR_FUNCTIONS))}"
+            self.fail(node, f"unknown function '{name}' (allowed: {allowed}; sum and mean with "
+                            f"data{tensor})")
         builder, arity = FUNCTIONS[name]
         args = [self.build(arg) for arg in node.args]
+        if name == "logsumexp" and len(args) == 1 and isinstance(args[0], Tensor):
+            return tensor_ops.logsumexp(args[0])
+        if _has_tensor(*args):
+            if arity is not None and len(args) != arity:
+                self.fail(node, f"'{name}' takes exactly {arity} argument" + "s" * (arity != 1))
+            return tensor_ops.elementwise(builder, *args)
         if arity is None and len(args) < 2:
             self.fail(node, f"'{name}' takes two or more arguments")
         if arity is not None and len(args) != arity:
             self.fail(node, f"'{name}' takes exactly {arity} argument" + "s" * (arity != 1))
         return builder(*args)
+
+    def _tensor_call(self, node, name):
+        function, arity = TENSOR_FUNCTIONS[name]
+        if len(node.args) != arity:
+            self.fail(node, f"'{name}' takes exactly {arity} argument" + "s" * (arity != 1))
+        args = [self.build(arg) for arg in node.args]
+        if not all(isinstance(a, Tensor) for a in args):
+            self.fail(node, f"'{name}' needs tensor arguments (variables declared in 'shapes')")
+        return function(*args)
 
     def _where(self, node):
         if len(node.args) != 3:
@@ -420,6 +497,9 @@ class _Builder:
         relation = _COMPARISONS[type(test.ops[0])]
         left, right = self.build(test.left), self.build(test.comparators[0])
         a, b = self.build(node.args[1]), self.build(node.args[2])
+        if _has_tensor(left, right, a, b):
+            return tensor_ops.elementwise(lambda l, r, p, q: where(relation(l, r), p, q),
+                                          left, right, a, b)
         return where(relation(left, right), a, b)
 
     def _data_call(self, node, name):
@@ -428,6 +508,9 @@ class _Builder:
         if len(node.args) != 1:
             self.fail(node, f"'{name}' takes exactly 1 argument")
         inner = self.build(node.args[0])
+        if isinstance(inner, Tensor):
+            self.fail(node, f"'{name}' sums over data rows and needs a scalar; sum_all and "
+                            "mean_all reduce a tensor over its entries")
         if inner.has(DataSum):
             self.fail(node, f"'{name}' cannot be nested inside sum or mean")
         total = DataSum(inner)

@@ -36,7 +36,7 @@ INTEGER_LIMITS = {"order": (1, 10), "taylor_order": (0, 100), "steps": (1, 1_000
                   "num": (2, 10_000), "dps": (15, 1_000)}
 
 CASE_KEYS = ("name", "description", "function", "graph", "variables", "parameters", "at",
-             "points", "checks", "expect", "tolerance", "data", "implementation", "dtype")
+             "points", "checks", "expect", "tolerance", "data", "implementation", "dtype", "shapes")
 EXPECT_KEYS = ("value", "derivative", "gradient", "hessian", "taylor", "minimum", "adjoint",
                "radius", "jacobian")
 # checks and expectations that need a scalar function (CASES.md v1.1, vector-valued functions)

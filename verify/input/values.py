@@ -7,6 +7,7 @@ result rounds to this at the last written digit", and a point written as
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -50,10 +51,7 @@ class Value:
 
     def mp(self, dps: int) -> mpmath.mpf:
         """The exact value as an mpmath number good to ``dps`` digits."""
-        with mpmath.workdps(dps + 5):
-            if self.exact.is_Rational:
-                return mpmath.mpf(self.exact.p) / self.exact.q
-            return mpmath.mpf(self.exact.evalf(dps + 5)._mpf_)
+        return _mp_of(self.exact, dps)
 
     @property
     def significant_digits(self) -> int | None:
@@ -115,3 +113,13 @@ def number(value: Value | float | int) -> Value:
     if isinstance(value, Value):
         return value
     return parse_value(repr(value) if isinstance(value, float) else str(value))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _mp_of(exact, dps: int) -> mpmath.mpf:
+    # cached: a tensor case converts each of its hundred coordinates for every
+    # exact value it computes
+    with mpmath.workdps(dps + 5):
+        if exact.is_Rational:
+            return mpmath.mpf(exact.p) / exact.q
+        return mpmath.mpf(exact.evalf(dps + 5)._mpf_)

@@ -47,6 +47,9 @@ code{background:#f0f2f5;padding:1px 4px;border-radius:3px}
 .figures{display:flex;flex-wrap:wrap;gap:14px;margin:0 0 12px}.figures figure{margin:0;max-width:100%}
 .figures svg{max-width:100%;height:auto;display:block}
 .note{color:#5b6670;font-size:12px}
+table.tensor{width:auto}table.tensor caption{text-align:left;font-weight:600;padding:2px 0}
+table.tensor td{border:1px solid #e3e6ea;font-family:ui-monospace,Menlo,Consolas,monospace;text-align:right}
+table.tensor td.worst{background:#fff3cd;outline:2px solid #b26a00}
 """
 
 _GROUPS = (("error", "Errors"), ("fail", "Failing"), ("pass", "Passing"),
@@ -185,6 +188,9 @@ def _case_section(case_id, rows, status, case, figures, math_html, note) -> str:
         text = case.function_text or "; ".join(f"{n.name} = {n.text}" for n in case.graph)
         out.append(f"<p><code>{html.escape(text)}</code> "
                    f"<span class='note'>{html.escape(case.file)}:{case.line}</span></p>")
+    if case is not None and getattr(case, "shapes", ()):
+        from verify.report.tensor_table import render as tensor_tables
+        out.append(tensor_tables(case, rows))
     out.append(_table(rows))
     if note:
         out.append(f"<p class='note'>{html.escape(note)}</p>")

@@ -1,14 +1,19 @@
 """Expressions compiled to fast callables: mpmath (exact side) and NumPy.
 
 SymPy's ``lambdify`` generates the code from a tree our parser built, so no
-case text is run; ``dummify=True`` keeps a symbol named ``numpy`` or ``exp``
-from shadowing anything in the generated function. ``sum``/``mean`` over
+case text is run. A symbol named ``numpy`` or ``exp`` would shadow a name of
+the generated function, so such names are replaced by dummies
+(``dummify=True``); every other name is kept, because dummifying rebuilds
+the whole tree through SymPy's assumptions and costs 15 times the printing. ``sum``/``mean`` over
 data (:class:`~verify.input.expressions.DataSum`) are evaluated here: the summand
 is compiled once and run over the rows (vectorised in NumPy).
 """
 from __future__ import annotations
 
+import builtins
 import functools
+import keyword
+import math
 import warnings
 
 import mpmath
@@ -24,15 +29,38 @@ _MP_MAX, _MP_MIN = sympy.Function("mpmath_max"), sympy.Function("mpmath_min")
 _MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a)}
 
 
+@functools.cache
+def _taken_names() -> frozenset:
+    """Every name the generated code may refer to: the modules' own and builtins."""
+    import scipy
+    from scipy import special
+    names = set(dir(builtins)) | set(dir(np)) | set(dir(special)) | set(dir(scipy))
+    names |= set(dir(mpmath)) | set(dir(math)) | set(_MP_NAMES)
+    return frozenset(names | {"numpy", "scipy", "mpmath", "math", "builtins"})
+
+
+def needs_dummies(args) -> bool:
+    """True when an argument's name could shadow a name of the generated code."""
+    for arg in args:
+        name = getattr(arg, "name", None)
+        if isinstance(arg, sympy.Dummy) or name is None:
+            continue
+        if (not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_")
+                or name in _taken_names()):
+            return True
+    return False
+
+
 @functools.lru_cache(maxsize=4096)
 def _lambdify(args, expr, backend):
+    dummify = needs_dummies(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if backend == "mpmath":
             if expr.has(sympy.Max, sympy.Min):
                 expr = expr.replace(sympy.Max, _MP_MAX).replace(sympy.Min, _MP_MIN)
-            return sympy.lambdify(args, expr, modules=[_MP_NAMES, "mpmath"], dummify=True)
-        return sympy.lambdify(args, expr, modules=["scipy", "numpy"], dummify=True)
+            return sympy.lambdify(args, expr, modules=[_MP_NAMES, "mpmath"], dummify=dummify)
+        return sympy.lambdify(args, expr, modules=["scipy", "numpy"], dummify=dummify)
 
 
 def _split(expr):

@@ -87,13 +87,12 @@ def ends(ball):
 def _mpf(value, direction):
     mid, rad = value.mid(), value.rad()
     man, exp = (int(v) for v in mid.man_exp())
-    centre = mpmath.mpf((man, exp))
-    if rad == 0:
-        return centre
-    rman, rexp = (int(v) for v in rad.man_exp())
-    with mpmath.workprec(max(ctx.prec, 64) + 20):
-        out = centre + direction * mpmath.mpf((rman, rexp))
-    return out
+    with mpmath.workprec(max(ctx.prec, man.bit_length(), 64) + 20):  # exactly
+        centre = mpmath.mpf((man, exp))
+        if rad == 0:
+            return centre
+        rman, rexp = (int(v) for v in rad.man_exp())
+        return centre + direction * mpmath.mpf((rman, rexp))
 
 
 def max_abs(ball) -> mpmath.mpf:
@@ -101,6 +100,30 @@ def max_abs(ball) -> mpmath.mpf:
     if not ball.is_finite():
         raise BallNotSmooth("unbounded on the interval")
     return _mpf(abs(ball).upper(), 1)
+
+
+def taylor_coefficient(expr, symbol, about, m):
+    """m! times the m-th Taylor coefficient of ``expr`` in ``symbol`` about the
+    ball ``about``: a ball holding d^m expr / d symbol^m at every point of it,
+    by series arithmetic (:mod:`verify.exact.series`), without forming the
+    SymPy derivative. Raises NoBall or BallNotSmooth (and the series' own
+    NoRule, NotAnalytic) where the caller must use SymPy and mpmath."""
+    from verify.exact.series import Ball, expand
+    coefficient = expand(expr, symbol, about, m, Ball())[m] * arb.fac_ui(m)
+    if not coefficient.is_finite():
+        raise BallNotSmooth("the derivative is not finite on the interval")
+    return coefficient
+
+
+def exact_point(value) -> arb:
+    """A case's number (a Value) as a ball: exact for rationals."""
+    exact = getattr(value, "exact", None)
+    if exact is not None and exact.is_Rational:
+        return arb(fmpq(int(exact.p), int(exact.q)))
+    if exact is not None:  # the point to more digits than the working precision
+        centre = to_arb(value.mp(int(ctx.prec / 3.3) + 10))
+        return arb(centre, abs(centre) * arb(2) ** (10 - ctx.prec) + arb(2) ** (-2 * ctx.prec))
+    return to_arb(value)
 
 
 def evaluate(expr, env, memo):

@@ -178,10 +178,10 @@ def _node(expr, env, memo):
         lo, hi = ends(x)
         if not in_domain(primitive, lo, hi):
             raise BallNotSmooth(f"{primitive.name} outside its domain on the interval")
-    return _apply(primitive, x)
+    return apply(primitive, x)
 
 
-def _apply(primitive, x):
+def apply(primitive, x):
     """f(x), from the ends where f is monotone on the ball: a ball's own
     enclosure is wider by O(radius**2), which for a 1e-3 wide box is more
     than mpmath's end-point rule gives."""

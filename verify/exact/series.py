@@ -250,7 +250,14 @@ class Ball:
             low, high = primitive.domain
             if not (low < lo and hi < high):  # the ends are branch points
                 raise self.balls.BallNotSmooth(f"{name} reaching the edge of its domain")
-        return self.balls.evaluate(_sympy_value(name, self._x), {self._x: u0}, {})
+        if isinstance(name, tuple):
+            return u0.sqrt()
+        if not self.balls.has_rule(name):
+            raise self.balls.NoBall(f"no ball rule for {name}")
+        value = self.balls.apply(BY_NAME[name], u0)
+        if not value.is_finite():
+            raise self.balls.BallNotSmooth(f"{name} is not finite on the interval")
+        return value
 
     def sign(self, u0, key):
         if u0.contains(0):

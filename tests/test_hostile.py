@@ -163,6 +163,9 @@ def test_a_derivative_past_the_size_limit_is_an_error_row_naming_it(tmp_path, mo
     from verify.checks.common import RunOptions
     from verify.checks.case import run_case
     monkeypatch.setattr(exact, "MAX_OPERATIONS", 1000)
+    # where balls give the value the derivative is never formed (next test); the
+    # limit guards the SymPy route, which the mpmath side takes without them
+    monkeypatch.setattr(exact.ExactFunction, "_ball_value", lambda *args: None)
     case = _case(tmp_path, """
         name: grows
         function: exp(sin(cos(x**2 + tanh(x))))
@@ -174,6 +177,29 @@ def test_a_derivative_past_the_size_limit_is_an_error_row_naming_it(tmp_path, mo
     # d^4f/dx^4 has 1347 operations, the first past 1000
     assert rows[0].message == ("the derivative d^4f/dx^4 has more than 1000 operations "
                                "(the limit on expression size); it is not computed")
+
+
+def test_balls_give_a_high_derivative_past_the_size_limit_without_forming_it(tmp_path,
+                                                                            monkeypatch):
+    import mpmath
+    from verify.exact import symbolic as exact
+    from verify.checks.common import RunOptions
+    from verify.checks.case import run_case
+    monkeypatch.setattr(exact, "MAX_OPERATIONS", 1000)
+    case = _case(tmp_path, """
+        name: grows
+        function: exp(sin(cos(x**2 + tanh(x))))
+        at: {x: 0.7}
+        checks: {derivative: {order: 6, methods: [central, richardson]}}
+    """)
+    rows = run_case(case, RunOptions(timeout=0)).results
+    assert [r.status for r in rows] != ["error"]
+    assert all(r.status in ("pass", "inconclusive", "skip") for r in rows)
+    engine = exact.exact_function(case)
+    monkeypatch.setattr(exact, "MAX_OPERATIONS", 10 ** 6)
+    with mpmath.workdps(40):  # the ball value is SymPy's derivative to 36 digits
+        by_sympy = engine.compiled((6,)).mp(mpmath.mpf("0.7"))
+        assert abs(engine.value((6,), [mpmath.mpf("0.7")]) - by_sympy) <= abs(by_sympy) * 1e-34
 
 
 def test_a_refused_derivative_is_not_computed_again(monkeypatch):

@@ -21,7 +21,6 @@ import os
 import select
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -154,11 +153,9 @@ INSPECT = """(() => {
 
 
 @pytest.fixture(scope="module")
-def shipped_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("browser") / "report"
-    run = subprocess.run([sys.executable, "-m", "verify", "cases/", "--out", str(out), "-q"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert (out / "report.html").exists(), run.stdout[-2000:] + run.stderr[-2000:]
+def shipped_report(shipped_run):
+    out = shipped_run.out
+    assert (out / "report.html").exists(), shipped_run.stdout[-2000:] + shipped_run.stderr[-2000:]
     return out
 
 

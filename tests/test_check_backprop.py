@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import subprocess
-import sys
 from pathlib import Path
 
 import mpmath
@@ -246,10 +244,8 @@ def test_expect_adjoint_of_a_row_node_is_an_error(tmp_path):
     assert "one value per data row" in _row(rows, "expect:adjoint[p]").message
 
 
-def test_shipped_backprop_cases_all_pass(tmp_path):
-    out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "verify", str(ROOT / "cases" / "backprop.yaml"),
-                           "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+def test_shipped_backprop_cases_all_pass(shipped_run):
+    out, done = shipped_run.out, shipped_run
     assert done.returncode == 0, done.stdout + done.stderr
     with open(out / "graphs.csv", newline="") as handle:
         graphs = list(csv.DictReader(handle))

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -155,10 +153,8 @@ def test_two_variable_figure_keeps_paths_short(tmp_path):
     assert len(grid["x"]) == len(grid["y"]) == 41 and np.shape(grid["z"]) == (41, 41)
 
 
-def test_shipped_cases_pass(tmp_path):
-    out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "verify", str(ROOT / "cases" / "descent.yaml"),
-                           "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+def test_shipped_cases_pass(shipped_run):
+    out, done = shipped_run.out, shipped_run
     assert done.returncode == 0, done.stdout + done.stderr
     text = (out / "results.csv").read_text()
     assert "descent(lr=0.9)" in text and "expect:minimum[w]" in text

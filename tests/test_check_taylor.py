@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import verify
@@ -137,10 +135,8 @@ def test_figure_data(tmp_path):
             assert abs(f - p) <= b * (1 + 1e-9) + 1e-12, (n, x)
 
 
-def test_shipped_cases_pass_with_the_lab_numbers(tmp_path):
-    out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "verify", str(ROOT / "cases" / "taylor.yaml"),
-                           "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+def test_shipped_cases_pass_with_the_lab_numbers(shipped_run):
+    out, done = shipped_run.out, shipped_run
     assert done.returncode == 0, done.stdout + done.stderr
     text = (out / "results.csv").read_text()
     for number in ("2.708333333333333", "2.7182815255731922", "0.7046526512091675",

@@ -1,13 +1,15 @@
 """Compiled callables (verify/exact/compiled.py): argument renaming."""
 from __future__ import annotations
 
+import math
+
 import mpmath
 import numpy as np
 import pytest
 import sympy
 
 from verify.exact.compiled import Compiled
-from verify.input.expressions import symbol
+from verify.input.expressions import parse, symbol
 
 
 def test_names_that_shadow_modules_or_hold_brackets_compile():
@@ -31,3 +33,13 @@ def test_many_arguments_compile_in_one_renaming_pass(monkeypatch):
     fn = Compiled(expr, names)
     assert float(fn.numpy(*[np.float64(0.0)] * len(names))) == pytest.approx(np.log(400))
     assert asked and not any(asked)
+
+
+def test_a_variable_named_like_a_function_still_computes_the_right_value():
+    expr = (
+        symbol("exp") * parse("sin(x)").subs(symbol("x"), symbol("exp")) + symbol("numpy") ** 2)
+    compiled = Compiled(expr, ("exp", "numpy"))
+    assert compiled.numpy(0.5, 2.0) == math.sin(0.5) * 0.5 + 4.0
+    with mpmath.workdps(30):
+        assert abs(compiled.mp(mpmath.mpf("0.5"), mpmath.mpf(2)) - (mpmath.sin(0.5) * 0.5 + 4)) \
+            < mpmath.mpf(10) ** -28

@@ -1,7 +1,5 @@
 """The CLI end to end: shipped cases, and a folder with a passing, a failing and a broken case."""
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,10 +17,8 @@ def read_csv(path):
         return list(csv.DictReader(handle))
 
 
-def test_shipped_cases_pass_and_write_the_reports(tmp_path):
-    out = tmp_path / "reports"
-    run = subprocess.run([sys.executable, "-m", "verify", "cases/", "--out", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+def test_shipped_cases_pass_and_write_the_reports(shipped_run):
+    out, run = shipped_run.out, shipped_run
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     for name in ("results.csv", "summary.csv", "report.html", "curves.csv"):
         assert (out / name).stat().st_size > 0

@@ -66,6 +66,10 @@ def _series_maximum(engine, orders, box, floats):
     held = {s: sympy.Rational(floats[j]) for j, s in enumerate(engine.symbols) if j != index}
     expr = engine.expression.xreplace(held) if held else engine.expression
     lo, hi = box[index]
+    pad = (abs(lo) + abs(hi)) * 1e-25
+    fast = _ball_series(expr, engine.symbols[index], lo - pad, hi + pad, m)
+    if fast is not None:
+        return fast
     saved, iv.dps = iv.dps, 30
     try:
         pad = (abs(lo) + abs(hi)) * 1e-25
@@ -80,6 +84,21 @@ def _series_maximum(engine, orders, box, floats):
     if not (mpmath.isfinite(low) and mpmath.isfinite(high)):
         return None
     return float(max(abs(low), abs(high)) * mpmath.factorial(m))
+
+
+def _ball_series(expr, symbol, lo, hi, m):
+    """m! |c_m| of ``expr`` about the ball [lo, hi] on flint balls, or None
+    when balls have no rule or meet an edge (the mpmath expansion decides)."""
+    from verify.exact import balls
+    from verify.exact.series import Ball, NoRule, NotAnalytic, expand
+    try:
+        with balls.precision(30):
+            coefficient = expand(expr, symbol, balls.span(lo, hi), m, Ball())[m]
+            top = balls.max_abs(coefficient * balls.arb.fac_ui(m))
+    except (balls.NoBall, balls.BallNotSmooth, NotSmooth, NotAnalytic, NoRule,
+            ZeroDivisionError, ValueError, TypeError, ArithmeticError):
+        return None
+    return float(top) if mpmath.isfinite(top) else None
 
 
 def _maximum(engine, orders, box, floats):

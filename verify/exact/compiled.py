@@ -1,8 +1,10 @@
 """Expressions compiled to fast callables: mpmath (exact side) and NumPy.
 
 SymPy's ``lambdify`` generates the code from a tree our parser built, so no
-case text is run; ``dummify=True`` keeps a symbol named ``numpy`` or ``exp``
-from shadowing anything in the generated function. ``sum``/``mean`` over
+case text is run. The arguments are renamed ``_a0``, ``_a1``, ... in one
+pass before printing, so a symbol named ``numpy``, ``exp`` or ``W[0,1]``
+shadows nothing (lambdify's own ``dummify`` renames one argument per pass
+over the tree and rebuilds it through SymPy's assumptions). ``sum``/``mean`` over
 data (:class:`~verify.input.expressions.DataSum`) are evaluated here: the summand
 is compiled once and run over the rows (vectorised in NumPy).
 """

@@ -1,4 +1,8 @@
-"""Interval evaluation of an expression over a box, with mpmath's ``iv``.
+"""Interval evaluation of an expression over a box: flint balls, then mpmath's ``iv``.
+
+Balls (:mod:`verify.exact.balls`) are tried first; where they have no rule,
+or meet a pole or an edge (which mpmath then confirms), mpmath's ``iv``
+evaluates the box as below.
 
 Used for rigorous bounds: max |f^(m)| over a stencil's interval (finite
 differences) or over [a, x] (the Taylor remainder). An interval that meets
@@ -17,6 +21,7 @@ import mpmath
 import sympy
 from mpmath import iv
 
+from verify.exact import balls
 from verify.input.expressions import DataSum, symbol
 from verify.core.functions import in_domain, passes, pieces, primitive_of
 
@@ -58,6 +63,9 @@ def interval_max_abs(expr, variables, box, data=(), dps=30, pieces=None):
         return max(interval_max_abs(expr, variables,
                                     [*box[:side], (a, b), *box[side + 1:]], data, dps, pieces=1)
                    for a, b in zip(cuts[:-1], cuts[1:]))
+    fast = _ball(expr, variables, box, data, dps)
+    if fast is not None:
+        return balls.max_abs(fast)
     saved, iv.dps = iv.dps, dps
     try:
         env = {symbol(v): iv.mpf([a, b]) for v, (a, b) in zip(variables, box)}
@@ -70,6 +78,19 @@ def interval_max_abs(expr, variables, box, data=(), dps=30, pieces=None):
     if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
         raise NotSmooth("unbounded on the interval")
     return max(abs(lo), abs(hi))
+
+
+def _ball(expr, variables, box, data, dps):
+    """The ball of ``expr`` over the box, or None when mpmath must decide (no
+    ball rule, data sums, or a ball that is not finite, to be confirmed)."""
+    if data:
+        return None
+    try:
+        with balls.precision(dps):
+            env = {symbol(v): balls.span(a, b) for v, (a, b) in zip(variables, box)}
+            return balls.evaluate(expr, env, {})
+    except (balls.NoBall, balls.BallNotSmooth, ValueError, TypeError, ZeroDivisionError):
+        return None
 
 
 def excludes_zero(expr, variables, box, data=(), dps=30) -> bool:
@@ -86,6 +107,12 @@ def excludes_zero(expr, variables, box, data=(), dps=30) -> bool:
     try:
         for a, b in zip(cuts[:-1], cuts[1:]):
             part = [*box[:side], (a, b), *box[side + 1:]]
+            fast = _ball(expr, variables, part, data, dps)
+            if fast is not None:
+                if fast.contains(0):
+                    return False
+                signs.add(fast > 0)
+                continue
             env = {symbol(v): iv.mpf([x, y]) for v, (x, y) in zip(variables, part)}
             low, high = ends_of(iv.mpf(_eval(expr, env, data, {})))
             if not (low > 0 or high < 0):

@@ -214,6 +214,57 @@ class Interval:
         return 1 if lo > 0 else -1
 
 
+class Ball:
+    """flint balls (at the caller's ``balls.precision``), the fast form of
+    :class:`Interval`; a rule balls lack raises NoBall, and a ball that is not
+    finite BallNotSmooth, for the caller to redo the expansion with :class:`Interval`."""
+
+    def __init__(self):
+        from verify.exact import balls
+        self.balls = balls
+        self.zero, self.one = balls.arb(0), balls.arb(1)
+        self._x = sympy.Dummy("u")
+
+    @staticmethod
+    def nonzero(c):
+        return not c.is_zero()
+
+    def rational(self, p, q=1):
+        return self.balls.arb(self.balls.fmpq(p, q))
+
+    def number(self, expr):
+        return self.balls.evaluate(expr, {}, {})
+
+    def apply(self, name, u0, key):
+        if name == "inv":
+            if u0.contains(0):
+                raise self.balls.BallNotSmooth("division by an interval holding 0")
+            return 1 / u0
+        if isinstance(name, tuple) and name[1] != sympy.S.Half:
+            raise self.balls.NoBall("powers: mpmath decides")
+        if name == "tan" and u0.cos().contains(0):
+            raise self.balls.BallNotSmooth("tan may have a pole in the interval")
+        primitive = BY_NAME.get(name) if isinstance(name, str) else None
+        if primitive is not None and any(mpmath.isfinite(end) for end in primitive.domain):
+            lo, hi = self.balls.ends(u0)
+            low, high = primitive.domain
+            if not (low < lo and hi < high):  # the ends are branch points
+                raise self.balls.BallNotSmooth(f"{name} reaching the edge of its domain")
+        if isinstance(name, tuple):
+            return u0.sqrt()
+        if not self.balls.has_rule(name):
+            raise self.balls.NoBall(f"no ball rule for {name}")
+        value = self.balls.apply(BY_NAME[name], u0)
+        if not value.is_finite():
+            raise self.balls.BallNotSmooth(f"{name} is not finite on the interval")
+        return value
+
+    def sign(self, u0, key):
+        if u0.contains(0):
+            raise self.balls.BallNotSmooth("a kink (abs, Max, Min) in the interval")
+        return 1 if u0 > 0 else -1
+
+
 # --- the arithmetic --------------------------------------------------------------------
 
 class _Expander:

@@ -147,7 +147,8 @@ def shrink_until_inside(requested, attempt):
 def _not_applied(method, order, step):
     return Difference(float("nan"), float(step), method, order,
                       "could not be applied: every step down to "
-                      f"{step:.3g} leaves the domain or crosses a kink", applied=False)
+                      f"{step:.3g} leaves the domain, crosses a kink or meets values "
+                      "beyond float64", applied=False)
 
 
 def _richardson_adaptive(f, x, index, order, dtype, admissible):

@@ -1,0 +1,71 @@
+"""verify against SymPy alone: whole derivative cases beside diff + lambdify.
+
+    python bench/bench_speed.py [--counts 300 1000] [--seed 2026]
+
+For each count, ``bench/smooth_cases.py`` generates that many distinct
+smooth one-variable functions (compositions up to four levels deep) as
+derivative cases with all six methods. Two fresh processes are timed on the
+same expressions: ``python -m verify FILE --jobs 1`` (load, exact values,
+six differences, six rigorous bounds, reports), and a script that only
+parses each expression and runs ``sympy.diff`` (first order) and
+``sympy.lambdify`` on it. The ratio verify / SymPy is the target: below 1.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.smooth_cases import case_file, cases  # noqa: E402
+
+SYMPY_ONLY = """
+import sys, sympy
+from verify.input.expressions import parse, symbol
+x = symbol("x")
+for line in open(sys.argv[1]).read().splitlines():
+    expr = parse(line)
+    sympy.lambdify((x,), sympy.diff(expr, x), modules=["scipy", "numpy"])
+"""
+
+
+def wall(command, env_path) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
+                          env={"PYTHONPATH": str(env_path), "PATH": "/usr/bin:/bin"})
+    seconds = time.perf_counter() - started
+    last = (done.stdout.strip().splitlines() or [done.stderr.strip()[-200:]])[-1]
+    return seconds, f"exit {done.returncode}: {last[:110]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[300, 1000])
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    python = sys.executable
+    print(f"{'cases':>6} {'verify s':>9} {'sympy s':>8} {'ratio':>6}  verify's outcome")
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        for count in args.counts:
+            cases_path = folder / f"derivative{count}.yaml"
+            cases_path.write_text(case_file("derivative", count, args.seed))
+            exprs = folder / f"expressions{count}.txt"
+            exprs.write_text("\n".join(c["function"] for c in cases("derivative", count,
+                                                                       args.seed)) + "\n")
+            ours, outcome = wall([python, "-m", "verify", str(cases_path), "--jobs", "1", "-q",
+                                  "--out", str(folder / f"out{count}")], ROOT)
+            theirs, _ = wall([python, "-c", SYMPY_ONLY, str(exprs)], ROOT)
+            print(f"{count:>6} {ours:>9.1f} {theirs:>8.1f} {ours / theirs:>6.2f}  {outcome}",
+                  flush=True)
+    print("target: ratio < 1 (verify's whole derivative case costs less than SymPy's "
+          "diff + lambdify of the function)")
+
+
+if __name__ == "__main__":
+    main()

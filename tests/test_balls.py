@@ -1,0 +1,41 @@
+"""Ball arithmetic (verify.exact.balls): enclosures as rigorous as mpmath's, and the fall-backs."""
+import mpmath
+import pytest
+
+from verify.exact import balls
+from verify.exact.intervals import NotSmooth, interval_max_abs
+from verify.exact.symbolic import ExactFunction
+from verify.input.expressions import parse, symbol
+
+
+def test_ball_enclosure_holds_the_sampled_values_and_is_tight():
+    expr = parse("exp(sin(x**2)) * atan(x) + sqrt(2 + cos(x))")
+    with balls.precision(30):
+        ball = balls.evaluate(expr, {symbol("x"): balls.span(0.5, 0.5 + 1e-4)}, {})
+        top = balls.max_abs(ball)
+    samples = [abs(mpmath.exp(mpmath.sin(x ** 2)) * mpmath.atan(x) + mpmath.sqrt(2 + mpmath.cos(x)))
+               for x in (mpmath.mpf(0.5) + mpmath.mpf(1e-4) * k / 10 for k in range(11))]
+    assert max(samples) <= top <= max(samples) * (1 + 1e-4)  # O(width) overestimation
+
+
+def test_a_ball_meeting_a_domain_edge_is_not_smooth_and_mpmath_confirms():
+    with balls.precision(20), pytest.raises(balls.BallNotSmooth):
+        balls.evaluate(parse("log(x)"), {symbol("x"): balls.span(-0.1, 0.1)}, {})
+    with pytest.raises(NotSmooth):
+        interval_max_abs(parse("log(x)"), ("x",), [(-0.1, 0.1)])
+
+
+def test_a_power_reaching_zero_is_left_to_mpmath():
+    # balls give NaN for x**1.5 on [0, 1]; mpmath's interval gives the finite enclosure
+    assert interval_max_abs(parse("x**(3/2)"), ("x",), [(0.0, 1.0)]) == pytest.approx(1, rel=1e-7)
+
+
+def test_exact_values_from_ball_taylor_arithmetic_match_sympy_to_36_digits():
+    engine = ExactFunction(parse("tanh(exp(sin(x)) / (1 + x**2))"), ("x",))
+    point = mpmath.mpf("0.3")  # the float nearest 0.3, for both
+    for order in (1, 3, 7):
+        fast = engine._ball_value((order,), [point])
+        assert fast is not None
+        with mpmath.workdps(60):
+            slow = engine.compiled((order,)).mp(point)
+            assert abs(fast - slow) <= abs(slow) * mpmath.mpf(10) ** -36

@@ -5,7 +5,7 @@ import pytest
 
 from verify.bounds.predicted import Bound
 from verify.input.cases import Tolerance
-from verify.checks.compare import (Allowance, Result, exit_status, judge_expectation,
+from verify.checks.compare import (Allowance, Result, judge_expectation,
                                    judge_numeric, judge_within, located)
 from verify.numeric.differences import Difference
 from verify.input.values import parse_value
@@ -79,20 +79,22 @@ def test_exact_expectations_must_be_equal():
 
 
 def test_exit_status_follows_cases_md():
+    from verify.core.status import exit_code
     def rows(*statuses):
         return [Result(file="f", case="c", check="x", status=s) for s in statuses]
-    assert exit_status(rows("pass", "skip")) == 0
-    assert exit_status(rows("pass", "fail", "skip")) == 1
-    assert exit_status(rows("fail", "error")) == 2
+    assert exit_code(rows("pass", "skip")) == 0
+    assert exit_code(rows("pass", "fail", "skip")) == 1
+    assert exit_code(rows("fail", "error")) == 2
 
 
 def test_status_counts_and_worst_relative_error_of_judged_rows():
-    from verify.checks.compare import count_statuses, worst_rel_error
+    from verify.checks.compare import worst_rel_error
+    from verify.core.status import count
     rows = [Result(file="f", case="c", check="x", status="pass", rel_error=1e-9),
             Result(file="f", case="c", check="x", status="fail", rel_error=1e-3),
             Result(file="f", case="c", check="x", status="skip", rel_error=0.5),
             Result(file="f", case="c", check="x", status="error")]
-    assert count_statuses(rows) == {"pass": 1, "fail": 1, "error": 1, "inconclusive": 0,
+    assert count(rows) == {"pass": 1, "fail": 1, "error": 1, "inconclusive": 0,
                                     "skip": 1}
     assert worst_rel_error(rows) == 1e-3  # skipped rows are not judged
     assert worst_rel_error(rows[2:]) is None

@@ -182,6 +182,15 @@ def _case(tmp_path, text):
     return cases[0]
 
 
+# a sixth derivative whose SymPy form passes a size limit of 1,000 operations
+GROWS = """
+    name: grows
+    function: exp(sin(cos(x**2 + tanh(x))))
+    at: {x: 0.7}
+    checks: {derivative: {order: 6, methods: [central, richardson]}}
+"""
+
+
 def test_a_derivative_past_the_size_limit_is_an_error_row_naming_it(tmp_path, monkeypatch):
     from verify.exact import symbolic as exact
     from verify.core.run_options import RunOptions
@@ -190,12 +199,7 @@ def test_a_derivative_past_the_size_limit_is_an_error_row_naming_it(tmp_path, mo
     # where balls give the value the derivative is never formed (next test); the
     # limit guards the SymPy route, which the mpmath side takes without them
     monkeypatch.setattr(exact.ExactFunction, "_ball_value", lambda *args: None)
-    case = _case(tmp_path, """
-        name: grows
-        function: exp(sin(cos(x**2 + tanh(x))))
-        at: {x: 0.7}
-        checks: {derivative: {order: 6, methods: [central, richardson]}}
-    """)
+    case = _case(tmp_path, GROWS)
     rows = run_case(case, RunOptions(timeout=0)).results
     assert [r.status for r in rows] == ["error"]
     # d^4f/dx^4 has 1347 operations, the first past 1000
@@ -210,12 +214,7 @@ def test_balls_give_a_high_derivative_past_the_size_limit_without_forming_it(tmp
     from verify.core.run_options import RunOptions
     from verify.checks.case import run_case
     monkeypatch.setattr(exact, "MAX_OPERATIONS", 1000)
-    case = _case(tmp_path, """
-        name: grows
-        function: exp(sin(cos(x**2 + tanh(x))))
-        at: {x: 0.7}
-        checks: {derivative: {order: 6, methods: [central, richardson]}}
-    """)
+    case = _case(tmp_path, GROWS)
     rows = run_case(case, RunOptions(timeout=0)).results
     assert [r.status for r in rows] != ["error"]
     assert all(r.status in ("pass", "inconclusive", "skip") for r in rows)

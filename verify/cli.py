@@ -114,7 +114,7 @@ def _on_sigterm(handler):
 
 def _run(args, options) -> int:
     # the engines (SymPy, NumPy, pandas) load here, not at --help
-    from verify.checks.compare import exit_status
+    from verify.core.status import exit_code
     from verify.report import write_reports
     from verify.runner import load, run_all
     try:
@@ -168,7 +168,7 @@ def _run(args, options) -> int:
         write_reports(args.out, results, [entry for entry in runs if not is_load_error(entry)],
                       interrupted=interrupted, meta={"paths": [str(p) for p in args.paths]})
     interrupted = interrupted or bool(pressed)
-    status = EXIT_INTERRUPTED if interrupted else exit_status(results)
+    status = EXIT_INTERRUPTED if interrupted else exit_code(results)
     _print_total(runs, results, args.out, status)
     return status
 

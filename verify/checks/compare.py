@@ -18,14 +18,13 @@ import mpmath
 from dataclasses import dataclass
 
 from verify.core.result import COLUMNS, Result  # noqa: F401 - the comparator's rows
-from verify.core.status import ORDER, Status, count, exit_code
+from verify.core.status import Status
 
 EXACT_EQUALITY = mpmath.mpf("1e-25")  # relative: "equal" for exact expectations
 # Below the smallest normal float64 a value keeps no relative precision: an
 # exact derivative of 1e-1318 is 0.0 to every method, by underflow, not by error.
 UNDERFLOW = 2.0 ** -1022
 
-STATUSES = tuple(s.value for s in ORDER)  # worst first (verify.core.status)
 
 
 
@@ -323,11 +322,6 @@ def inconclusive_row(base: dict, message: str, **columns) -> Result:
     return Result(**dict(base, **columns), status="inconclusive", message=message)
 
 
-def count_statuses(rows) -> dict:
-    """``{status: number of rows}`` for every status, worst first."""
-    return {str(status): n for status, n in count(rows).items()}
-
-
 # Rows whose distance is what the check studies, not an error of a computed
 # value against its exact counterpart: a descent run's end point (it may be
 # meant to diverge), an error curve's best h and fitted order, and a Taylor
@@ -347,11 +341,6 @@ def worst_rel_error(rows):
     """The largest relative error among the rows that :func:`is_error_figure`, or None."""
     judged = [r.rel_error for r in rows if is_error_figure(r)]
     return max(judged) if judged else None
-
-
-def exit_status(results) -> int:
-    """CASES.md: 2 with any error row, else 1 with any fail, else 0."""
-    return exit_code(results)
 
 
 def judge_agreement(base: dict, *, quantity, point, exact, answers, note="") -> Result:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
 
 from verify.bounds.kinks import derivative_at, switch_at
 from verify.checks import backprop as reverse
@@ -24,9 +23,6 @@ from verify.exact.symbolic import exact_function
 from verify.input.expressions import symbol
 from verify.input.options import Check
 from verify.input.values import parse_value
-
-U64 = float(np.finfo(np.float64).eps) / 2
-
 
 @dataclass(frozen=True)
 class DotBound:
@@ -102,6 +98,6 @@ def _backprop_row(case, sub, along, point, direction, row, judge):
                                               graph.operations).total
         terms.append(nodes[j].adjoint * v[j])
     value = float(sum(terms))
-    dot = 2.0 * len(terms) * U64 * float(sum(abs(x) for x in terms))
+    dot = 2.0 * len(terms) * reverse.U64 * float(sum(abs(x) for x in terms))
     bound = DotBound(entries + SAFETY * dot, entries, dot)
     return judge(base, "backprop", quantity, label, value, verdict.value, bound, case.tolerance)

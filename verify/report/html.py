@@ -15,8 +15,8 @@ from collections import OrderedDict
 
 from verify.core.tolerances import SAFETY
 from verify.report import graph_table
-from verify.checks.compare import count_statuses, worst_rel_error
-from verify.core.status import ORDER, is_bad, status_of
+from verify.checks.compare import worst_rel_error
+from verify.core.status import ORDER, count, is_bad, status_of
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232b;background:#f6f7f9}
@@ -116,7 +116,7 @@ def render_page(results, cases=(), *, interrupted=False, runs=(), files=None, fi
     maths, notes = maths or {}, notes or {}
     ordered = ordered_cases(results)
     described = {c.id: c for c in cases}
-    counts = count_statuses(results)
+    counts = count(results)
     worst = worst_rel_error(results)
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
              "<meta name='viewport' content='width=device-width,initial-scale=1'>",
@@ -172,7 +172,7 @@ def _nav(ordered) -> str:
 
 
 def _case_section(case_id, rows, status, case, figures, math_html, note) -> str:
-    counts = count_statuses(rows)
+    counts = count(rows)
     opened = " open" if status in ("fail", "error") or figures else ""
     out = [f"<section class='case' id='{anchor(case_id)}'><details{opened}><summary>"
            f"<span class='badge {status}'>{status}</span> {html.escape(case_id)} "

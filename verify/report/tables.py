@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from verify.checks.compare import COLUMNS, count_statuses, worst_rel_error
-from verify.core.status import Status, status_of
+from verify.checks.compare import COLUMNS, worst_rel_error
+from verify.core.status import Status, count, status_of
 
 # Side tables: CASES.md and the issues name their first columns; others follow, sorted.
 TABLE_COLUMNS = {
@@ -36,7 +36,7 @@ def summary_frame(results) -> pd.DataFrame:
     rows = []
     for rows_of_case in by_case.values():
         first = rows_of_case[0]
-        counts = count_statuses(rows_of_case)
+        counts = count(rows_of_case)
         rows.append((first.file, first.case, len(rows_of_case), counts["pass"], counts["fail"],
                      counts["error"], counts["inconclusive"], counts["skip"],
                      worst_rel_error(rows_of_case), str(status_of(rows_of_case))))

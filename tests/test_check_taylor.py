@@ -99,9 +99,10 @@ def test_points_outside_the_radius_are_skips_that_say_so(tmp_path):
 
 def test_errors_at_kinks_and_for_several_variables(tmp_path):
     rows, _ = _run(tmp_path, "{name: k, function: relu(x), at: {x: 0}, checks: [taylor]}")
-    assert [(r.status, r.message) for r in rows] == [
-        ("error", "no Taylor series about x=0: the expansion point is a kink (abs, Max, Min "
-                  "switch there)")]
+    assert [(r.quantity, r.status) for r in rows] == [("taylor[0]", "skip"),
+                                                      ("taylor[1]", "error")]
+    assert "one-sided derivatives of order 1 differ there (left 0.0, right 1.0)" in \
+        rows[1].message
     rows, _ = _run(tmp_path, "{name: k, function: x*y, at: {x: 0, y: 1}, checks: [taylor]}")
     assert rows[0].status == "error" and "'taylor' needs one variable" in rows[0].message
 
@@ -165,3 +166,30 @@ def test_expect_radius_is_judged_against_the_exact_radius():
     estimated = radius_row("1/(2 + sin(x))", 2)
     assert estimated.status == "skip" and "only estimated" in estimated.message \
         and "was not judged" in estimated.message
+
+
+def test_about_a_switch_the_coefficients_below_the_jump_exist(tmp_path):
+    # abs(x)**3 + sin(x) at 0: f and its first two derivatives exist (coefficients
+    # 0, 1, 0); the third jumps from -6 - 1 to 6 - 1 (|x|**3 one-sided, plus sin's -1)
+    text = "{name: s, function: abs(x)**3 + sin(x), at: {x: 0}, checks: {taylor: {order: 2}}, " \
+           "expect: {taylor: [0, 1, 0]}}"
+    rows, _ = _run(tmp_path, text)
+    assert {r.quantity: r.status for r in rows if r.quantity.startswith("expect")} == {
+        "expect:taylor[0]": "pass", "expect:taylor[1]": "pass", "expect:taylor[2]": "pass"}
+    assert [float(_row(rows, f"taylor[{k}]").exact) for k in range(3)] == [0.0, 1.0, 0.0]
+    assert all(r.status != "error" for r in rows)
+    wrong, _ = _run(tmp_path, text.replace("[0, 1, 0]", "[0, 2, 0]"))
+    assert _row(wrong, "expect:taylor[1]").status == "fail"
+
+
+def test_about_a_switch_a_coefficient_past_the_jump_is_an_error_when_asked(tmp_path):
+    base = "{name: s, function: abs(x)**3 + sin(x), at: {x: 0}, checks: {taylor: %s}%s}"
+    asked, _ = _run(tmp_path, base % ("{order: 4}", ""))
+    stop = _row(asked, "taylor[3]")
+    assert stop.status == "error"
+    assert "stops at order 2" in stop.message and "(left -7.0, right 5.0)" in stop.message
+    beyond, _ = _run(tmp_path, base % ("{order: 2}", ", expect: {taylor: [0, 1, 0, 0]}"))
+    assert _row(beyond, "expect:taylor[3]").status == "error"
+    default, _ = _run(tmp_path, base % ("", ""))
+    assert {r.status for r in default} == {"skip"}
+    assert "stops at order 2" in _row(default, "taylor[3]").message

@@ -108,6 +108,21 @@ def first_jump(engine, point, index, start, stop) -> int | None:
     return None
 
 
+def is_switch(engine, point) -> bool:
+    """Whether an abs/Max/Min of f changes branch at the point."""
+    return bool(_switching(engine, tuple(point)))
+
+
+def one_sided(engine, point, index, order):
+    """(left, right) values of the ``order``-th derivative along ``index`` at a
+    switch, from the pieces on each side (None where a piece has none)."""
+    switching = _switching(engine, tuple(point))
+    left, right = (_piece_engine(engine, point, switching, [index], side)[0]
+                   for side in (-1, 1))
+    orders = tuple(order if k == index else 0 for k in range(len(point)))
+    return tuple(evaluate_safely(p, orders, point)[0] for p in (left, right))
+
+
 @dataclass(frozen=True)
 class Side:
     """f on one side of a switch along one variable: a smooth ``piece`` (an

@@ -34,6 +34,7 @@ from verify.exact.singularities import radius_of_convergence
 from verify.exact.taylor import (NotAnalytic, enclosures, exact_coefficients, numeric_coefficients,
                       partial_sum, remainder_bounds)
 from verify.checks.common import plain_floats
+from verify.bounds.kinks import derivative_at, first_jump, is_switch
 
 FIGURE_ORDERS = (1, 2, 3, 5, 10, 20)
 FIGURE_MAX_ORDER = 20  # higher orders draw on f itself and cost interval work
@@ -55,8 +56,9 @@ def run_taylor(case, check, options=None, artifacts=None):
     try:
         series = exact_coefficients(engine, about, order + 1)
     except NotAnalytic as exc:
-        return [error_row(base, f"no Taylor series about {at}: {exc}", quantity="taylor",
-                          point=at)]
+        at_switch = switch_rows(case, engine, base, about, order, asked=check.given("order"))
+        return at_switch if at_switch is not None else \
+            [error_row(base, f"no Taylor series about {at}: {exc}", quantity="taylor", point=at)]
     radius = radius_of_convergence(
         engine, about.mp(80),
         lambda: exact_coefficients(engine, about, max(order, ESTIMATE_ORDER)).values)
@@ -73,6 +75,63 @@ def run_taylor(case, check, options=None, artifacts=None):
         artifacts.add_figure("taylor", f"{case.name}: Taylor partial sums about {at}",
                              figure_data(engine, name, about, order, series, radius, sums_at))
     return rows
+
+
+def switch_rows(case, engine, base, about, order, *, asked=True):
+    """Rows about a switch of abs/Max/Min (x*abs(x) at 0), or None if ``about``
+    is no such switch. f is differentiable there up to the order below the
+    first jump of its one-sided derivatives, so the coefficients below it
+    exist (computed exactly from the pieces) and the series stops there: it is
+    not an analytic function's series, so neither the Cauchy-integral
+    coefficients nor the partial sums apply. A hand-written coefficient
+    at or above the jump names something that does not exist: an error."""
+    name = case.variables[0]
+    at = f"{name}={about.text}"
+    if not is_switch(engine, [about]):
+        return None
+    jump = first_jump(engine, [about], 0, 0, order)
+    if jump is None:  # every coefficient asked for exists
+        jump = order + 1
+    rows, line = [], case.expect.line("taylor", case.line)
+    for k in range(jump):
+        verdict = derivative_at(engine, (k,), [about])
+        if verdict.value is None:
+            return None
+        exact = verdict.value / mpmath.factorial(k)
+        if k < len(case.expect.taylor):
+            rows.append(judge_expectation(where(case, "expect", line),
+                                          quantity=f"expect:taylor[{k}]", point=at,
+                                          expected=case.expect.taylor[k], exact=exact,
+                                          tolerance=case.tolerance))
+        rows.append(skip_row(base, f"{at} is a switch of the function: the coefficient "
+                                   f"{mpmath.nstr(exact, 15)} exists (the one-sided derivatives "
+                                   "of this order agree), but the numeric coefficients need f "
+                                   "analytic about the point (a Cauchy integral)",
+                             quantity=f"taylor[{k}]", point=at, method="exact",
+                             exact=float(exact)))
+    if jump > order and len(case.expect.taylor) <= jump:
+        return rows
+    sides = _one_sided(engine, about, jump)
+    stops = (f"the Taylor series about {at} stops at order {jump - 1}: the one-sided "
+             f"derivatives of order {jump} differ there ({sides}), so no coefficient of order "
+             f"{jump} or more exists")
+    if len(case.expect.taylor) > jump:
+        rows.append(error_row(where(case, "expect", line), stops,
+                              quantity=f"expect:taylor[{jump}]", point=at))
+    elif (asked or jump <= 1) and order >= jump:
+        rows.append(error_row(base, stops, quantity=f"taylor[{jump}]", point=at))
+    elif order >= jump:
+        rows.append(skip_row(base, stops + "; partial sums about a switch are not judged",
+                             quantity=f"taylor[{jump}]", point=at, method="exact"))
+    return rows
+
+
+def _one_sided(engine, about, order):
+    """'left L, right R' of the order-th derivative at a switch."""
+    from verify.bounds.kinks import one_sided
+    left, right = one_sided(engine, [about], 0, order)
+    show = lambda v: "undefined" if v is None else mpmath.nstr(v, 8)  # noqa: E731
+    return f"left {show(left)}, right {show(right)}"
 
 
 def _radius_row(case, about, at, radius):

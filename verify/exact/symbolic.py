@@ -3,7 +3,8 @@
 A case's function (parameters substituted exactly) is differentiated once
 per multi-index and compiled once per derivative, for the whole run. Values
 are computed at ``DPS`` digits and recomputed at twice that; if the two
-disagree beyond float64's last digit, precision doubles again, so an
+disagree beyond float64's last digit, precision doubles again
+(:mod:`verify.exact.precision`), so an
 "exact" value is right to the last float64 digit even where the formula
 cancels (1 - tanh(10)**2 loses eight digits; we have forty to spare).
 """
@@ -16,10 +17,10 @@ import mpmath
 import sympy
 
 from verify.exact.compiled import Compiled
+from verify.exact.precision import START_DPS, until_stable
 from verify.input.expressions import MAX_OPERATIONS, DataSum, fold, operations, symbol
 
-DPS = 40
-MAX_DPS = 640
+DPS = START_DPS
 
 
 class NotDefined(ArithmeticError):
@@ -106,15 +107,11 @@ class ExactFunction:
         if fast is not None:
             return fast
         fn = self.compiled(tuple(orders))
-        dps, previous = DPS, None
-        while True:
+
+        def at(dps):
             with mpmath.workdps(dps):
-                current = _real(fn.mp(*_at(point, dps)))
-            if previous is not None and _agree(previous, current):
-                return current
-            if dps >= MAX_DPS:
-                return current
-            previous, dps = current, dps * 2
+                return _real(fn.mp(*_at(point, dps)))
+        return until_stable(at)
 
 
     def _ball_value(self, orders, point):
@@ -182,11 +179,6 @@ def _real(result):
     if not mpmath.isfinite(result):
         raise NotDefined("infinite value")
     return result
-
-
-def _agree(a, b) -> bool:
-    scale = max(abs(a), abs(b))
-    return scale == 0 or abs(a - b) <= scale * mpmath.mpf(2) ** -60
 
 
 @functools.lru_cache(maxsize=1024)

@@ -41,9 +41,9 @@ from verify.exact.symbolic import DerivativeTooLarge, NotDefined
 from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs
 from verify.core.functions import is_analytic
 from verify.exact.series import Interval, NoRule, NotAnalytic, Record, Ring, expand
+from verify.exact.precision import START_DPS, until_stable
 
-DPS = 40
-MAX_DPS = 640
+DPS = START_DPS
 UNIT = 2.0 ** -53
 INTERVAL_DPS = 30
 
@@ -106,17 +106,14 @@ def _derivative_route(engine, about, order):
 def _element_value(element, atoms):
     if not element:
         return mpmath.mpf(0)
-    dps, previous = DPS, None
-    while True:
+
+    def at(dps):
         with mpmath.workdps(dps + 10):
             points = [mpmath.mpf(value.evalf(dps + 20)._mpf_) for _, value in atoms]
-            total = mpmath.fsum(mpmath.mpf(int(c.numerator)) / int(c.denominator)
-                                * mpmath.fprod(p ** e for p, e in zip(points, monomial))
-                                for monomial, c in element.terms())
-        if previous is not None and (abs(total - previous) <= abs(total) * mpmath.mpf(2) ** -60
-                                     or dps >= MAX_DPS):
-            return total
-        previous, dps = total, dps * 2
+            return mpmath.fsum(mpmath.mpf(int(c.numerator)) / int(c.denominator)
+                               * mpmath.fprod(p ** e for p, e in zip(points, monomial))
+                               for monomial, c in element.terms())
+    return until_stable(at)
 
 
 def partial_sum(values, about, x, n):

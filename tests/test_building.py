@@ -113,3 +113,16 @@ def test_loading_reports_are_typed_messages_in_order(tmp_path):
     assert [b.index for b in built] == [0, 1]
     assert built[0].item.name == "fine" and built[1].item.status == "error"
     assert sent[-1] == Done(2)
+
+
+def test_a_case_that_cannot_be_built_keeps_the_id_it_would_have_had(tmp_path):
+    path = _write(tmp_path, """
+        cases:
+          - {name: good, function: x**2, at: {x: 1}}
+          - {name: typo, function: x**2, at: {x: 1}, expect: {derivatve: 2}}
+    """, name="lab.yaml")
+    loaded = load([path], RunOptions(timeout=0))
+    assert [c.id for c in loaded.cases] == ["lab::good"]
+    assert [e.case_id for e in loaded.errors] == ["lab::typo"]
+    unreadable = _write(tmp_path, "cases: [", name="broken.yaml")
+    assert [e.case_id for e in load([unreadable], RunOptions(timeout=0)).errors] == ["broken"]

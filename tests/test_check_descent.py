@@ -104,15 +104,20 @@ def test_quadratic_theory_is_printed_beside_the_outcome(tmp_path):
     assert "lr 1.1 >= 2/lambda_max = 1" in fast.message and "predicted diverged" in fast.message
 
 
-def test_bad_options_are_errors(tmp_path):
-    rows, _ = _run(tmp_path, QUARTIC.replace("lr: [0.001, 0.01, 0.1]", "lr: [0.001, -0.01, 0.1]"))
-    assert [(r.status, r.message) for r in rows] == [("error", "`lr` must be positive.")]
-    rows, _ = _run(tmp_path, QUARTIC.replace("outcome: [unconverged, converged, diverged]",
-                                             "outcome: [unconverged, converged]"))
-    assert rows[0].status == "error" and rows[0].message.startswith(
-        "`outcome` lists 2 entries for 3 learning rates")
-    rows, _ = _run(tmp_path, QUARTIC.replace("steps: 100,", "steps: 100, xtol: 0,"))
-    assert [(r.status, r.message) for r in rows] == [("error", "`xtol` must be positive.")]
+def test_bad_options_are_load_errors_naming_file_case_and_key(tmp_path):
+    def message(text):
+        cases, errors = load_one(tmp_path, text)
+        assert not cases and len(errors) == 1
+        return errors[0].message
+    lead = f"{tmp_path / 'one.yaml'}:"
+    wrong_lr = message(QUARTIC.replace("lr: [0.001, 0.01, 0.1]", "lr: [0.001, -0.01, 0.1]"))
+    assert wrong_lr.startswith(lead) and "key 'checks'" in wrong_lr
+    assert wrong_lr.endswith("check 'descent': `lr` must be positive.")
+    assert "`outcome` lists 2 entries for 3 learning rates (give one, or one per lr)" in message(
+        QUARTIC.replace("outcome: [unconverged, converged, diverged]",
+                        "outcome: [unconverged, converged]"))
+    assert message(QUARTIC.replace("steps: 100,", "steps: 100, xtol: 0,")).endswith(
+        "check 'descent': `xtol` must be positive.")
 
 
 def test_wrong_expected_minimum_fails(tmp_path):

@@ -160,7 +160,8 @@ def test_expect_radius_is_judged_against_the_exact_radius():
         return row.iloc[0]
     assert radius_row("sigmoid(x)", "pi").status == "pass"
     assert radius_row("sigmoid(x)", 3.19).status == "fail"
-    assert radius_row("exp(x)", ".inf").status == "pass"
+    entire = radius_row("exp(x)", ".inf")
+    assert entire.status == "pass" and entire.exact == entire.numeric == float("inf")
     assert radius_row("exp(x)", float("inf")).status == "pass"
     assert radius_row("1/(1 - x)", ".inf").status == "fail"
     estimated = radius_row("1/(2 + sin(x))", 2)

@@ -14,6 +14,8 @@ steps run in this process.
 """
 from __future__ import annotations
 
+import functools
+
 import time
 import traceback
 from dataclasses import dataclass
@@ -52,11 +54,13 @@ class Done:
     count: int
 
 
-def load_error(exc: CaseError) -> Result:
-    """The ``error`` row of a file or case that could not be read or built."""
+def load_error(exc: CaseError, source=None) -> Result:
+    """The ``error`` row of a file or case that could not be read or built; its
+    case id is the one the case would have had (``group::name``, CASES.md)."""
+    group = source.group if source is not None else exc.file
     return Result(file=exc.file, case=exc.case or "", check="load", status="error",
                   message=exc.render(), line=exc.line or 0,
-                  case_id=f"{exc.file}::{exc.case}" if exc.case else exc.file)
+                  case_id=f"{group}::{exc.case}" if exc.case else group)
 
 
 def _case_name(node) -> str | None:
@@ -82,18 +86,19 @@ def file_entries(job, options, send) -> None:
     :class:`Done` at the end."""
     from verify.input import cases  # SymPy: loaded only when a file is read, not at --help
     path, shown, source, start = job
+    error = functools.partial(load_error, source=source)
     try:
         nodes = read_nodes(path, shown)
     except CaseError as exc:
-        send(Built(None, load_error(exc.located(file=shown))))
+        send(Built(None, error(exc.located(file=shown))))
         return send(Done(0))
     except MemoryError:
-        send(Built(None, load_error(CaseError(
+        send(Built(None, error(CaseError(
             f"memory limit: reading the file needed more than {options.memory_mb} MB "
             "(--memory-mb)", file=shown))))
         return send(Done(0))
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
-        send(Built(None, load_error(CaseError(_internal(exc), file=shown))))
+        send(Built(None, error(CaseError(_internal(exc), file=shown))))
         return send(Done(0))
     for k in range(start, len(nodes)):
         node = nodes[k]
@@ -109,18 +114,18 @@ def file_entries(job, options, send) -> None:
                                     on_key=reading)
             entry = Built(k, case)
         except CaseError as exc:
-            entry = Built(k, load_error(exc.located(file=shown)))
+            entry = Built(k, error(exc.located(file=shown)))
         except MemoryError:
-            entry = Built(k, load_error(CaseError(
+            entry = Built(k, error(CaseError(
                 f"memory limit: building the case needed more than {options.memory_mb} MB "
                 "(--memory-mb)", file=shown, line=line_of(node), case=name, key=key[0])))
         except Exception as exc:  # noqa: BLE001 - RecursionError, SymPy's TypeError, ...
-            entry = Built(k, load_error(CaseError(
+            entry = Built(k, error(CaseError(
                 _internal(exc), file=shown, line=line_of(node), case=name, key=key[0])))
         try:
             send(entry)
         except Exception as exc:  # noqa: BLE001 - a case that cannot be sent back
-            send(Built(k, load_error(CaseError(_internal(exc), file=shown,
+            send(Built(k, error(CaseError(_internal(exc), file=shown,
                                                line=line_of(node), case=name))))
     send(Done(len(nodes)))
 
@@ -231,11 +236,12 @@ def _why(died, loading, options) -> str:
 def _stopped(loading, message, found, pending):
     """The error row for what a limit stopped, and the rest of its file queued again."""
     path, shown, source, _ = loading.job
+    error = functools.partial(load_error, source=source)
     if loading.case is None:
-        found[loading.index].append(Built(None, load_error(CaseError(message, file=shown))))
+        found[loading.index].append(Built(None, error(CaseError(message, file=shown))))
         return
     begun = loading.case
-    found[loading.index].append(Built(begun.index, load_error(CaseError(
+    found[loading.index].append(Built(begun.index, error(CaseError(
         message, file=shown, line=begun.line, case=begun.name or f"#{begun.index + 1}",
         key=loading.key))))
     pending.append((loading.index, (path, shown, source, begun.index + 1)))

@@ -41,29 +41,19 @@ MAX_BACKPROP_STEPS = 100_000  # the backprop engine runs a Python node graph a s
 
 
 def _options(check):
+    """The options, checked when the case was read (verify.input.options)."""
     lrs = [v.float64 for v in check.option("lr")]
-    if any(not lr > 0 for lr in lrs):
-        raise ValueError("`lr` must be positive.")
     outcomes = check.option("outcome") or ()
-    if len(outcomes) not in (0, 1, len(lrs)):
-        raise ValueError(f"`outcome` lists {len(outcomes)} entries for {len(lrs)} learning rates "
-                         "(give one, or one per lr).")
     outcomes = list(outcomes) * len(lrs) if len(outcomes) == 1 else list(outcomes) or [None] * len(lrs)
     start = [v.float64 for v in check.option("start")]
     xtol, bound = check.option("xtol"), check.option("bound")
-    for name, value in (("xtol", xtol), ("bound", bound)):
-        if value is not None and not value.float64 > 0:
-            raise ValueError(f"`{name}` must be positive.")
     return lrs, outcomes, start, xtol.float64 if xtol else None, \
         bound.float64 if bound else default_bound(start)
 
 
 def run_descent(case, check, options=None, artifacts=None):
     base = where(case, "descent", check.line)
-    try:
-        lrs, outcomes, start, xtol, bound = _options(check)
-    except ValueError as exc:
-        return [error_row(base, str(exc))]
+    lrs, outcomes, start, xtol, bound = _options(check)
     engine = exact_function(case)
     steps = check.option("steps")
     gradient = gradient_function(engine)

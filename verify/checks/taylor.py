@@ -65,7 +65,7 @@ def run_taylor(case, check, options=None, artifacts=None):
     rows = _coefficient_rows(case, engine, base, about, at, order, series, radius)
     rows.append(skip_row(base, f"informational: radius of convergence about {at}: "
                                f"{radius.describe()}", quantity="radius", point=at, method="exact",
-                         exact=radius.value if math.isfinite(radius.value) else None))
+                         exact=radius.value))
     if case.expect.radius is not None:
         rows.append(_radius_row(case, about, at, radius))
     sums_at = check.option("sums_at") or tuple(point[0] for point in case.points)
@@ -147,6 +147,7 @@ def _radius_row(case, about, at, radius):
     if written == math.inf or not mpmath.isfinite(radius.exact):
         if written == math.inf and not mpmath.isfinite(radius.exact):
             return Result(**dict(base, **cell), status="pass", bound_kind="exact",
+                          exact=math.inf, numeric=math.inf,
                           message="infinite radius (an entire function)")
         return Result(**dict(base, **cell), status="fail", bound_kind="exact",
                       exact=radius.value if math.isfinite(radius.value) else None,

@@ -96,7 +96,28 @@ def _read_options(name, name_node, node, variables, value_of) -> Check:
         if required not in given:
             raise CaseError(f"check '{name}' needs the option '{required}'",
                             line=line_of(name_node), key="checks")
-    return Check(name, tuple(found), line_of(name_node))
+    check = Check(name, tuple(found), line_of(name_node))
+    if name == "descent":
+        problem = _descent_problem(check)
+        if problem:
+            raise CaseError(problem, line=line_of(name_node), key="checks")
+    return check
+
+
+def _descent_problem(check) -> str | None:
+    """What is wrong with the descent options taken together, or None."""
+    lrs = check.option("lr") or ()
+    if any(not v.float64 > 0 for v in lrs):
+        return "check 'descent': `lr` must be positive."
+    outcomes = check.option("outcome") or ()
+    if len(outcomes) not in (0, 1, len(lrs)):
+        return (f"check 'descent': `outcome` lists {len(outcomes)} entries for {len(lrs)} "
+                "learning rates (give one, or one per lr).")
+    for key in ("xtol", "bound"):
+        value = check.option(key)
+        if value is not None and not value.float64 > 0:
+            return f"check 'descent': `{key}` must be positive."
+    return None
 
 
 def _read_option(kind, node, where, variables, value_of):

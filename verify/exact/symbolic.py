@@ -50,6 +50,7 @@ class ExactFunction:
         self.data = data
         self.symbols = tuple(symbol(v) for v in self.variables)
         self._too_large = {}  # orders -> message, so a refused derivative is not redone
+        self._balls = {}  # (point, dps) -> its coordinates as balls (see _ball_value)
 
     def __repr__(self):
         return f"ExactFunction({self.expression}, {self.variables})"
@@ -117,28 +118,41 @@ class ExactFunction:
             previous, dps = current, dps * 2
 
 
+    def _held_balls(self, values, point, dps):
+        """{symbol: ball} of every coordinate of ``point`` (``values``, its hashable
+        form) at ``dps``, made once per point (the same for all its entries)."""
+        from verify.exact import balls
+        key = (values, dps)
+        if key not in self._balls:
+            if len(self._balls) > 64:  # a case of many points: keep memory bounded
+                self._balls.clear()
+            self._balls[key] = {s: balls.exact_point(p) for s, p in zip(self.symbols, point)}
+        return self._balls[key]
+
     def _ball_value(self, orders, point):
         """The value by ball Taylor arithmetic when its radius proves 120 bits
         (the 36 digits the mpmath path gives, the float64 ones many times over),
         else None (then SymPy's derivative is compiled and mpmath decides,
         with its messages for poles and domain edges)."""
         from verify.exact import balls
-        from verify.exact.series import NoRule, NotAnalytic
+        from verify.exact.series import NoRule, NotAnalytic, constants_at
         moved = [i for i, k in enumerate(orders) if k]
         if self.data or len(moved) > 1:
             return None
         index = moved[0] if moved else 0
-        held = {s: getattr(p, "exact", None) for j, (s, p) in enumerate(zip(self.symbols, point))
-                if j != index}
-        if any(v is None for v in held.values()):
-            return None
-        expr = self.expression.xreplace(held) if held else self.expression
+        # the point, hashable; typed, so that no mpf and SymPy number compare equal
+        values = tuple((type(v).__name__, v) for v in (getattr(p, "exact", p) for p in point))
         for dps in (40, 80, 160):
             try:
                 with balls.precision(dps):
-                    about = balls.exact_point(point[index])
-                    ball = balls.taylor_coefficient(expr, self.symbols[index], about,
-                                                    orders[index])
+                    # the other variables are constants of the expansion, as balls: no
+                    # SymPy substitution (which re-evaluates the whole tree) per entry;
+                    # what does not move is computed once per point for every entry
+                    held = self._held_balls(values, point, dps)
+                    about = held[self.symbols[index]]
+                    ball = balls.taylor_coefficient(
+                        self.expression, self.symbols[index], about, orders[index], held,
+                        constants_at(self.expression, ("ball", dps, values)))
                     if ball.rel_accuracy_bits() >= 120:
                         return balls.ends(ball.mid())[0]
             except (balls.NoBall, balls.BallNotSmooth, NoRule, NotAnalytic, ArithmeticError,

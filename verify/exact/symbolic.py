@@ -51,6 +51,7 @@ class ExactFunction:
         self.symbols = tuple(symbol(v) for v in self.variables)
         self._too_large = {}  # orders -> message, so a refused derivative is not redone
         self._balls = {}  # (point, dps) -> its coordinates as balls (see _ball_value)
+        self._values = {}  # (orders, point) -> exact value, computed once
 
     def __repr__(self):
         return f"ExactFunction({self.expression}, {self.variables})"
@@ -103,7 +104,17 @@ class ExactFunction:
         NotDefined
             When the value is complex, infinite or a division by zero.
         """
-        fast = self._ball_value(tuple(orders), point)
+        key = _point_key(orders, point)
+        if key in self._values:  # the checks ask for the same entries (and representation)
+            return self._values[key]
+        value = self._value(tuple(orders), point)
+        if len(self._values) > 4096:  # keep memory bounded on big cases
+            self._values.clear()
+        self._values[key] = value
+        return value
+
+    def _value(self, orders, point):
+        fast = self._ball_value(orders, point)
         if fast is not None:
             return fast
         fn = self.compiled(tuple(orders))
@@ -140,8 +151,7 @@ class ExactFunction:
         if self.data or len(moved) > 1:
             return None
         index = moved[0] if moved else 0
-        # the point, hashable; typed, so that no mpf and SymPy number compare equal
-        values = tuple((type(v).__name__, v) for v in (getattr(p, "exact", p) for p in point))
+        values = _point_key((), point)
         for dps in (40, 80, 160):
             try:
                 with balls.precision(dps):
@@ -159,6 +169,13 @@ class ExactFunction:
                     ValueError, TypeError):
                 return None
         return None
+
+
+def _point_key(orders, point) -> tuple:
+    """(orders, the point's exact coordinates) as a dict key; each coordinate typed,
+    so that no mpf and SymPy number of different values compare equal."""
+    return tuple(orders), tuple((type(v).__name__, v)
+                                for v in (getattr(p, "exact", p) for p in point))
 
 
 def differentiate(expr, by) -> sympy.Expr:

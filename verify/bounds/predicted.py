@@ -14,6 +14,7 @@ bound = SAFETY * (truncation + rounding) + representation, where
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import mpmath
@@ -249,6 +250,15 @@ def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:
 
 def representation(engine, orders, point) -> float:
     """|g(x as written) - g(nearest float of x)|, zero when x is a float."""
+    point = tuple(point)
+    try:  # asked by every method's row and by backprop: computed once
+        return _representation(engine, tuple(orders), point)
+    except TypeError:  # a point that cannot be a key
+        return _representation.__wrapped__(engine, tuple(orders), point)
+
+
+@functools.lru_cache(maxsize=4096)
+def _representation(engine, orders, point) -> float:
     floats = [p.float64 for p in point]
     if all(p.exact == sympy.Rational(f) for p, f in zip(point, floats)):
         return 0.0

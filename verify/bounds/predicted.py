@@ -14,7 +14,6 @@ bound = SAFETY * (truncation + rounding) + representation, where
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import mpmath
@@ -23,7 +22,7 @@ import sympy
 
 from mpmath import iv
 
-from verify.exact.symbolic import DerivativeTooLarge
+from verify.exact.symbolic import DerivativeTooLarge, point_key
 from verify.core.functions import complex_ulps
 from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs
 from verify.bounds.rounding import running_error
@@ -252,12 +251,19 @@ def representation(engine, orders, point) -> float:
     """|g(x as written) - g(nearest float of x)|, zero when x is a float."""
     point = tuple(point)
     try:  # asked by every method's row and by backprop: computed once
-        return _representation(engine, tuple(orders), point)
+        key = (engine, tuple(orders), point_key(point))
+        if key not in _REPRESENTATIONS:
+            if len(_REPRESENTATIONS) > 4096:
+                _REPRESENTATIONS.clear()
+            _REPRESENTATIONS[key] = _representation(engine, orders, point)
+        return _REPRESENTATIONS[key]
     except TypeError:  # a point that cannot be a key
-        return _representation.__wrapped__(engine, tuple(orders), point)
+        return _representation(engine, orders, point)
 
 
-@functools.lru_cache(maxsize=4096)
+_REPRESENTATIONS = {}
+
+
 def _representation(engine, orders, point) -> float:
     floats = [p.float64 for p in point]
     if all(p.exact == sympy.Rational(f) for p, f in zip(point, floats)):

@@ -174,8 +174,24 @@ class ExactFunction:
 def _point_key(orders, point) -> tuple:
     """(orders, the point's exact coordinates) as a dict key; each coordinate typed,
     so that no mpf and SymPy number of different values compare equal."""
-    return tuple(orders), tuple((type(v).__name__, v)
-                                for v in (getattr(p, "exact", p) for p in point))
+    return tuple(orders), point_key(point)
+
+
+_KEYS = {}  # id(point) -> (point, its key): SymPy does not cache a Rational's hash
+
+
+def point_key(point) -> tuple:
+    """A point's exact coordinates, typed, as a hashable key; made once per tuple
+    (a layer's checks ask for it hundreds of times)."""
+    known = _KEYS.get(id(point))
+    if known is not None and known[0] is point:
+        return known[1]
+    key = tuple((type(v).__name__, v) for v in (getattr(p, "exact", p) for p in point))
+    if isinstance(point, tuple):  # immutable: its key cannot change
+        if len(_KEYS) > 4096:
+            _KEYS.clear()
+        _KEYS[id(point)] = (point, key)
+    return key
 
 
 def differentiate(expr, by) -> sympy.Expr:
@@ -266,9 +282,20 @@ def _exact_function(expression, variables, data):
 
 def exact_function(case) -> ExactFunction:
     """The cached exact engine for a case's function (parameters substituted)."""
-    substitutions = {symbol(name): value.exact for name, value in case.parameters}
-    expression = case.expression.xreplace(substitutions) if substitutions else case.expression
-    return _exact_function(expression, case.variables, case.data)
+    try:
+        return _case_function(case.expression, tuple(case.parameters), case.variables,
+                              case.data)
+    except TypeError:  # parameters that cannot be a key
+        return _case_function.__wrapped__(case.expression, case.parameters, case.variables,
+                                          case.data)
+
+
+@functools.lru_cache(maxsize=1024)
+def _case_function(expression, parameters, variables, data):
+    # cached before the substitution, which for a layer's hundred entries takes SymPy long
+    substitutions = {symbol(name): value.exact for name, value in parameters}
+    expression = expression.xreplace(substitutions) if substitutions else expression
+    return _exact_function(expression, variables, data)
 
 
 def evaluate_safely(engine: ExactFunction, orders, point):

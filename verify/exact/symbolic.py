@@ -180,13 +180,30 @@ def _point_key(orders, point) -> tuple:
 _KEYS = {}  # id(point) -> (point, its key): SymPy does not cache a Rational's hash
 
 
+class _PointKey:
+    """A point's typed coordinates with their hash computed once."""
+
+    __slots__ = ("values", "_hash")
+
+    def __init__(self, values):
+        self.values, self._hash = values, hash(values)
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return self is other or (isinstance(other, _PointKey) and self._hash == other._hash
+                                 and self.values == other.values)
+
+
 def point_key(point) -> tuple:
     """A point's exact coordinates, typed, as a hashable key; made once per tuple
     (a layer's checks ask for it hundreds of times)."""
     known = _KEYS.get(id(point))
     if known is not None and known[0] is point:
         return known[1]
-    key = tuple((type(v).__name__, v) for v in (getattr(p, "exact", p) for p in point))
+    key = _PointKey(tuple((type(v).__name__, v)
+                          for v in (getattr(p, "exact", p) for p in point)))
     if isinstance(point, tuple):  # immutable: its key cannot change
         if len(_KEYS) > 4096:
             _KEYS.clear()

@@ -160,3 +160,41 @@ def test_a_pole_at_an_exact_point_is_found_exactly():
     table = verify.check("tan(x)", at={"x": "pi/2"}, checks=["derivative"])
     assert (table.status == "error").all()
     assert all("tan(x) has a pole" in m for m in table.message)
+
+
+LAYER = ("log(exp(a*0.2 - b*0.9 + c) + exp(-a*0.4 + b + 2*c) + exp(b*c)) - (-a*0.4 + b + 2*c)",
+         ("a", "b", "c"))
+
+
+def test_gradient_entries_of_a_layer_match_sympys_diff_by_balls_without_compiling(monkeypatch):
+    from verify.exact import compiled
+    f = ExactFunction(parse(LAYER[0]), LAYER[1])
+
+    def refuse(*args):
+        raise AssertionError("the gradient entries came from a compiled SymPy derivative")
+    monkeypatch.setattr(compiled.Compiled, "mp", refuse)
+    written = at("0.3", "-1.1", "0.7")
+    nearest = [mpmath.mpf(p.float64) for p in written]  # a float point (representation's)
+    for point in (written, nearest):
+        values = {s: (p.exact if hasattr(p, "exact") else sympy.Rational(float(p)))
+                  for s, p in zip(f.symbols, point)}
+        for i, s in enumerate(f.symbols):
+            orders = tuple(int(k == i) for k in range(3))
+            expected = float(sympy.diff(f.expression, s).evalf(50, subs=values))
+            assert float(f.value(orders, point)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "log(exp(x*y) + exp(2*x + z)) - 3*x", "sin(x**2)*sqrt(y + x)", "x**y", "tanh(x*y)**-2",
+    "abs(x - y)*x", "Max(x, y*x)", "atan(x/y) + erf(x)", "where(x > y, x*y, x**2)",
+    "gelu(x*y) + softsign(z - x) + logsumexp(x, y, z)"])
+def test_differentiate_builds_what_sympys_diff_builds(text):
+    from verify.exact.symbolic import differentiate
+    from verify.input.expressions import symbol
+    expr = parse(text)
+    drop = lambda e: e.replace(lambda d: isinstance(d, sympy.DiracDelta), lambda d: sympy.S.Zero)
+    for by in (symbol("x"), symbol("y")):
+        ours, theirs = expr, expr
+        for _ in range(2):  # the first and second derivatives
+            ours, theirs = differentiate(ours, by), drop(sympy.diff(theirs, by))
+            assert ours == theirs

@@ -133,3 +133,26 @@ def test_a_piece_is_used_only_where_it_holds():
                          checks={"derivative": {"methods": ["central"], "h": 0.01}})
     row = table.iloc[0]
     assert row.status == "pass" and row.h < 3.14e-3 and "step shrunk" in row.message
+
+
+def test_a_function_without_a_switch_never_reaches_the_kink_machinery(monkeypatch):
+    from verify.bounds import kinks
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the kink machinery ran for a function without a switch")
+    for name in ("_switching", "_where_switch", "_pieces", "_piece_engine"):
+        monkeypatch.setattr(kinks, name, refuse)
+    smooth = engine("log(exp(x*y) + exp(y)) + sin(x)", ("x", "y"))
+    point = [parse_value("0.5"), parse_value("-0.25")]
+    verdict = derivative_at(smooth, (1, 0), point)
+    assert verdict.problem is None and verdict.switch is None
+    # y exp(xy) / (exp(xy) + exp(y)) + cos(x), computed here in float64
+    assert abs(float(verdict.value) - 0.7447802185469337) < 1e-15
+    assert kinks.sides_at(smooth, point, 0) is None
+    assert kinks.first_jump(smooth, point, 0, 1, 3) is None
+    assert kinks.switch_at(smooth, point) is None
+    assert point_problem(smooth, point) is None
+    # a function with a switch still reaches it, and its kinks are still found
+    monkeypatch.undo()
+    assert "kink of abs(x - y)" in kink_at(engine("abs(x - y) + x", ("x", "y")),
+                                            [parse_value("1"), parse_value("1")])

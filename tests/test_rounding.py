@@ -38,3 +38,24 @@ def test_data_sums_over_rows():
     values, errors = running_error(parse("sum(w*x)", data={"rows": 3}), ["w"],
                                    np.array([[2.0]]), U, (column,))
     assert values[0] == 12.0 and errors[0] > 0
+
+
+def test_nodes_kept_between_calls_give_what_a_fresh_walk_gives():
+    from verify.bounds import rounding
+    from verify.input.expressions import parse
+    expr = parse("log(exp(a*b - c) + exp(b + c) + exp(a*c)) - (b + c)")
+    names = ("a", "b", "c")
+    u = 2.0 ** -53
+
+    def stencil(point, index):
+        nodes = np.repeat(np.array([point]), 2, axis=0)
+        nodes[:, index] += [-1e-5, 1e-5]
+        return nodes
+
+    calls = [stencil([0.3, -1.1, 0.7], i) for i in range(3)]
+    calls += [stencil([0.3, -1.2, 0.7], i) for i in range(3)]  # another point: other values held
+    kept = [rounding.running_error(expr, names, nodes, u) for nodes in calls]
+    for nodes, (value, error) in zip(calls, kept):
+        rounding._shared.cache_clear()
+        fresh_value, fresh_error = rounding.running_error(expr, names, nodes, u)
+        assert np.array_equal(value, fresh_value) and np.array_equal(error, fresh_error)

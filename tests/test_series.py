@@ -9,6 +9,7 @@ import sympy
 from mpmath import iv
 
 from verify.input.expressions import parse, symbol
+from verify.input.values import parse_value
 from verify.exact.intervals import NotSmooth, ends_of
 from verify.exact.series import Interval, NoRule, NotAnalytic, Record, Ring, expand
 
@@ -101,3 +102,67 @@ def test_order_twenty_matches_composing_polynomials():
         power = sum(power.coeff(t, k) * t ** k for k in range(21))
     assert values == [sympy.expand(total).coeff(t, k) for k in range(21)]
     assert values[20] * math.factorial(20) == 20058390573
+
+
+HELD_FUNCTIONS = [
+    "log(exp(x*y + z) + exp(2*x - y)) - y*x",
+    "sin(x*y)**2 * sqrt(1 + z**2 + x**2) / (3 + y)",
+    "tanh(x + y*z) * atan(x - z) + exp(-(x - y)**2)",
+]
+
+
+@pytest.mark.parametrize("text", HELD_FUNCTIONS)
+def test_held_variables_give_the_coefficients_of_the_substituted_expression(text):
+    y, z = symbol("y"), symbol("z")
+    values = {y: sympy.Rational(-3, 10), z: sympy.Rational(7, 4)}
+    about, order = sympy.Rational(1, 5), 5
+    expr = parse(text)
+    substituted = expand(expr.xreplace(values), X, about, order, Record())
+    record = Record()
+    held = expand(expr, X, about, order, record, held=values)
+    assert [sympy.N(c, 40) for c in held] == [sympy.N(c, 40) for c in substituted]
+    # intervals and balls: the same enclosures as substituting first
+    from verify.exact import balls
+    from verify.exact.series import Ball
+    saved, iv.dps = iv.dps, 30
+    try:
+        about_iv = iv.mpf(1) / 5
+        in_intervals = expand(expr, X, about_iv, order, Interval(),
+                              held={s: iv.mpf(int(v.p)) / int(v.q) for s, v in values.items()})
+        substituted_iv = expand(expr.xreplace(values), X, about_iv, order, Interval())
+        for a, b in zip(in_intervals, substituted_iv):
+            (a_lo, a_hi), (b_lo, b_hi) = ends_of(a), ends_of(b)
+            assert abs(a_lo - b_lo) + abs(a_hi - b_hi) < 1e-24 * max(1, abs(b_hi))
+    finally:
+        iv.dps = saved
+    with balls.precision(30):
+        about_ball = balls.exact_point(parse_value("0.2"))
+        in_balls = expand(expr, X, about_ball, order, Ball(),
+                          held={s: balls.arb(balls.fmpq(int(v.p), int(v.q)))
+                                for s, v in values.items()})
+    with balls.precision(45):
+        for c, b in zip(substituted, in_balls):
+            assert b.overlaps(balls.arb(str(sympy.N(c, 45)))) and b.rad() < 1e-25
+
+
+def test_a_symbol_neither_moving_nor_held_has_no_rule():
+    with pytest.raises(NoRule, match="z"):
+        expand(parse("x*y + z"), X, sympy.Integer(1), 2, Record(), held={symbol("y"): 2})
+
+
+def test_expansions_along_different_variables_share_the_constants_of_one_point():
+    from verify.exact import balls
+    from verify.exact.series import Ball
+    expr = parse("log(exp(x*y) + exp(y - z) + exp(z*x))")
+    y, z = symbol("y"), symbol("z")
+    point = {X: parse_value("0.5"), y: parse_value("-1.25"), z: parse_value("2")}
+    shared = {}
+    with balls.precision(40):
+        held = {s: balls.exact_point(v) for s, v in point.items()}
+        for moving in (X, y, z):
+            alone = expand(expr, moving, held[moving], 3, Ball(), held)
+            together = expand(expr, moving, held[moving], 3, Ball(), held, shared)
+            assert all(a.overlaps(b) and abs(a.mid() - b.mid()) < 1e-35
+                       for a, b in zip(alone, together))
+    # exp(y - z) is free of x: computed once, while expanding along x, and reused
+    assert parse("exp(y - z)") in shared

@@ -110,3 +110,27 @@ def test_large_cases_are_not_sent_ahead_so_pipes_never_deadlock(monkeypatch, tmp
     assert [len(r.results) > 0 for r in runs] == [True, True]
     assert (1, 2, True) not in sent and (1, 2, False) not in sent  # b never queued behind a
     assert (1, 1, True) in sent and (0, 1, True) in sent
+
+
+CAPPED = """
+import mmap, sys
+from verify.workers import _limit_memory
+held = mmap.mmap(-1, 1 << 30)  # a gigabyte of address space, as torch's import maps
+_limit_memory(256)
+small = bytearray(32 * 1024 * 1024)
+try:
+    huge = bytearray(1 << 30)
+except MemoryError:
+    print("small ok, huge refused")
+else:
+    print("huge allowed")
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and /proc: Linux")
+def test_the_memory_cap_is_an_allowance_above_the_address_space_the_worker_starts_with():
+    # the old absolute cap (256 MB of address space in all) refused even the small
+    # allocation: the process already held more than that
+    done = subprocess.run([sys.executable, "-c", CAPPED], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert done.stdout.split("\n")[0] == "small ok, huge refused", done.stderr[-2000:]

@@ -31,10 +31,29 @@ def _context():
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+def address_space() -> int:
+    """This process's virtual size in bytes now (Linux), 0 where it is not known."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def memory_cap(megabytes) -> int:
+    """The address-space cap of a worker: what it holds when it starts plus
+    ``megabytes``. A forked worker starts with its parent's address space, so
+    torch or jax imported there (gigabytes of mappings) count against nothing."""
+    return address_space() + megabytes * 1024 * 1024
+
+
 def _limit_memory(megabytes):
     try:
         import resource  # POSIX only: elsewhere a worker runs without the cap
-        limit = megabytes * 1024 * 1024
+        limit = memory_cap(megabytes)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)  # a process may lower its hard limit, never raise it
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass  # not every platform lets a process cap itself
@@ -42,7 +61,8 @@ def _limit_memory(megabytes):
 
 def start_worker(options) -> None:
     """What every worker process does first: leave Ctrl-C to the parent, cap
-    its memory, and allow the deep recursion that deep expressions need."""
+    its memory (``--memory-mb`` above what it holds at the start, see
+    :func:`memory_cap`), and allow the deep recursion that deep expressions need."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(options.memory_mb)
     allow_deep_recursion()  # a spawned worker parses nothing, yet its cases may be deep

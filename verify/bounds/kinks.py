@@ -21,7 +21,7 @@ import sympy
 
 from verify.exact.symbolic import ExactFunction, complex_piece, evaluate_safely, infinite_piece
 from verify.input.expressions import DataSum, fold
-from verify.core.functions import SWITCH_CLASSES, pieces
+from verify.core.functions import SWITCH_CLASSES, is_analytic, pieces
 
 TIE = mpmath.mpf("1e-25")
 AGREE = mpmath.mpf("1e-30")   # one-sided values are exact to far more digits than this
@@ -53,12 +53,15 @@ def derivative_at(engine, orders, point) -> Verdict:
     reason = _domain_problem(engine, point)
     if reason:
         return Verdict(problem=reason)
-    if any(orders):
-        reason = _where_switch(engine, point)
-        if reason:
-            return Verdict(problem=reason)
+    if not any(orders) or not has_switch(engine):
+        # no switch anywhere: no kink to look for, the derivative is the exact value
+        value, reason = evaluate_safely(engine, orders, point)
+        return Verdict(value=value, problem=reason)
+    reason = _where_switch(engine, point)
+    if reason:
+        return Verdict(problem=reason)
     switching = _switching(engine, point)
-    if not switching or not any(orders):
+    if not switching:
         value, reason = evaluate_safely(engine, orders, point)
         return Verdict(value=value, problem=reason)
     axes = [i for i, k in enumerate(orders) if k]
@@ -92,7 +95,7 @@ def derivative_at(engine, orders, point) -> Verdict:
 def first_jump(engine, point, index, start, stop) -> int | None:
     """The lowest order in start..stop at which the one-sided derivatives along
     ``index`` differ at a switch (or are not defined); None when none does."""
-    switching = _switching(engine, tuple(point))
+    switching = _switching(engine, tuple(point)) if has_switch(engine) else ()
     if not switching:
         return None
     try:
@@ -138,7 +141,7 @@ def sides_at(engine, point, index) -> tuple[Side, Side] | None:
     """(left, right) of a switch at ``point`` along ``index``; None when the
     point is no switch or the branches are not decided."""
     point = tuple(point)
-    switching = _switching(engine, point)
+    switching = _switching(engine, point) if has_switch(engine) else ()
     if not switching:
         return None
     try:
@@ -171,7 +174,8 @@ def point_problem(engine, point) -> str | None:
 def differentiable_switch(engine, point) -> str | None:
     """A message when ``point`` is a switch where every first derivative exists
     (for checks that then skip, since their differences straddle it); else None."""
-    if not _switching(engine, tuple(point)) or kink_at(engine, point):
+    if not has_switch(engine) or not _switching(engine, tuple(point)) \
+            or kink_at(engine, point):
         return None
     return (f"{switch_at(engine, point)}: the first derivatives exist there, but finite "
             "differences straddle the switch, so this check does not judge them there")
@@ -179,8 +183,15 @@ def differentiable_switch(engine, point) -> str | None:
 
 def switch_at(engine, point) -> str | None:
     """The abs/Max/Min piece switching at ``point``, shown, or None."""
-    switching = _switching(engine, tuple(point))
+    switching = _switching(engine, tuple(point)) if has_switch(engine) else ()
     return f"{_where(engine, point)} is a switch of {_show_all(switching)}" if switching else None
+
+
+@functools.lru_cache(maxsize=512)
+def has_switch(engine) -> bool:
+    """Whether ``engine``'s function has a switch (abs, Max, Min, where, relu, ...,
+    or SymPy's sign/Heaviside) anywhere; without one there is no kink to look for."""
+    return not is_analytic(engine.expression)
 
 
 @functools.lru_cache(maxsize=512)

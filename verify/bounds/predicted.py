@@ -22,7 +22,7 @@ import sympy
 
 from mpmath import iv
 
-from verify.exact.symbolic import DerivativeTooLarge
+from verify.exact.symbolic import DerivativeTooLarge, point_key
 from verify.core.functions import complex_ulps
 from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs
 from verify.bounds.rounding import running_error
@@ -63,18 +63,20 @@ def _series_maximum(engine, orders, box, floats):
     if len(moved) != 1 or engine.data:
         return None
     index, m = moved[0], orders[moved[0]]
-    held = {s: sympy.Rational(floats[j]) for j, s in enumerate(engine.symbols) if j != index}
-    expr = engine.expression.xreplace(held) if held else engine.expression
+    # the other variables are constants of the expansion (numbers of its kind), not
+    # substituted into the SymPy tree: that re-evaluates the whole tree per entry
+    others = [(s, floats[j]) for j, s in enumerate(engine.symbols) if j != index]
     lo, hi = box[index]
     pad = (abs(lo) + abs(hi)) * 1e-25
-    fast = _ball_series(expr, engine.symbols[index], lo - pad, hi + pad, m)
+    fast = _ball_series(engine.expression, engine.symbols[index], (lo - pad, hi + pad), m,
+                        others, tuple(floats))
     if fast is not None:
         return fast
     saved, iv.dps = iv.dps, 30
     try:
-        pad = (abs(lo) + abs(hi)) * 1e-25
-        coefficients = expand(expr, engine.symbols[index], iv.mpf([lo - pad, hi + pad]), m,
-                              Interval())
+        held = {s: iv.mpf(float(x)) for s, x in others}
+        coefficients = expand(engine.expression, engine.symbols[index],
+                              iv.mpf([lo - pad, hi + pad]), m, Interval(), held)
         low, high = ends_of(coefficients[m])
     except (NotSmooth, NotAnalytic, NoRule, ZeroDivisionError, ValueError, TypeError,
             ArithmeticError):
@@ -86,14 +88,18 @@ def _series_maximum(engine, orders, box, floats):
     return float(max(abs(low), abs(high)) * mpmath.factorial(m))
 
 
-def _ball_series(expr, symbol, lo, hi, m):
-    """m! |c_m| of ``expr`` about the ball [lo, hi] on flint balls, or None
-    when balls have no rule or meet an edge (the mpmath expansion decides)."""
+def _ball_series(expr, symbol, span, m, others=(), point=None):
+    """m! |c_m| of ``expr`` about the ball ``span`` (lo, hi) on flint balls, the
+    ``others`` (symbol, float) held, or None when balls have no rule or meet an
+    edge (the mpmath expansion decides). ``point`` (every variable's float)
+    names the held values, so what does not move is computed once per point."""
     from verify.exact import balls
-    from verify.exact.series import Ball, NoRule, NotAnalytic, expand
+    from verify.exact.series import Ball, NoRule, NotAnalytic, constants_at, expand
     try:
         with balls.precision(30):
-            coefficient = expand(expr, symbol, balls.span(lo, hi), m, Ball())[m]
+            held = {s: balls.arb(float(x)) for s, x in others}  # floats: exact
+            shared = constants_at(expr, ("ball", 30, point)) if point is not None else None
+            coefficient = expand(expr, symbol, balls.span(*span), m, Ball(), held, shared)[m]
             top = balls.max_abs(coefficient * balls.arb.fac_ui(m))
     except (balls.NoBall, balls.BallNotSmooth, NotSmooth, NotAnalytic, NoRule,
             ZeroDivisionError, ValueError, TypeError, ArithmeticError):
@@ -243,6 +249,22 @@ def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:
 
 def representation(engine, orders, point) -> float:
     """|g(x as written) - g(nearest float of x)|, zero when x is a float."""
+    point = tuple(point)
+    try:  # asked by every method's row and by backprop: computed once
+        key = (engine, tuple(orders), point_key(point))
+        if key not in _REPRESENTATIONS:
+            if len(_REPRESENTATIONS) > 4096:
+                _REPRESENTATIONS.clear()
+            _REPRESENTATIONS[key] = _representation(engine, orders, point)
+        return _REPRESENTATIONS[key]
+    except TypeError:  # a point that cannot be a key
+        return _representation(engine, orders, point)
+
+
+_REPRESENTATIONS = {}
+
+
+def _representation(engine, orders, point) -> float:
     floats = [p.float64 for p in point]
     if all(p.exact == sympy.Rational(f) for p, f in zip(point, floats)):
         return 0.0

@@ -37,12 +37,65 @@ def running_error(expr, variables, points, unit_roundoff, data=()):
         evaluating ``expr`` in arithmetic of unit roundoff ``u`` commits.
     """
     points = np.asarray(points, dtype=np.float64)
-    env = {symbol(v): (points[:, i], unit_roundoff * np.abs(points[:, i]))
-           for i, v in enumerate(variables)}
+    symbols = _symbols(tuple(variables))
+    errors = unit_roundoff * np.abs(points)
+    env = {s: (points[:, i], errors[:, i]) for i, s in enumerate(symbols)}
+    same = np.all(points == points[:1], axis=0) if len(points) else ()
+    held = {s: float(points[0, i]) for i, s in enumerate(symbols) if same[i]}
+    memo = _Memo(expr, held, (len(points), unit_roundoff)) if held and not data else {}
     with np.errstate(all="ignore"):
-        value, error = _walk(expr, env, unit_roundoff, data, {})
+        value, error = _walk(expr, env, unit_roundoff, data, memo)
     shape = (points.shape[0],)
     return np.broadcast_to(value, shape), np.broadcast_to(error, shape)
+
+
+@functools.lru_cache(maxsize=64)
+def _symbols(variables):
+    return tuple(symbol(v) for v in variables)
+
+
+@functools.lru_cache(maxsize=16)
+def _shared(rows_and_u) -> dict:
+    """Nodes' results by (node, its columns' values), whatever the expression:
+    the partial derivatives of a layer share most of their nodes."""
+    return {}
+
+
+class _Memo(dict):
+    """The walk's memo, which also keeps the nodes over ``held`` columns only
+    (the same at every point: a stencil along one variable holds the others)
+    for the next call, keyed by the node and those columns' values: the next
+    entry of a gradient at the same point walks only the path from its own
+    variable. (Same node, same values, same rows and u: the same result.)"""
+
+    def __init__(self, expr, held, rows_and_u):
+        super().__init__()
+        from verify.exact.series import _structure  # free symbols of every node, once
+        self.structure, self.held = _structure(expr), held
+        self.shared = _shared(rows_and_u)
+        if len(self.shared) > 100_000:  # many points: keep memory bounded
+            self.shared.clear()
+
+    def _key(self, expr):
+        known = self.structure.get(expr)
+        if known is None or not known[0] or known[1] or not known[0] <= self.held.keys():
+            return None
+        return expr, frozenset((s, self.held[s]) for s in known[0])
+
+    def __contains__(self, expr):
+        if dict.__contains__(self, expr):
+            return True
+        key = self._key(expr)
+        if key is not None and key in self.shared:
+            dict.__setitem__(self, expr, self.shared[key])
+            return True
+        return False
+
+    def __setitem__(self, expr, result):
+        dict.__setitem__(self, expr, result)
+        key = self._key(expr)
+        if key is not None:
+            self.shared[key] = result
 
 
 def _walk(expr, env, u, data, memo):

@@ -78,7 +78,13 @@ def dtype_of(case):
 
 
 def numeric_function(engine, dtype=np.float64):
-    """``f(points)`` with points of shape (k, d): the float (or complex) side."""
+    """``f(points)`` with points of shape (k, d): the float (or complex) side,
+    compiled once per (function, dtype) for every check and entry."""
+    return _numeric_function(engine, np.dtype(dtype).type)
+
+
+@functools.lru_cache(maxsize=64)
+def _numeric_function(engine, dtype):
     expression = engine.expression
     if np.dtype(dtype) != np.float64:
         expression = weak_constants(expression)
@@ -120,15 +126,20 @@ def smooth_between(engine, orders, index, floats):
     from verify.exact import balls
     moved = [i for i, k in enumerate(orders) if k]
     along = not engine.data and (not moved or moved == [index])
-    held = {s: sympy.Float(x) for j, (s, x) in enumerate(zip(engine.symbols, floats))
-            if j != index} if along else {}
-    line = engine.expression.xreplace(held) if held else engine.expression
+    # the other variables held as balls (floats, exact), not substituted into the tree
+    others = [(s, float(x)) for j, (s, x) in enumerate(zip(engine.symbols, floats))
+              if j != index]
+
+    shared = ("ball", 20, tuple(float(x) for x in floats))  # names the held values
 
     def by_balls(lo, hi):
+        from verify.exact.series import constants_at
         try:
             with balls.precision(20):
-                balls.taylor_coefficient(line, engine.symbols[index], balls.span(lo, hi),
-                                         orders[index])
+                held = {s: balls.arb(x) for s, x in others}
+                balls.taylor_coefficient(engine.expression, engine.symbols[index],
+                                         balls.span(lo, hi), orders[index], held,
+                                         constants_at(engine.expression, shared))
         except (balls.NoBall, balls.BallNotSmooth, ArithmeticError, LookupError, ValueError,
                 TypeError):  # no ball rule or an edge met: the interval path decides
             return False

@@ -102,21 +102,24 @@ def max_abs(ball) -> mpmath.mpf:
     return _mpf(abs(ball).upper(), 1)
 
 
-def taylor_coefficient(expr, symbol, about, m):
+def taylor_coefficient(expr, symbol, about, m, held=None, constants=None):
     """m! times the m-th Taylor coefficient of ``expr`` in ``symbol`` about the
     ball ``about``: a ball holding d^m expr / d symbol^m at every point of it,
     by series arithmetic (:mod:`verify.exact.series`), without forming the
-    SymPy derivative. Raises NoBall or BallNotSmooth (and the series' own
+    SymPy derivative. ``held`` maps the other symbols to balls (constants of
+    the expansion; ``constants`` their shared memo, see
+    :func:`verify.exact.series.constants_at`). Raises NoBall or BallNotSmooth (and the series' own
     NoRule, NotAnalytic) where the caller must use SymPy and mpmath."""
     from verify.exact.series import Ball, expand
-    coefficient = expand(expr, symbol, about, m, Ball())[m] * arb.fac_ui(m)
+    coefficient = expand(expr, symbol, about, m, Ball(), held, constants)[m] * arb.fac_ui(m)
     if not coefficient.is_finite():
         raise BallNotSmooth("the derivative is not finite on the interval")
     return coefficient
 
 
 def exact_point(value) -> arb:
-    """A case's number (a Value) as a ball: exact for rationals."""
+    """A case's number (a Value) as a ball: exact for rationals (and for floats
+    and mpmath numbers, which are binary rationals)."""
     exact = getattr(value, "exact", None)
     if exact is not None and exact.is_Rational:
         return arb(fmpq(int(exact.p), int(exact.q)))

@@ -27,6 +27,8 @@ References
 """
 from __future__ import annotations
 
+import functools
+
 import mpmath
 import sympy
 from mpmath import iv
@@ -48,9 +50,59 @@ class NotAnalytic(ArithmeticError):
     """The expansion point is a pole, a branch point, a kink or outside the domain."""
 
 
-def expand(expr, symbol, about, order: int, kind) -> list:
-    """The coefficients c_0..c_order of ``expr`` about ``about`` (an element of ``kind``)."""
-    return _Expander(symbol, order, kind, about).series(expr)
+def expand(expr, symbol, about, order: int, kind, held=None, constants=None) -> list:
+    """The coefficients c_0..c_order of ``expr`` about ``about`` (an element of ``kind``).
+
+    ``held`` maps other symbols of ``expr`` (``symbol`` itself may be among
+    them, and is ignored) to their values, numbers of ``kind``
+    (balls for :class:`Ball`, intervals for :class:`Interval`): each is a
+    constant series, so a gradient entry of a function of many variables is
+    expanded along its own variable without substituting the others into the
+    SymPy tree (which re-evaluates the whole tree, once per entry).
+    ``constants`` (a dict, see :func:`constants_at`) keeps the values of the
+    subexpressions free of ``symbol``; expansions along different variables
+    with the same values held (one point, one kind, one precision) share it,
+    so each entry recomputes only the path from its variable to the root.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> expand(x**2 * y, x, sympy.Integer(3), 2, Record(), held={y: sympy.Integer(5)})
+    [45, 30, 5]
+    """
+    return _Expander(expr, symbol, order, kind, about, held or {}, constants).series(expr)
+
+
+@functools.lru_cache(maxsize=64)
+def constants_at(expr, key) -> dict:
+    """The memo of ``expr``'s constant subexpressions for expansions whose held
+    values (every variable's, at one point) and arithmetic ``key`` names, e.g.
+    ``("ball", bits, point)``; empty at first, filled by :func:`expand`."""
+    return {}
+
+
+@functools.lru_cache(maxsize=64)
+def _structure(expr):
+    """{node: (its free symbols, whether it holds a data sum)} for every node of
+    ``expr``, in one pass (SymPy's ``free_symbols`` and ``has`` walk the subtree
+    on every call)."""
+    found = {}
+
+    def visit(e):
+        if e in found:
+            return found[e]
+        if e.is_Symbol:
+            found[e] = (frozenset((e,)), False)
+        elif isinstance(e, DataSum):
+            found[e] = (frozenset(e.free_symbols), True)
+        else:
+            parts = [visit(a) for a in e.args]
+            found[e] = (frozenset().union(*(p[0] for p in parts)) if parts else frozenset(),
+                        any(p[1] for p in parts))
+        return found[e]
+    visit(expr)
+    return found
 
 
 # --- coefficient kinds ---------------------------------------------------------------
@@ -268,9 +320,16 @@ class Ball:
 # --- the arithmetic --------------------------------------------------------------------
 
 class _Expander:
-    def __init__(self, symbol, order, kind, about):
+    def __init__(self, expr, symbol, order, kind, about, held, constants):
         self.x, self.n, self.kind, self.about = symbol, order, kind, about
+        self.held, self.constants = held, constants
         self.memo = {}
+        self.structure = _structure(expr)
+
+    def _about(self, e):
+        """(free symbols, holds a data sum) of a node."""
+        known = self.structure.get(e)
+        return known if known is not None else (e.free_symbols, e.has(DataSum))
 
     def const(self, c):
         return [c] + [self.kind.zero] * self.n
@@ -287,12 +346,25 @@ class _Expander:
             if self.n:
                 s[1] = k.one
             return s
-        if e.has(DataSum):
+        if e in self.held:
+            return self.const(self.held[e])
+        symbols, data = self._about(e)
+        if data:
             raise NoRule("sums over data rows have no series rule")
-        if not e.has(self.x):
-            if e.free_symbols:
-                raise NoRule(f"{e} holds symbols other than {self.x}")
-            return self.const(k.number(e))
+        if self.x not in symbols:
+            if not symbols:
+                return self.const(k.number(e))
+            if e.is_Symbol:  # (a symbol neither moving nor held)
+                raise NoRule(f"{e} is a symbol other than {self.x}, and no value is held for it")
+            # free of x, of held symbols only (or a leaf above raises): a constant,
+            # computed once for every expansion that shares the memo
+            if self.constants is not None:
+                if e not in self.constants:
+                    self.constants[e] = self._arithmetic(e)[0]
+                return self.const(self.constants[e])
+        return self._arithmetic(e)
+
+    def _arithmetic(self, e):
         if e.is_Add:
             terms = [self.series(a) for a in e.args]
             return [sum((t[i] for t in terms[1:]), terms[0][i]) for i in range(self.n + 1)]
@@ -395,7 +467,7 @@ class _Expander:
     # nodes
     def _power(self, e):
         base, p = e.args
-        if p.has(self.x):
+        if p.free_symbols:  # the moving or a held symbol in the exponent
             return self.series(sympy.exp(p * sympy.log(base)))
         b, k = self.series(base), self.kind
         if p.is_Integer and p >= 0:

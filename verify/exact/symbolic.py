@@ -51,6 +51,8 @@ class ExactFunction:
         self.data = data
         self.symbols = tuple(symbol(v) for v in self.variables)
         self._too_large = {}  # orders -> message, so a refused derivative is not redone
+        self._balls = {}  # (point, dps) -> its coordinates as balls (see _ball_value)
+        self._values = {}  # (orders, point) -> exact value, computed once
 
     def __repr__(self):
         return f"ExactFunction({self.expression}, {self.variables})"
@@ -103,7 +105,17 @@ class ExactFunction:
         NotDefined
             When the value is complex, infinite or a division by zero.
         """
-        fast = self._ball_value(tuple(orders), point)
+        key = _point_key(orders, point)
+        if key in self._values:  # the checks ask for the same entries (and representation)
+            return self._values[key]
+        value = self._value(tuple(orders), point)
+        if len(self._values) > 4096:  # keep memory bounded on big cases
+            self._values.clear()
+        self._values[key] = value
+        return value
+
+    def _value(self, orders, point):
+        fast = self._ball_value(orders, point)
         if fast is not None:
             return fast
         fn = self.compiled(tuple(orders))
@@ -114,34 +126,86 @@ class ExactFunction:
         return until_stable(at)
 
 
+    def _held_balls(self, values, point, dps):
+        """{symbol: ball} of every coordinate of ``point`` (``values``, its hashable
+        form) at ``dps``, made once per point (the same for all its entries)."""
+        from verify.exact import balls
+        key = (values, dps)
+        if key not in self._balls:
+            if len(self._balls) > 64:  # a case of many points: keep memory bounded
+                self._balls.clear()
+            self._balls[key] = {s: balls.exact_point(p) for s, p in zip(self.symbols, point)}
+        return self._balls[key]
+
     def _ball_value(self, orders, point):
         """The value by ball Taylor arithmetic when its radius proves 120 bits
         (the 36 digits the mpmath path gives, the float64 ones many times over),
         else None (then SymPy's derivative is compiled and mpmath decides,
         with its messages for poles and domain edges)."""
         from verify.exact import balls
-        from verify.exact.series import NoRule, NotAnalytic
+        from verify.exact.series import NoRule, NotAnalytic, constants_at
         moved = [i for i, k in enumerate(orders) if k]
         if self.data or len(moved) > 1:
             return None
         index = moved[0] if moved else 0
-        held = {s: getattr(p, "exact", None) for j, (s, p) in enumerate(zip(self.symbols, point))
-                if j != index}
-        if any(v is None for v in held.values()):
-            return None
-        expr = self.expression.xreplace(held) if held else self.expression
+        values = _point_key((), point)
         for dps in (40, 80, 160):
             try:
                 with balls.precision(dps):
-                    about = balls.exact_point(point[index])
-                    ball = balls.taylor_coefficient(expr, self.symbols[index], about,
-                                                    orders[index])
+                    # the other variables are constants of the expansion, as balls: no
+                    # SymPy substitution (which re-evaluates the whole tree) per entry;
+                    # what does not move is computed once per point for every entry
+                    held = self._held_balls(values, point, dps)
+                    about = held[self.symbols[index]]
+                    ball = balls.taylor_coefficient(
+                        self.expression, self.symbols[index], about, orders[index], held,
+                        constants_at(self.expression, ("ball", dps, values)))
                     if ball.rel_accuracy_bits() >= 120:
                         return balls.ends(ball.mid())[0]
             except (balls.NoBall, balls.BallNotSmooth, NoRule, NotAnalytic, ArithmeticError,
                     ValueError, TypeError):
                 return None
         return None
+
+
+def _point_key(orders, point) -> tuple:
+    """(orders, the point's exact coordinates) as a dict key; each coordinate typed,
+    so that no mpf and SymPy number of different values compare equal."""
+    return tuple(orders), point_key(point)
+
+
+_KEYS = {}  # id(point) -> (point, its key): SymPy does not cache a Rational's hash
+
+
+class _PointKey:
+    """A point's typed coordinates with their hash computed once."""
+
+    __slots__ = ("values", "_hash")
+
+    def __init__(self, values):
+        self.values, self._hash = values, hash(values)
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return self is other or (isinstance(other, _PointKey) and self._hash == other._hash
+                                 and self.values == other.values)
+
+
+def point_key(point) -> tuple:
+    """A point's exact coordinates, typed, as a hashable key; made once per tuple
+    (a layer's checks ask for it hundreds of times)."""
+    known = _KEYS.get(id(point))
+    if known is not None and known[0] is point:
+        return known[1]
+    key = _PointKey(tuple((type(v).__name__, v)
+                          for v in (getattr(p, "exact", p) for p in point)))
+    if isinstance(point, tuple):  # immutable: its key cannot change
+        if len(_KEYS) > 4096:
+            _KEYS.clear()
+        _KEYS[id(point)] = (point, key)
+    return key
 
 
 def differentiate(expr, by) -> sympy.Expr:
@@ -151,9 +215,48 @@ def differentiate(expr, by) -> sympy.Expr:
     DiracDelta, which is 0 everywhere except at a kink; kinks are judged
     from one-sided pieces (verify.bounds.kinks), so away from them dropping it is exact.
     """
-    result = sympy.diff(expr, by)
+    from verify.exact.series import _structure
+    result = _derivative_of(expr, by, _structure(expr), {})
     if result.has(sympy.DiracDelta):
         result = result.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: sympy.S.Zero)
+    return result
+
+
+def _derivative_of(e, by, structure, memo):
+    """SymPy's own rules for Add, Mul, Pow and one-argument functions (the same
+    expressions ``sympy.diff`` builds), without its per-node set-up, and with a
+    node free of ``by`` (``structure``: its free symbols) a zero at once: for a
+    layer of a hundred weights SymPy's ``diff`` spends its time on the ninety-nine
+    terms that do not hold the weight. Anything else is SymPy's ``diff``."""
+    known = structure.get(e)
+    if by not in (known[0] if known is not None else e.free_symbols):
+        return sympy.S.Zero
+    if e in memo:
+        return memo[e]
+    kind = type(e)
+    if e == by:
+        result = sympy.S.One
+    elif kind is sympy.Add:
+        result = sympy.Add(*[_derivative_of(a, by, structure, memo) for a in e.args])
+    elif kind is sympy.Mul:
+        args, terms = list(e.args), []
+        for i in range(len(args)):
+            d = _derivative_of(args[i], by, structure, memo)
+            if d:
+                terms.append(functools.reduce(lambda x, y: x * y,
+                                              args[:i] + [d] + args[i + 1:], sympy.S.One))
+        result = sympy.Add.fromiter(terms)
+    elif kind is sympy.Pow:
+        dbase = _derivative_of(e.base, by, structure, memo)
+        dexp = _derivative_of(e.exp, by, structure, memo)
+        result = e * (dexp * sympy.log(e.base) + dbase * e.exp / e.base)
+    elif isinstance(e, sympy.Function) and len(e.args) == 1 \
+            and kind._eval_derivative is sympy.Function._eval_derivative:
+        da = _derivative_of(e.args[0], by, structure, memo)
+        result = sympy.Add(e.fdiff(1) * da) if not da.is_zero else sympy.S.Zero
+    else:
+        result = sympy.diff(e, by)
+    memo[e] = result
     return result
 
 
@@ -188,9 +291,20 @@ def _exact_function(expression, variables, data):
 
 def exact_function(case) -> ExactFunction:
     """The cached exact engine for a case's function (parameters substituted)."""
-    substitutions = {symbol(name): value.exact for name, value in case.parameters}
-    expression = case.expression.xreplace(substitutions) if substitutions else case.expression
-    return _exact_function(expression, case.variables, case.data)
+    try:
+        return _case_function(case.expression, tuple(case.parameters), case.variables,
+                              case.data)
+    except TypeError:  # parameters that cannot be a key
+        return _case_function.__wrapped__(case.expression, case.parameters, case.variables,
+                                          case.data)
+
+
+@functools.lru_cache(maxsize=1024)
+def _case_function(expression, parameters, variables, data):
+    # cached before the substitution, which for a layer's hundred entries takes SymPy long
+    substitutions = {symbol(name): value.exact for name, value in parameters}
+    expression = expression.xreplace(substitutions) if substitutions else expression
+    return _exact_function(expression, variables, data)
 
 
 def evaluate_safely(engine: ExactFunction, orders, point):

@@ -233,6 +233,14 @@ def judge_best_h(at: dict, *, observed_h, observed_error, predicted_h, predicted
         return Result(**row, status="pass",
                       message=f"{seen}: within a factor {CURVE_H_FACTOR:g} in h and "
                               f"{CURVE_ERROR_FACTOR:g} in error{context}")
+    if predicted_h > high and ratio <= 1:
+        # the rounding term is a bound: rounding below it moves the valley to smaller
+        # steps and lowers it, which the model allows but cannot place
+        return Result(**row, status="inconclusive",
+                      message=f"inconclusive: {seen}: the valley lies a factor {factor:.3g} below "
+                              "the predicted step and lower than predicted, as when the "
+                              "rounding stays below its bound (the model bounds it from above "
+                              f"only, so it cannot place the valley){context}")
     return Result(**row, status="fail",
                   message=f"the curve does not follow its model: {seen}, a factor {factor:.3g} "
                           f"in h (allowed {CURVE_H_FACTOR:g}) and {ratio:.3g} x the error "

@@ -27,7 +27,8 @@ import mpmath
 import numpy as np
 
 from verify.numeric import curves
-from verify.checks.compare import error_row, judge_best_h, judge_order, located, skip_row, where
+from verify.checks.compare import (error_row, inconclusive_row, judge_best_h, judge_order,
+                                   located, skip_row, where)
 from verify.numeric.differences import unit_roundoff
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import differentiable_switch, point_problem
@@ -98,13 +99,15 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
 
     deepest = max(1 + curves.nominal_order(m) + curves.EXTRA_TERMS for m in s["methods"])
     try:
-        derivatives = curves.taylor_derivatives(g, coordinates[index], deepest)
+        derivatives = _derivatives(engine, point, index, deepest) \
+            or curves.taylor_derivatives(g, coordinates[index], deepest)
     except (ArithmeticError, ValueError, TypeError) as exc:
         return [error_row(base, f"the higher derivatives behind the error model could not be "
                                 f"evaluated at {label} ({exc})", method=m, quantity=names[0],
                           point=label) for m in s["methods"]]
     floats = [p.float64 for p in point]
-    value_error = _rounding(engine.expression, engine, floats, u, abs(float(derivatives[0])))
+    value_error = _rounding(engine.expression, engine, floats, u,
+                            abs(float(derivatives[0] or 0)))
     all_steps, hs = hs, _finite_steps(engine, s["f"], floats, index, hs, s["methods"])
     if len(hs) < MIN_STEPS:
         return [skip_row(base, f"the function is not finite in float64 (or an intermediate "
@@ -131,10 +134,18 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         e64 = curves.float_errors(curves.float_quotients(s["f"], floats, index, method, hs,
                                                          dtype=s["dtype"]), exact)
         emp = exact_side.errors(method, exact)
+        cut = "" if exact_side.cut_above is None else (
+            f"the exact side was cut short above h = {float(exact_side.cut_above):.3g} after "
+            f"{curves.EXACT_SECONDS:g} s (its values need ever more digits there)")
         curve = curves.analyse(method, hs, e64, emp, model)
-        if method != "complex_step":
-            rows.append(_best_h_row(base, curve, names[0], cell, capped))
-        rows.append(_order_row(base, curve, names[1], cell, capped))
+        if model.unsure:
+            rows.extend(inconclusive_row(base, f"inconclusive: {model.unsure}", quantity=q, **cell)
+                        for q in names[method == "complex_step":])
+        else:
+            if method != "complex_step":
+                rows.append(_best_h_row(base, curve, names[0], cell, capped))
+            rows.append(_order_row(base, curve, names[1], cell, "; ".join(filter(None, [capped,
+                                                                                      cut]))))
         artifacts.add_rows("curves", [
             {"case": case.id, "method": method, "h": h, "error_float64": a,
              "error_exact_arithmetic": b, "point": label, "variable": variable}
@@ -146,6 +157,20 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
             "variable": variable, "point": label, "dtype": np.dtype(s["dtype"]).name,
             "dps": dps, "h_min": float(hs[0]), "h_max": float(hs[-1]), "methods": drawn})
     return rows
+
+
+def _derivatives(engine, point, index, count):
+    """f^(k) along variable ``index`` at the point for k = 0..count, by ball
+    arithmetic with the other coordinates held exactly; None where balls
+    cannot (data sums, a coordinate with no exact value, no ball rule)."""
+    if engine.data:
+        return None
+    held = {s: getattr(p, "exact", None) for j, (s, p) in enumerate(zip(engine.symbols, point))
+            if j != index}
+    if any(v is None for v in held.values()):
+        return None
+    expr = engine.expression.xreplace(held) if held else engine.expression
+    return curves.ball_derivatives(expr, engine.symbols[index], point[index], count)
 
 
 def _finite_steps(engine, f, floats, index, hs, methods):

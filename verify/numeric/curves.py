@@ -42,6 +42,7 @@ References
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -61,6 +62,9 @@ EXTRA_TERMS = 4       # orders past the leading one searched when f^(k)(x) vanis
 TAYLOR_DPS = 30       # digits of the higher derivatives behind the model
 MAX_WINDOW = 101      # steps in the running median (about a decade of them)
 FLOOR = 3.0           # the valley floor: steps around the lowest within this factor of it
+EXACT_SECONDS = 8.0   # time for the exact side of the curves at one point and variable
+EXACT_MAX_DPS = 200   # digits of the exact side at most (its cost grows with them)
+BALL_DPS = (40, 80, 160)  # digits tried for the ball derivatives behind the model
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Model:
     # (coefficient, power) of the terms after the leading one: where they are
     # not small against it, the slope is not the leading term's
     next_terms: tuple = ()
+    unsure: str = ""      # why the model cannot say which term leads ("" when it can)
 
     def beyond_leading(self, h):
         """The sum of the later terms' sizes at ``h``."""
@@ -131,6 +136,46 @@ def steps(h_min: float, h_max: float, num: int) -> np.ndarray:
     return np.geomspace(h_min, h_max, num)
 
 
+def ball_derivatives(expr, symbol, about, count: int) -> list | None:
+    """f^(k)(x) for k = 0..count by ball Taylor arithmetic
+    (:func:`verify.exact.balls.taylor_coefficient`), rigorously: each entry
+    is an mpf whose ball excludes 0, exactly 0, or None where the ball still
+    holds 0 at the highest precision tried (the derivative cannot be told
+    from zero, so no model may claim it vanishes). None as a whole where
+    balls have no rule (the caller falls back to :func:`taylor_derivatives`).
+
+    ``about`` is the point's coordinate as a case Value (exact where it is).
+    """
+    from verify.exact import balls
+    from verify.exact.series import NoRule, NotAnalytic
+    found = None
+    for dps in BALL_DPS:
+        try:
+            with balls.precision(dps):
+                centre = balls.exact_point(about)
+                found = [balls.taylor_coefficient(expr, symbol, centre, k)
+                         for k in range(count + 1)]
+        except (balls.NoBall, balls.BallNotSmooth, NoRule, NotAnalytic, ArithmeticError,
+                ValueError, TypeError):
+            return None
+        if all(_decided(c) for c in found):
+            break
+    return [_ball_value(c) for c in found]
+
+
+def _decided(ball) -> bool:
+    return ball.is_exact() or not ball.contains(0)
+
+
+def _ball_value(ball):
+    from verify.exact import balls
+    if ball.is_exact() and ball.mid() == 0:
+        return mpmath.mpf(0)
+    if ball.contains(0):
+        return None
+    return balls.ends(ball.mid())[0]
+
+
 def taylor_derivatives(g, x, count: int, *, dps: int = TAYLOR_DPS) -> list:
     """f^(k)(x) for k = 0..count of a function ``g`` of one mpmath number.
 
@@ -176,24 +221,31 @@ def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
     """
     p = nominal_order(method, order)
     leading = order + p
-    truncation, power, k_used = 0.0, p, 0
+    truncation, power, k_used, unsure = 0.0, p, 0, ""
     for k in range(leading, min(leading + EXTRA_TERMS, len(derivatives) - 1) + 1):
         c = moment(method, order, k)
-        if c == 0 or derivatives[k] == 0:
+        if c == 0:
+            continue
+        if derivatives[k] is None:  # neither 0 nor a size: the leading term is unknown
+            unsure = (f"the derivative of order {k} at the point cannot be told from 0 (its "
+                      "enclosure holds 0), so the model cannot say which term leads")
+            break
+        if derivatives[k] == 0:
             continue
         if k == leading and method != "complex_step":
             c = stencil(method, order).peano_constant  # the bound's constant (1% over the moment)
         truncation, power, k_used = c * abs(float(derivatives[k])), k - order, k
         break
     later = tuple((moment(method, order, k) * abs(float(derivatives[k])), k - order)
-                  for k in range(k_used + 1, len(derivatives)) if k_used and derivatives[k] != 0
+                  for k in range(k_used + 1, len(derivatives)) if k_used and derivatives[k]
                   and moment(method, order, k) != 0)
-    exact = abs(float(derivatives[order]))
+    exact = abs(float(derivatives[order] or 0))
     if method == "complex_step":
-        return Model(truncation, power, k_used, derivative_error, 0, unit_roundoff * exact, later)
+        return Model(truncation, power, k_used, derivative_error, 0, unit_roundoff * exact, later,
+                     unsure)
     st = stencil(method, order)
     return Model(truncation, power, k_used, st.weight_sum * value_error, order,
-                 unit_roundoff * exact, later)
+                 unit_roundoff * exact, later, unsure)
 
 
 def float_quotients(f, point, index, method, hs, *, order=1, dtype=np.float64):
@@ -229,23 +281,37 @@ def float_errors(quotients, exact) -> np.ndarray:
 
 
 class ExactArithmetic:
-    """The stencils at ``dps`` digits, sharing function values between methods.
+    """The stencils at ``dps`` digits (at most EXACT_MAX_DPS), sharing
+    function values between methods, within ``seconds`` in all.
 
     ``g`` is the function of one mpmath number (the other coordinates fixed),
-    ``x`` the point's coordinate at ``dps`` digits.
+    ``x`` the point's coordinate at ``dps`` digits. The steps are taken from
+    the smallest up; when the time is spent the rest are NaN and
+    ``cut_above`` holds the last step computed (near float64 overflow one
+    value of f may need thousands of digits: sin(exp(exp(2 x**2))) at 2).
     """
 
-    def __init__(self, g, x, hs, dps):
-        self.g, self.x, self.dps = g, x, dps
+    def __init__(self, g, x, hs, dps, *, seconds=EXACT_SECONDS):
+        self.g, self.x, self.dps = g, x, min(dps, EXACT_MAX_DPS)
         self.hs = [mpmath.mpf(float(h)) for h in hs]  # the float steps, exactly
-        self._columns = {}
+        self._values = {}
+        self._deadline = time.monotonic() + seconds
+        self.cut_above = None  # the largest step computed, when the time ran out
 
-    def _column(self, s: Fraction) -> list:
-        """f(x + s h) at every step (None where f is not defined)."""
-        if s not in self._columns:
+    def _value(self, s: Fraction, i: int):
+        """f(x + s h_i) (None where f is not defined)."""
+        if (s, i) not in self._values:
             multiplier = mpmath.mpf(s.numerator) / s.denominator
-            self._columns[s] = [self._safe(self.x + h * multiplier) for h in self.hs]
-        return self._columns[s]
+            self._values[s, i] = self._safe(self.x + self.hs[i] * multiplier)
+        return self._values[s, i]
+
+    def _in_time(self, i) -> bool:
+        if self.cut_above is not None and self.hs[i] > self.cut_above:
+            return False
+        if time.monotonic() <= self._deadline:
+            return True
+        self.cut_above = self.hs[i - 1] if i else mpmath.mpf(0)
+        return False
 
     def _safe(self, argument, *, complex_step=False):
         try:
@@ -268,19 +334,23 @@ class ExactArithmetic:
         with mpmath.workdps(self.dps):
             if method == "complex_step":
                 for i, h in enumerate(self.hs):
+                    if not self._in_time(i):
+                        break
                     value = self._safe(mpmath.mpc(self.x, h), complex_step=True)
                     if value is not None:
                         out[i] = float(abs(mpmath.im(value) / h - exact))
                 return out
             st = stencil(method, order)
             weights = [mpmath.mpf(w.numerator) / w.denominator for w in st.weights]
-            columns = [self._column(s) for s in st.nodes]
             for i, h in enumerate(self.hs):
+                if not self._in_time(i):
+                    break
                 total = 0
-                for w, column in zip(weights, columns):
-                    if column[i] is None:
+                for w, s in zip(weights, st.nodes):
+                    value = self._value(s, i)
+                    if value is None:
                         break
-                    total += w * column[i]
+                    total += w * value
                 else:
                     out[i] = float(abs(total / h ** order - exact))
         return out

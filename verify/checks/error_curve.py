@@ -23,6 +23,9 @@ floor of about u |f'| and stays there), so it gets the ``order`` row only.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import mpmath
 import numpy as np
 
@@ -98,9 +101,12 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         return value_fn(*args)
 
     deepest = max(1 + curves.nominal_order(m) + curves.EXTRA_TERMS for m in s["methods"])
+    line = _along(engine, point, index)
     try:
-        derivatives = _derivatives(engine, point, index, deepest) \
-            or curves.taylor_derivatives(g, coordinates[index], deepest)
+        derivatives = None if line is None else curves.ball_derivatives(
+            line, engine.symbols[index], point[index], deepest)
+        derivatives_are_rigorous = derivatives is not None
+        derivatives = derivatives or curves.taylor_derivatives(g, coordinates[index], deepest)
     except (ArithmeticError, ValueError, TypeError) as exc:
         return [error_row(base, f"the higher derivatives behind the error model could not be "
                                 f"evaluated at {label} ({exc})", method=m, quantity=names[0],
@@ -137,6 +143,10 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         cut = "" if exact_side.cut_above is None else (
             f"the exact side was cut short above h = {float(exact_side.cut_above):.3g} after "
             f"{curves.EXACT_SECONDS:g} s (its values need ever more digits there)")
+        if derivatives_are_rigorous and s["analytic"]:
+            # (near a switch the model is not bounded: a kink in reach is a failure to show)
+            model = replace(model, holds_below=curves.holds_below(
+                model, method, line, engine.symbols[index], point[index], hs))
         curve = curves.analyse(method, hs, e64, emp, model)
         if model.unsure:
             rows.extend(inconclusive_row(base, f"inconclusive: {model.unsure}", quantity=q, **cell)
@@ -159,18 +169,17 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
     return rows
 
 
-def _derivatives(engine, point, index, count):
-    """f^(k) along variable ``index`` at the point for k = 0..count, by ball
-    arithmetic with the other coordinates held exactly; None where balls
-    cannot (data sums, a coordinate with no exact value, no ball rule)."""
+def _along(engine, point, index):
+    """The function along variable ``index``, the other coordinates held
+    exactly (for ball arithmetic); None where balls cannot serve (data sums,
+    a coordinate with no exact value)."""
     if engine.data:
         return None
     held = {s: getattr(p, "exact", None) for j, (s, p) in enumerate(zip(engine.symbols, point))
             if j != index}
     if any(v is None for v in held.values()):
         return None
-    expr = engine.expression.xreplace(held) if held else engine.expression
-    return curves.ball_derivatives(expr, engine.symbols[index], point[index], count)
+    return engine.expression.xreplace(held) if held else engine.expression
 
 
 def _finite_steps(engine, f, floats, index, hs, methods):
@@ -214,6 +223,11 @@ def _rounding(expr, engine, floats, u, magnitude):
 
 def _best_h_row(base, curve, quantity, cell, capped=""):
     model = curve.model
+    unproven = _beyond_model(curve)
+    if unproven:
+        return inconclusive_row(base, f"inconclusive: {unproven}", quantity=quantity, h=curve.observed_h,
+                                numeric=curve.observed_h, exact=curve.predicted_h,
+                                bound_kind="model", **cell)
     context = capped
     excess = None
     if curve.valley == "exact":
@@ -237,6 +251,21 @@ def _best_h_row(base, curve, quantity, cell, capped=""):
                         observed_error=curve.observed_error, predicted_h=curve.predicted_h,
                         predicted_error=curve.predicted_error, floor=curve.floor, excess=excess,
                         context=context)
+
+
+def _beyond_model(curve) -> str:
+    """Why the model cannot judge the best h ("" when it can): its valley, or
+    for a curve without a valley every step, lies where the model is not
+    proven to hold."""
+    model = curve.model
+    where = (f"the function changes too much over the stencil above h = {model.holds_below:.3g} "
+             "for the model's Taylor term at the point to hold there")
+    if curve.valley in ("exact", "flat"):
+        return "" if curve.excess is not None or math.isinf(model.holds_below) else \
+            f"{where}, and the curve has no step below it"
+    if curve.predicted_h > model.holds_below:
+        return f"{where}, and the model's valley ({curve.predicted_h:.3g}) lies above it"
+    return ""
 
 
 def _vanishing(model, curve):

@@ -64,6 +64,8 @@ MAX_WINDOW = 101      # steps in the running median (about a decade of them)
 FLOOR = 3.0           # the valley floor: steps around the lowest within this factor of it
 EXACT_SECONDS = 8.0   # time for the exact side of the curves at one point and variable
 EXACT_MAX_DPS = 200   # digits of the exact side at most (its cost grows with them)
+MODEL_SPREAD = 0.25   # the truncation within this part of the model's error: the model holds
+SPREAD_TERMS = 4      # Taylor terms of f^(k) about x in the distance the model may be off
 BALL_DPS = (40, 80, 160)  # digits tried for the ball derivatives behind the model
 
 
@@ -81,6 +83,7 @@ class Model:
     # not small against it, the slope is not the leading term's
     next_terms: tuple = ()
     unsure: str = ""      # why the model cannot say which term leads ("" when it can)
+    holds_below: float = math.inf  # the model is proven within NEXT_TERMS of the error below this h
 
     def beyond_leading(self, h):
         """The sum of the later terms' sizes at ``h``."""
@@ -193,12 +196,28 @@ def taylor_derivatives(g, x, count: int, *, dps: int = TAYLOR_DPS) -> list:
 
 def moment(method: str, order: int, k: int) -> float:
     """The coefficient of f^(k)(x) h^(k-n) in the method's error (absolute value)."""
+    return abs(float(signed_moment(method, order, k)))
+
+
+def signed_moment(method: str, order: int, k: int) -> Fraction:
+    """The coefficient of f^(k)(x) h^(k-n) in the method's result, exactly."""
     if method == "complex_step":
         # Im f(x + ih)/h = f' - f''' h^2/3! + f^(5) h^4/5! - ...
-        return 1.0 / math.factorial(k) if k % 2 == 1 and k > 1 else 0.0
+        if k % 2 == 0 or k < 3:
+            return Fraction(0)
+        return Fraction((-1) ** ((k - 1) // 2), math.factorial(k))
     st = stencil(method, order)
-    total = sum(w * Fraction(s) ** k for s, w in zip(st.nodes, st.weights))
-    return abs(float(total / math.factorial(k)))
+    return sum(w * Fraction(s) ** k for s, w in zip(st.nodes, st.weights)) / math.factorial(k)
+
+
+def remainder_constant(method: str, order: int, m: int) -> float:
+    """C with |the method's Taylor remainder of order m| <= C h^(m-n) max |f^(m)|
+    over the stencil (Lagrange's form at each node: sum |w_j| |s_j|^m / m!)."""
+    if method == "complex_step":
+        return 1.0 / math.factorial(m)
+    st = stencil(method, order)
+    return float(sum(abs(w) * abs(Fraction(s)) ** m for s, w in zip(st.nodes, st.weights))
+                 / math.factorial(m))
 
 
 def nominal_order(method: str, order: int = 1) -> int:
@@ -246,6 +265,71 @@ def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
     st = stencil(method, order)
     return Model(truncation, power, k_used, st.weight_sum * value_error, order,
                  unit_roundoff * exact, later, unsure)
+
+
+def holds_below(model: Model, method, expr, symbol, about, hs, *, order=1) -> float:
+    """The largest step of ``hs`` up to which the model is proven to hold,
+    by ball enclosures: there C h^p max |f^(k)(xi) - f^(k)(x)| over the
+    stencil's interval (the remainder's distance from the model's term) is
+    at most MODEL_SPREAD of the model's error, so a slope fitted over
+    FIT_DECADES is off by 0.15 at most. Above it the function changes too
+    much over the stencil for a Taylor term at x to say anything
+    (exp(-9 x**6) at -1.367 is 1e-26 there and 0.58 two steps of 1 away).
+    The distance is bounded by Taylor's theorem: the method's signed terms
+    mu_j f^(j)(x) h^(j-n) for k < j < k + SPREAD_TERMS at the point, and the
+    remainder of that order by its Lagrange constant times the enclosure of
+    f^(k + SPREAD_TERMS) over the interval (its overestimate is multiplied by
+    a high power of h, so it stays tight). 0 when not even the smallest step
+    is proven; infinity where balls cannot tell (the other tests decide).
+    The interval of complex step is the real one of radius h, a proxy for
+    its disc. ``about`` is the coordinate as a case Value, ``x`` in mpmath.
+    """
+    from verify.exact import balls
+    from verify.exact.series import NoRule, NotAnalytic
+    k = model.derivative or order + nominal_order(method, order)
+    last = k + SPREAD_TERMS
+    reach = 1.0 if method == "complex_step" else float(max(abs(v) for v in stencil(method, order).span))
+    with balls.precision(30):
+        centre = balls.exact_point(about)
+        try:  # the signed terms after the model's one, at the point
+            terms = [(float(signed_moment(method, order, j)),
+                      balls.ends(balls.taylor_coefficient(expr, symbol, centre, j).mid())[0])
+                     for j in range(k + 1, last)]
+        except (balls.NoBall, balls.BallNotSmooth, NoRule, NotAnalytic, ArithmeticError,
+                ValueError, TypeError):
+            return math.inf
+    x = balls.ends(centre)[0]
+
+    def holds(h):
+        with mpmath.workdps(40):
+            t = reach * mpmath.mpf(h)
+            pad = (abs(x) + t) * mpmath.mpf(10) ** -30
+            ends = (x - t - pad, x + t + pad)
+        with balls.precision(30):
+            try:
+                ball = balls.taylor_coefficient(expr, symbol, balls.span(*ends), last)
+            except (balls.BallNotSmooth, ArithmeticError, ValueError):
+                return False
+            rest = balls.max_abs(ball)
+        with mpmath.workdps(30):
+            h = mpmath.mpf(h)
+            deviation = abs(sum(mu * d * h ** (j - order)
+                                for j, (mu, d) in enumerate(terms, k + 1))) \
+                + remainder_constant(method, order, last) * h ** (last - order) * rest
+            return deviation <= MODEL_SPREAD * mpmath.mpf(float(model.error(float(h))))
+
+    try:
+        if holds(float(hs[-1])):
+            return math.inf
+        if not holds(float(hs[0])):
+            return 0.0
+        good, bad = 0, len(hs) - 1  # bisection: the distance grows with h
+        while bad - good > 1:
+            middle = (good + bad) // 2
+            good, bad = (middle, bad) if holds(float(hs[middle])) else (good, middle)
+        return float(hs[good])
+    except (balls.NoBall, NoRule, NotAnalytic, TypeError):
+        return math.inf
 
 
 def float_quotients(f, point, index, method, hs, *, order=1, dtype=np.float64):
@@ -431,15 +515,17 @@ def fit_order(hs, float64, exact_arithmetic, model: Model):
     with np.errstate(all="ignore"):
         rounding = (model.rounding / hs ** model.order if model.order else model.rounding) + model.floor
         leading = model.truncation * hs ** model.power
-        dominated = (leading >= DOMINANCE * rounding) \
+        dominated = (leading >= DOMINANCE * rounding) & (hs <= model.holds_below) \
             & (model.beyond_leading(hs) <= NEXT_TERMS * leading) \
             & np.isfinite(e64) & np.isfinite(emp) & (e64 > 0) & (emp > 0) \
             & (np.abs(e64 - emp) <= AGREEMENT * emp)
     candidates = np.flatnonzero(dominated)
     if len(candidates) < MIN_FIT_POINTS:
+        proven = "" if math.isinf(model.holds_below) else \
+            f"; the model is proven to hold only below h = {model.holds_below:.3g}"
         return None, (f"fewer than {MIN_FIT_POINTS} steps between {hs[0]:.3g} and "
                       f"{hs[-1]:.3g} where the leading truncation term dominates (over "
-                      "rounding and over the later terms): widen the range of h")
+                      f"rounding and over the later terms){proven}: widen the range of h")
     start = hs[candidates[0]]
     window = [i for i in candidates if hs[i] <= start * 10 ** FIT_DECADES]
     if len(window) < MIN_FIT_POINTS:
@@ -486,5 +572,5 @@ def excess(hs, errors, model: Model, curve=None) -> float | None:
     curve = smoothed(errors, smoothing_window(hs)) if curve is None else curve
     with np.errstate(all="ignore"):
         ratio = curve / model.error(hs)
-    ratio = ratio[np.isfinite(ratio)]
+    ratio = ratio[np.isfinite(ratio) & (np.asarray(hs) <= model.holds_below)]
     return float(ratio.max()) if ratio.size else None

@@ -29,6 +29,7 @@ from dataclasses import replace
 import mpmath
 import numpy as np
 
+from verify.bounds import model as error_models
 from verify.numeric import curves
 from verify.checks.compare import (error_row, inconclusive_row, judge_best_h, judge_order,
                                    located, skip_row, where)
@@ -100,7 +101,8 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         args[index] = t
         return value_fn(*args)
 
-    deepest = max(1 + curves.nominal_order(m) + curves.EXTRA_TERMS for m in s["methods"])
+    deepest = max(1 + error_models.nominal_order(m) + error_models.EXTRA_TERMS
+                  for m in s["methods"])
     line = _along(engine, point, index)
     try:
         derivatives = None if line is None else curves.ball_derivatives(
@@ -135,7 +137,7 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
             continue
         derivative_error = _rounding(engine.derivative(orders), engine, floats, u,
                                      abs(float(exact))) if method == "complex_step" else 0.0
-        model = curves.error_model(method, derivatives, value_error=value_error,
+        model = error_models.error_model(method, derivatives, value_error=value_error,
                                    derivative_error=derivative_error, unit_roundoff=u)
         e64 = curves.float_errors(curves.float_quotients(s["f"], floats, index, method, hs,
                                                          dtype=s["dtype"]), exact)
@@ -145,9 +147,10 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
             f"{curves.EXACT_SECONDS:g} s (its values need ever more digits there)")
         if derivatives_are_rigorous and s["analytic"]:
             # (near a switch the model is not bounded: a kink in reach is a failure to show)
-            model = replace(model, holds_below=curves.holds_below(
+            model = replace(model, holds_below=error_models.holds_below(
                 model, method, line, engine.symbols[index], point[index], hs))
-        curve = curves.analyse(method, hs, e64, emp, model)
+        curve = curves.analyse(method, hs, e64, emp, model,
+                               nominal=error_models.nominal_order(method))
         if model.unsure:
             rows.extend(inconclusive_row(base, f"inconclusive: {model.unsure}", quantity=q, **cell)
                         for q in names[method == "complex_step":])

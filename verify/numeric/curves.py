@@ -2,19 +2,11 @@
 exact arithmetic, beside the error model theory predicts.
 
 For each step h the float64 quotient errs by truncation (the stencil's
-Taylor remainder) plus rounding (the function values' rounding errors
-divided by h^n); evaluated with mpmath at ``dps`` digits the rounding is
-gone and only truncation is left. The model is
-
-    error(h) ~ T h^p + R / h^n + F,
-
-with T = C |f^(k)(x)| (C the stencil's Peano constant, k = n + p; when
-f^(k)(x) = 0 the next non-vanishing term of the Taylor expansion takes
-over, and when all vanish the truncation is zero), R = sum |w_j| E (E the
-running error bound of f at x, :mod:`verify.bounds.rounding`) and F = u |f^(n)(x)|
-the rounding of the final quotient. Its minimum is at
-h* = (n R / (p T))^(1/(n+p)). Complex step has no subtraction, so its
-rounding does not grow as h shrinks (n = 0 in the rounding term): no valley.
+Taylor remainder) plus rounding; evaluated with mpmath at ``dps`` digits
+the rounding is gone and only truncation is left. The model of the error
+against h is the method's one (:mod:`verify.bounds.model`, shared with the
+predicted bound), error(h) ~ T h^p + R / h^n + F, with the proven range
+where its leading term rules.
 
 What is read off the float64 curve: the best step is the lowest point of
 its running median over about a decade of steps (rounding noise swings
@@ -26,10 +18,12 @@ float64 error within AGREEMENT of the exact-arithmetic one), fitted over
 FIT_DECADES decades from the smallest of them, where the leading term of
 the expansion rules.
 
-The higher derivatives in T come from mpmath's Taylor expansion of the
-compiled function at 30 digits (a model needs two digits; SymPy would
-differentiate a large expression seven times for Richardson), the exact
-f^(n)(x) the errors are measured against from SymPy at ``dps`` + 10 digits.
+The higher derivatives in T come from ball Taylor arithmetic
+(:func:`ball_derivatives`, over :func:`verify.exact.balls.taylor_coefficient`),
+rigorous, so a derivative is called zero only when it is; where balls have
+no rule, from mpmath's Taylor expansion of the compiled function at 30
+digits (:func:`taylor_derivatives`). The exact f^(n)(x) the errors are
+measured against comes from SymPy at ``dps`` + 10 digits.
 
 References
 ----------
@@ -58,52 +52,12 @@ AGREEMENT = 0.1       # float64 within 10% of exact arithmetic: rounding observe
 FIT_DECADES = 1.5     # the slope is fitted over this many decades above the valley
 NEXT_TERMS = 0.1      # the later terms of the expansion at most this part of the leading one
 MIN_FIT_POINTS = 3
-EXTRA_TERMS = 4       # orders past the leading one searched when f^(k)(x) vanishes
 TAYLOR_DPS = 30       # digits of the higher derivatives behind the model
 MAX_WINDOW = 101      # steps in the running median (about a decade of them)
 FLOOR = 3.0           # the valley floor: steps around the lowest within this factor of it
 EXACT_SECONDS = 8.0   # time for the exact side of the curves at one point and variable
 EXACT_MAX_DPS = 200   # digits of the exact side at most (its cost grows with them)
-MODEL_SPREAD = 0.25   # the truncation within this part of the model's error: the model holds
-SPREAD_TERMS = 4      # Taylor terms of f^(k) about x in the distance the model may be off
 BALL_DPS = (40, 80, 160)  # digits tried for the ball derivatives behind the model
-
-
-@dataclass(frozen=True)
-class Model:
-    """error(h) ~ truncation h^power + rounding / h^order + floor."""
-
-    truncation: float
-    power: int
-    derivative: int       # k of the f^(k) behind the truncation term; 0 when it is zero
-    rounding: float
-    order: int            # growth of rounding as h shrinks: n, or 0 for complex step
-    floor: float
-    # (coefficient, power) of the terms after the leading one: where they are
-    # not small against it, the slope is not the leading term's
-    next_terms: tuple = ()
-    unsure: str = ""      # why the model cannot say which term leads ("" when it can)
-    holds_below: float = math.inf  # the model is proven within NEXT_TERMS of the error below this h
-
-    def beyond_leading(self, h):
-        """The sum of the later terms' sizes at ``h``."""
-        h = np.asarray(h, dtype=float)
-        with np.errstate(all="ignore"):
-            return sum((c * h ** power for c, power in self.next_terms), np.zeros_like(h))
-
-    def error(self, h):
-        h = np.asarray(h, dtype=float)
-        with np.errstate(all="ignore"):
-            rounding = self.rounding / h ** self.order if self.order else self.rounding
-            return self.truncation * h ** self.power + rounding + self.floor
-
-    @property
-    def best_h(self) -> float | None:
-        """The h minimising the model; None when it has no valley."""
-        if self.truncation <= 0 or self.order == 0 or self.rounding <= 0:
-            return None
-        n, p = self.order, self.power
-        return (n * self.rounding / (p * self.truncation)) ** (1.0 / (n + p))
 
 
 @dataclass(frozen=True)
@@ -115,7 +69,7 @@ class Curve:
     h: np.ndarray
     float64: np.ndarray               # error of the floating-point quotient
     exact_arithmetic: np.ndarray      # error of the same stencil at dps digits
-    model: Model
+    model: object                     # verify.bounds.model.Model
     observed_h: float | None = None
     observed_error: float | None = None
     floor: tuple | None = None        # (h_lo, h_hi): the valley floor around observed_h
@@ -192,144 +146,6 @@ def taylor_derivatives(g, x, count: int, *, dps: int = TAYLOR_DPS) -> list:
         tiny = scale * mpmath.mpf(10) ** (-dps // 2)
         return [mpmath.mpf(0) if abs(c) <= tiny else c * mpmath.factorial(k)
                 for k, c in enumerate(coefficients)]
-
-
-def moment(method: str, order: int, k: int) -> float:
-    """The coefficient of f^(k)(x) h^(k-n) in the method's error (absolute value)."""
-    return abs(float(signed_moment(method, order, k)))
-
-
-def signed_moment(method: str, order: int, k: int) -> Fraction:
-    """The coefficient of f^(k)(x) h^(k-n) in the method's result, exactly."""
-    if method == "complex_step":
-        # Im f(x + ih)/h = f' - f''' h^2/3! + f^(5) h^4/5! - ...
-        if k % 2 == 0 or k < 3:
-            return Fraction(0)
-        return Fraction((-1) ** ((k - 1) // 2), math.factorial(k))
-    st = stencil(method, order)
-    return sum(w * Fraction(s) ** k for s, w in zip(st.nodes, st.weights)) / math.factorial(k)
-
-
-def remainder_constant(method: str, order: int, m: int) -> float:
-    """C with |the method's Taylor remainder of order m| <= C h^(m-n) max |f^(m)|
-    over the stencil (Lagrange's form at each node: sum |w_j| |s_j|^m / m!)."""
-    if method == "complex_step":
-        return 1.0 / math.factorial(m)
-    st = stencil(method, order)
-    return float(sum(abs(w) * abs(Fraction(s)) ** m for s, w in zip(st.nodes, st.weights))
-                 / math.factorial(m))
-
-
-def nominal_order(method: str, order: int = 1) -> int:
-    return 2 if method == "complex_step" else stencil(method, order).accuracy
-
-
-def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
-                derivative_error: float = 0.0, unit_roundoff: float) -> Model:
-    """The model of ``method``'s error at a point.
-
-    Parameters
-    ----------
-    derivatives : sequence
-        f^(k)(x) for k = 0, 1, ..., at least up to n + p + EXTRA_TERMS where
-        available (shorter lists search fewer terms).
-    value_error : float
-        Running error bound E of evaluating f at x.
-    derivative_error : float
-        Running error bound of f^(n) at x (complex step's rounding).
-    """
-    p = nominal_order(method, order)
-    leading = order + p
-    truncation, power, k_used, unsure = 0.0, p, 0, ""
-    for k in range(leading, min(leading + EXTRA_TERMS, len(derivatives) - 1) + 1):
-        c = moment(method, order, k)
-        if c == 0:
-            continue
-        if derivatives[k] is None:  # neither 0 nor a size: the leading term is unknown
-            unsure = (f"the derivative of order {k} at the point cannot be told from 0 (its "
-                      "enclosure holds 0), so the model cannot say which term leads")
-            break
-        if derivatives[k] == 0:
-            continue
-        if k == leading and method != "complex_step":
-            c = stencil(method, order).peano_constant  # the bound's constant (1% over the moment)
-        truncation, power, k_used = c * abs(float(derivatives[k])), k - order, k
-        break
-    later = tuple((moment(method, order, k) * abs(float(derivatives[k])), k - order)
-                  for k in range(k_used + 1, len(derivatives)) if k_used and derivatives[k]
-                  and moment(method, order, k) != 0)
-    exact = abs(float(derivatives[order] or 0))
-    if method == "complex_step":
-        return Model(truncation, power, k_used, derivative_error, 0, unit_roundoff * exact, later,
-                     unsure)
-    st = stencil(method, order)
-    return Model(truncation, power, k_used, st.weight_sum * value_error, order,
-                 unit_roundoff * exact, later, unsure)
-
-
-def holds_below(model: Model, method, expr, symbol, about, hs, *, order=1) -> float:
-    """The largest step of ``hs`` up to which the model is proven to hold,
-    by ball enclosures: there C h^p max |f^(k)(xi) - f^(k)(x)| over the
-    stencil's interval (the remainder's distance from the model's term) is
-    at most MODEL_SPREAD of the model's error, so a slope fitted over
-    FIT_DECADES is off by 0.15 at most. Above it the function changes too
-    much over the stencil for a Taylor term at x to say anything
-    (exp(-9 x**6) at -1.367 is 1e-26 there and 0.58 two steps of 1 away).
-    The distance is bounded by Taylor's theorem: the method's signed terms
-    mu_j f^(j)(x) h^(j-n) for k < j < k + SPREAD_TERMS at the point, and the
-    remainder of that order by its Lagrange constant times the enclosure of
-    f^(k + SPREAD_TERMS) over the interval (its overestimate is multiplied by
-    a high power of h, so it stays tight). 0 when not even the smallest step
-    is proven; infinity where balls cannot tell (the other tests decide).
-    The interval of complex step is the real one of radius h, a proxy for
-    its disc. ``about`` is the coordinate as a case Value, ``x`` in mpmath.
-    """
-    from verify.exact import balls
-    from verify.exact.series import NoRule, NotAnalytic
-    k = model.derivative or order + nominal_order(method, order)
-    last = k + SPREAD_TERMS
-    reach = 1.0 if method == "complex_step" else float(max(abs(v) for v in stencil(method, order).span))
-    with balls.precision(30):
-        centre = balls.exact_point(about)
-        try:  # the signed terms after the model's one, at the point
-            terms = [(float(signed_moment(method, order, j)),
-                      balls.ends(balls.taylor_coefficient(expr, symbol, centre, j).mid())[0])
-                     for j in range(k + 1, last)]
-        except (balls.NoBall, balls.BallNotSmooth, NoRule, NotAnalytic, ArithmeticError,
-                ValueError, TypeError):
-            return math.inf
-    x = balls.ends(centre)[0]
-
-    def holds(h):
-        with mpmath.workdps(40):
-            t = reach * mpmath.mpf(h)
-            pad = (abs(x) + t) * mpmath.mpf(10) ** -30
-            ends = (x - t - pad, x + t + pad)
-        with balls.precision(30):
-            try:
-                ball = balls.taylor_coefficient(expr, symbol, balls.span(*ends), last)
-            except (balls.BallNotSmooth, ArithmeticError, ValueError):
-                return False
-            rest = balls.max_abs(ball)
-        with mpmath.workdps(30):
-            h = mpmath.mpf(h)
-            deviation = abs(sum(mu * d * h ** (j - order)
-                                for j, (mu, d) in enumerate(terms, k + 1))) \
-                + remainder_constant(method, order, last) * h ** (last - order) * rest
-            return deviation <= MODEL_SPREAD * mpmath.mpf(float(model.error(float(h))))
-
-    try:
-        if holds(float(hs[-1])):
-            return math.inf
-        if not holds(float(hs[0])):
-            return 0.0
-        good, bad = 0, len(hs) - 1  # bisection: the distance grows with h
-        while bad - good > 1:
-            middle = (good + bad) // 2
-            good, bad = (middle, bad) if holds(float(hs[middle])) else (good, middle)
-        return float(hs[good])
-    except (balls.NoBall, NoRule, NotAnalytic, TypeError):
-        return math.inf
 
 
 def float_quotients(f, point, index, method, hs, *, order=1, dtype=np.float64):
@@ -494,7 +310,7 @@ def valley_floor(hs, curve, best_h) -> tuple[float, float] | None:
     return float(hs[lo]), float(hs[hi])
 
 
-def fit_order(hs, float64, exact_arithmetic, model: Model):
+def fit_order(hs, float64, exact_arithmetic, model):
     """(slope, (h_lo, h_hi, points)) of log error against log h over the
     truncation-dominated range, or (None, reason).
 
@@ -534,7 +350,7 @@ def fit_order(hs, float64, exact_arithmetic, model: Model):
     return float(slope), (float(hs[window[0]]), float(hs[window[-1]]), len(window))
 
 
-def predicted_best(model: Model, hs) -> tuple[float, float, str]:
+def predicted_best(model, hs) -> tuple[float, float, str]:
     """(h, error, where) of the model's optimum within the range.
 
     ``where`` is "inside" (the valley lies in the range), "below" or
@@ -553,21 +369,22 @@ def predicted_best(model: Model, hs) -> tuple[float, float, str]:
     return h, float(model.error(h)), where
 
 
-def analyse(method, hs, float64, exact_arithmetic, model, *, order=1) -> Curve:
-    """The observed and predicted best h and the fitted order of one curve."""
+def analyse(method, hs, float64, exact_arithmetic, model, *, nominal: int) -> Curve:
+    """The observed and predicted best h and the fitted order of one curve
+    (``model``: :class:`verify.bounds.model.Model`; ``nominal``: the method's order p)."""
     curve = smoothed(float64, smoothing_window(hs))
     observed_h, observed_error = observed_best(hs, float64, curve)
     floor = valley_floor(hs, curve, observed_h)
     predicted_h, predicted_error, valley = predicted_best(model, hs)
     slope, window = fit_order(hs, float64, exact_arithmetic, model)
     notes = () if slope is not None else (window,)
-    return Curve(method, nominal_order(method, order), np.asarray(hs), np.asarray(float64),
+    return Curve(method, nominal, np.asarray(hs), np.asarray(float64),
                  np.asarray(exact_arithmetic), model, observed_h, observed_error, floor,
                  predicted_h, predicted_error, valley, slope,
                  window if slope is not None else None, excess(hs, float64, model, curve), notes)
 
 
-def excess(hs, errors, model: Model, curve=None) -> float | None:
+def excess(hs, errors, model, curve=None) -> float | None:
     """The largest ratio of the smoothed error to the model over the range."""
     curve = smoothed(errors, smoothing_window(hs)) if curve is None else curve
     with np.errstate(all="ignore"):

@@ -215,3 +215,37 @@ def test_analyse_reads_the_valley_of_exp_central():
     assert curve.slope == pytest.approx(2.0, abs=0.1)
     # the textbook optimum for central differences: (3 u |f| / |f'''|)^(1/3)
     assert curve.predicted_h == pytest.approx((3 * 2 * U * math.e / math.e) ** (1 / 3), rel=0.05)
+
+
+def test_ball_derivatives_call_zero_only_what_is_zero():
+    import sympy
+    from verify.input.values import Value
+    (x,) = parse("x").free_symbols
+    square = curves.ball_derivatives(parse("x**2"), x, Value("3", sympy.Integer(3)), 4)
+    assert [float(d) for d in square] == [9.0, 6.0, 2.0, 0.0, 0.0]
+    assert square[3] == 0 and square[4] == 0
+    # f = 1 + 1e-28-sized terms: the mpmath route called every derivative zero
+    tiny = curves.ball_derivatives(parse("3*exp(-(2*x**3 + x)**2)**3 + 1"), x,
+                                   Value("-1.2", sympy.Rational(-6, 5)), 6)
+    assert all(d != 0 and d is not None for d in tiny[1:])
+    assert 1e-30 < abs(float(tiny[1])) < 1e-20
+    # huge values: f'' is not zero beside f^(11) ~ 1e180
+    big = curves.ball_derivatives(parse("exp(exp(x**2 + 3*x**3))"), x,
+                                  Value("1.33", sympy.Rational(133, 100)), 11)
+    assert all(d not in (0, None) for d in big)
+
+
+def test_a_derivative_that_cannot_be_told_from_zero_makes_the_model_unsure():
+    model = error_models.error_model("central", [1.0, 2.0, 0.5, None, 1.0, 2.0, 3.0],
+                                     value_error=U, unit_roundoff=U)
+    assert model.unsure and "order 3" in model.unsure and model.truncation == 0
+
+
+def test_the_exact_side_is_cut_short_when_its_time_is_spent():
+    hs = curves.steps(1e-8, 1.0, 20)
+    exact_side = curves.ExactArithmetic(mp_function("exp(x)"), mpmath.mpf(1), hs, 30, seconds=0)
+    errors = exact_side.errors("central", mpmath.e)
+    assert np.isnan(errors).all() and exact_side.cut_above == 0
+    patient = curves.ExactArithmetic(mp_function("exp(x)"), mpmath.mpf(1), hs, 5000)
+    assert patient.dps == curves.EXACT_MAX_DPS
+    assert np.isfinite(patient.errors("central", mpmath.e)).all()

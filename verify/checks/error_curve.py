@@ -42,6 +42,7 @@ from verify.checks.common import dtype_of, numeric_function
 
 FALLBACK_ULPS = 4.0  # rounding of f in units of u|f| where verify.bounds.rounding has no rule
 MIN_STEPS = 10       # fewer finite steps than this: no curve
+COMPLEX_LIMIT = 1e150  # |f(x + ih)| above this: the step is left out (its exact value is dear)
 
 
 def _name(prefix, variables, variable):
@@ -124,7 +125,7 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
                          point=label) for m in s["methods"]]
     capped = "" if len(hs) == len(all_steps) else (
         f"steps above {hs[-1]:.3g} left out: there the stencil reaches where the function or "
-        "an intermediate is not finite in float64")
+        "an intermediate is not finite in float64 (or f(x + ih) of complex step is huge)")
     exact_side = curves.ExactArithmetic(g, coordinates[index], hs, dps)
     rows, drawn = [], []
     for method in s["methods"]:
@@ -207,6 +208,19 @@ def _finite_steps(engine, f, floats, index, hs, methods):
         except (ValueError, TypeError, KeyError):
             pass  # no rounding rule: the values alone guard
     good = finite.reshape(len(hs), len(offsets)).all(axis=1)
+    if "complex_step" in methods and is_analytic(engine.expression):
+        # complex step's exact side evaluates f at x + ih, where an intermediate can
+        # be astronomically large though f is tame on the real line (one mpmath
+        # value of exp(cos(p(x + ih))) then needs millions of digits)
+        points = np.repeat(np.array([floats], dtype=np.complex128), len(hs), axis=0)
+        points[:, index] += 1j * hs
+        with np.errstate(all="ignore"):
+            try:
+                values = np.asarray(f(points), dtype=np.complex128)
+                good &= np.isfinite(values.real) & np.isfinite(values.imag) \
+                    & (np.abs(values) < COMPLEX_LIMIT)
+            except (TypeError, ValueError):
+                pass  # no complex form: complex step is skipped anyway
     count = len(hs) if good.all() else int(np.argmin(good))
     return hs[:count]
 

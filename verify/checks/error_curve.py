@@ -28,6 +28,7 @@ from dataclasses import replace
 
 import mpmath
 import numpy as np
+import sympy
 
 from verify.bounds import model as error_models
 from verify.numeric import curves
@@ -42,7 +43,6 @@ from verify.checks.common import dtype_of, numeric_function
 
 FALLBACK_ULPS = 4.0  # rounding of f in units of u|f| where verify.bounds.rounding has no rule
 MIN_STEPS = 10       # fewer finite steps than this: no curve
-COMPLEX_LIMIT = 1e150  # |f(x + ih)| above this: the step is left out (its exact value is dear)
 
 
 def _name(prefix, variables, variable):
@@ -214,15 +214,32 @@ def _finite_steps(engine, f, floats, index, hs, methods):
         # value of exp(cos(p(x + ih))) then needs millions of digits)
         points = np.repeat(np.array([floats], dtype=np.complex128), len(hs), axis=0)
         points[:, index] += 1j * hs
-        with np.errstate(all="ignore"):
-            try:
-                values = np.asarray(f(points), dtype=np.complex128)
-                good &= np.isfinite(values.real) & np.isfinite(values.imag) \
-                    & (np.abs(values) < COMPLEX_LIMIT)
-            except (TypeError, ValueError):
-                pass  # no complex form: complex step is skipped anyway
+        good &= _complex_tame(engine, points)
     count = len(hs) if good.all() else int(np.argmin(good))
     return hs[:count]
+
+
+def _complex_tame(engine, points) -> np.ndarray:
+    """Per point: every intermediate of f is finite in complex128 there (an
+    intermediate past 1e308 asks mpmath for unbounded work: exp of a number
+    whose imaginary part is 1e400 reduces it modulo 2 pi to the last digit)."""
+    from verify.exact.compiled import Compiled
+    tame = np.ones(len(points), dtype=bool)
+    if engine.data:
+        return tame  # sums over data rows: the value test decides
+    columns = [points[:, i] for i in range(points.shape[1])]
+    for sub in set(sympy.preorder_traversal(engine.expression)):
+        if sub.is_Atom or not sub.free_symbols:
+            continue
+        with np.errstate(all="ignore"):
+            try:
+                values = np.broadcast_to(np.asarray(
+                    Compiled(sub, engine.variables).numpy(*columns), dtype=np.complex128),
+                    tame.shape)
+            except (TypeError, ValueError, KeyError, NameError):
+                continue  # no complex form of this part: the value test decides
+        tame &= np.isfinite(values.real) & np.isfinite(values.imag)
+    return tame
 
 
 def _rounding(expr, engine, floats, u, magnitude):

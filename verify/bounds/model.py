@@ -98,7 +98,9 @@ def rounding_term(model: MethodModel, h, spread, final=0.0) -> float:
     quotient, and the rounding of the result."""
     if model.rounding_power == 0:
         return float(spread) + final
-    return float(mpmath.mpf(spread) / mpmath.mpf(h) ** model.rounding_power) + final
+    if spread == 0:
+        return final
+    return float(mpmath.mpf(spread) * mpmath.mpf(h) ** -model.rounding_power) + final
 
 
 def nominal_order(method: str, order: int = 1) -> int:

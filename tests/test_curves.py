@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verify.bounds import model as error_models
 from verify.numeric import curves
 from verify.exact.compiled import Compiled
 from verify.input.expressions import parse
@@ -48,7 +49,7 @@ def test_steps_reject_bad_ranges(args, message):
     ("complex_step", 4, 0.0), ("complex_step", 5, 1 / 120),
 ])
 def test_error_coefficients_are_the_textbook_ones(method, k, expected):
-    assert curves.moment(method, 1, k) == pytest.approx(expected, rel=1e-12, abs=1e-300)
+    assert error_models.moment(method, 1, k) == pytest.approx(expected, rel=1e-12, abs=1e-300)
 
 
 def test_taylor_derivatives_are_exact_to_many_digits_and_zeros_are_zero():
@@ -64,7 +65,7 @@ def test_taylor_derivatives_are_exact_to_many_digits_and_zeros_are_zero():
 
 def test_model_of_forward_difference_of_x_squared():
     derivatives = [9, 6, 2, 0, 0, 0, 0, 0]
-    model = curves.error_model("forward", derivatives, value_error=27 * U, unit_roundoff=U)
+    model = error_models.error_model("forward", derivatives, value_error=27 * U, unit_roundoff=U)
     assert model.power == 1 and model.derivative == 2
     assert model.truncation == pytest.approx(stencil("forward", 1).peano_constant * 2)
     assert model.rounding == pytest.approx(2 * 27 * U)
@@ -73,14 +74,14 @@ def test_model_of_forward_difference_of_x_squared():
 
 
 def test_model_minimum_is_the_minimum_of_the_model():
-    model = curves.error_model("central", [1, 2, 3, 4, 5, 6, 7, 8], value_error=3 * U,
+    model = error_models.error_model("central", [1, 2, 3, 4, 5, 6, 7, 8], value_error=3 * U,
                                unit_roundoff=U)
     grid = np.geomspace(1e-10, 1e-2, 200001)
     assert model.best_h == pytest.approx(grid[np.argmin(model.error(grid))], rel=1e-3)
 
 
 def test_zero_truncation_has_no_valley_and_the_largest_step_is_best():
-    model = curves.error_model("central", [9, 6, 2, 0, 0, 0, 0, 0], value_error=27 * U,
+    model = error_models.error_model("central", [9, 6, 2, 0, 0, 0, 0, 0], value_error=27 * U,
                                unit_roundoff=U)
     assert model.truncation == 0 and model.best_h is None
     h, error, where = curves.predicted_best(model, curves.steps(1e-15, 1, 50))
@@ -90,14 +91,14 @@ def test_zero_truncation_has_no_valley_and_the_largest_step_is_best():
 
 def test_vanishing_leading_derivative_hands_over_to_the_next_term():
     # sin at 0: f'' = 0, so forward differences err like f''' h^2 / 6
-    model = curves.error_model("forward", [0, 1, 0, -1, 0, 1, 0, -1], value_error=0.0,
+    model = error_models.error_model("forward", [0, 1, 0, -1, 0, 1, 0, -1], value_error=0.0,
                                unit_roundoff=U)
     assert (model.derivative, model.power) == (3, 2)
     assert model.truncation == pytest.approx(1 / 6)
 
 
 def test_complex_step_rounding_does_not_grow():
-    model = curves.error_model("complex_step", [1, 2, 3, 4, 5, 6], value_error=1.0,
+    model = error_models.error_model("complex_step", [1, 2, 3, 4, 5, 6], value_error=1.0,
                                derivative_error=5 * U, unit_roundoff=U)
     assert model.order == 0 and model.best_h is None
     assert model.error(1e-300) == pytest.approx(5 * U + 2 * U)
@@ -179,7 +180,7 @@ def test_ties_go_to_the_largest_step():
 
 def test_fitted_order_over_the_truncation_dominated_range():
     hs = curves.steps(1e-16, 1, 100)
-    model = curves.Model(truncation=0.5, power=2, derivative=3, rounding=1e-16, order=1, floor=0)
+    model = error_models.Model(truncation=0.5, power=2, derivative=3, rounding=1e-16, order=1, floor=0)
     exact = 0.5 * hs ** 2
     noisy = exact + 1e-16 / hs * np.cos(np.arange(100))
     slope, window = curves.fit_order(hs, noisy, exact, model)
@@ -191,7 +192,7 @@ def test_fitted_order_over_the_truncation_dominated_range():
 
 def test_no_order_is_fitted_without_truncation():
     hs = curves.steps(1e-3, 1, 10)
-    model = curves.Model(0.0, 2, 0, 1e-16, 1, 0.0)
+    model = error_models.Model(0.0, 2, 0, 1e-16, 1, 0.0)
     slope, reason = curves.fit_order(hs, hs * 0 + 1e-16, hs * 0, model)
     assert slope is None and "no truncation term" in reason
 
@@ -205,12 +206,46 @@ def test_analyse_reads_the_valley_of_exp_central():
         emp = side.errors("central", exact)
     e64 = curves.float_errors(curves.float_quotients(f, [1.0], 0, "central", hs), exact)
     derivatives = curves.taylor_derivatives(g, mpmath.mpf(1), 8)
-    model = curves.error_model("central", derivatives, value_error=2 * U * math.e,
+    model = error_models.error_model("central", derivatives, value_error=2 * U * math.e,
                                unit_roundoff=U)
-    curve = curves.analyse("central", hs, e64, emp, model)
+    curve = curves.analyse("central", hs, e64, emp, model, nominal=2)
     assert curve.valley == "inside"
     assert 0.1 < curve.observed_h / curve.predicted_h < 10
     assert curve.observed_error <= 100 * curve.predicted_error
     assert curve.slope == pytest.approx(2.0, abs=0.1)
     # the textbook optimum for central differences: (3 u |f| / |f'''|)^(1/3)
     assert curve.predicted_h == pytest.approx((3 * 2 * U * math.e / math.e) ** (1 / 3), rel=0.05)
+
+
+def test_ball_derivatives_call_zero_only_what_is_zero():
+    import sympy
+    from verify.input.values import Value
+    (x,) = parse("x").free_symbols
+    square = curves.ball_derivatives(parse("x**2"), x, Value("3", sympy.Integer(3)), 4)
+    assert [float(d) for d in square] == [9.0, 6.0, 2.0, 0.0, 0.0]
+    assert square[3] == 0 and square[4] == 0
+    # f = 1 + 1e-28-sized terms: the mpmath route called every derivative zero
+    tiny = curves.ball_derivatives(parse("3*exp(-(2*x**3 + x)**2)**3 + 1"), x,
+                                   Value("-1.2", sympy.Rational(-6, 5)), 6)
+    assert all(d != 0 and d is not None for d in tiny[1:])
+    assert 1e-30 < abs(float(tiny[1])) < 1e-20
+    # huge values: f'' is not zero beside f^(11) ~ 1e180
+    big = curves.ball_derivatives(parse("exp(exp(x**2 + 3*x**3))"), x,
+                                  Value("1.33", sympy.Rational(133, 100)), 11)
+    assert all(d not in (0, None) for d in big)
+
+
+def test_a_derivative_that_cannot_be_told_from_zero_makes_the_model_unsure():
+    model = error_models.error_model("central", [1.0, 2.0, 0.5, None, 1.0, 2.0, 3.0],
+                                     value_error=U, unit_roundoff=U)
+    assert model.unsure and "order 3" in model.unsure and model.truncation == 0
+
+
+def test_the_exact_side_is_cut_short_when_its_time_is_spent():
+    hs = curves.steps(1e-8, 1.0, 20)
+    exact_side = curves.ExactArithmetic(mp_function("exp(x)"), mpmath.mpf(1), hs, 30, seconds=0)
+    errors = exact_side.errors("central", mpmath.e)
+    assert np.isnan(errors).all() and exact_side.cut_above == 0
+    patient = curves.ExactArithmetic(mp_function("exp(x)"), mpmath.mpf(1), hs, 5000)
+    assert patient.dps == curves.EXACT_MAX_DPS
+    assert np.isfinite(patient.errors("central", mpmath.e)).all()

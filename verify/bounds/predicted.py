@@ -14,7 +14,7 @@ bound = SAFETY * (truncation + rounding) + representation, where
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 import numpy as np
@@ -25,6 +25,7 @@ from mpmath import iv
 from verify.exact.symbolic import DerivativeTooLarge, point_key
 from verify.core.functions import complex_ulps
 from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs
+from verify.bounds.model import method_model, rounding_term, truncation_term
 from verify.bounds.rounding import running_error
 from verify.core.tolerances import SAFETY
 from verify.numeric.stencils import mixed_stencil, stencil
@@ -145,34 +146,32 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
     floats = [p.float64 for p in point]
     size = len(floats)
     n, h = difference.order, difference.h
-    if difference.method == "complex_step":
-        third, kind = _maximum(engine, _orders(size, (index, 3)), [(x, x) for x in floats], floats)
-        truncation = h * h * third / 6
+    model = method_model(difference.method, n, difference.levels)
+    orders = _orders(size, (index, model.derivative))
+    box = [(x, x) for x in floats]
+    if model.rounding_power == 0:  # complex step: no stencil, f^(3) at the point only
+        maximum, kind = _maximum(engine, orders, box, floats)
         kind = "leading term"
-        nodes = np.array([floats])
         _, errors = running_error(engine.derivative(_orders(size, (index, 1))), engine.variables,
-                                  nodes, unit_roundoff, engine.data)
-        rounding = float(errors[0]) + unit_roundoff * abs(difference.value)
+                                  np.array([floats]), unit_roundoff, engine.data)
         # a complex form may err by more than the one unit of a real libm function
-        rounding *= complex_ulps(engine.expression)
+        rounding = rounding_term(model, h, float(errors[0]) + unit_roundoff * abs(difference.value)) \
+            * complex_ulps(engine.expression)
     else:
         st = stencil(difference.method, n, difference.levels)
-        m = n + st.accuracy
-        lo, hi = st.span
-        box = [(x, x) for x in floats]
+        lo, hi = model.span
         box[index] = (floats[index] + lo * h, floats[index] + hi * h)
         if sides is None:
-            maximum, kind = _maximum(engine, _orders(size, (index, m)), box, floats)
+            maximum, kind = _maximum(engine, orders, box, floats)
         else:
-            maximum, kind = _piecewise_maximum(sides, _orders(size, (index, m)), box, index,
-                                               floats)
-        truncation = _scaled(st.peano_constant, h, st.accuracy, maximum)
+            maximum, kind = _piecewise_maximum(sides, orders, box, index, floats)
         nodes = np.repeat(np.array([floats]), len(st.nodes), axis=0)
         nodes[:, index] += st.nodes_array * h
         # adaptive Richardson sums two values per level, then combines the levels
         terms = 2 if difference.method == "richardson" and difference.levels > 1 else len(st.nodes)
-        rounding = _stencil_rounding(engine, nodes, st.weights_array, terms, (h, n),
+        rounding = _stencil_rounding(engine, nodes, st.weights_array, terms, (h, model),
                                      difference.value, unit_roundoff)
+    truncation = truncation_term(model, h, maximum)
     if sides is not None:
         # the nearest float lies on one side, where that side's piece is f
         engine = sides[0].piece if floats[index] < point[index].exact else sides[1].piece
@@ -196,25 +195,18 @@ def _piecewise_maximum(sides, orders, box, index, floats):
     return (max(found) if found else 0.0), kind
 
 
-def _scaled(constant, h, power, factor) -> float:
-    """constant h^power factor, infinity where it overflows a float (a step of
-    1e52 at x = 1e53: an infinite bound is inconclusive, not a crash)."""
-    if factor == 0 or constant == 0:
-        return 0.0
-    return float(mpmath.mpf(constant) * mpmath.mpf(h) ** power * mpmath.mpf(factor))
-
-
 def _stencil_rounding(engine, nodes, weights, terms, step, value, unit_roundoff) -> float:
-    """Rounding of sum_j w_j f(node_j) / h^n (``step`` is (h, n)): each f value's
-    running error bound, the weighted sum's own rounding (``terms`` additions,
-    relative to sum |w f|, not to its small result), and the final division."""
-    h, n = step
+    """Rounding of sum_j w_j f(node_j) / h^n (``step`` is (h, the method's
+    model)): each f value's running error bound, the weighted sum's own
+    rounding (``terms`` additions, relative to sum |w f|, not to its small
+    result), and the final division."""
+    h, model = step
     values, errors = running_error(engine.expression, engine.variables, nodes, unit_roundoff,
                                    engine.data)
     magnitudes = np.abs(weights)
     summed = (terms + 1) * unit_roundoff * float(np.dot(magnitudes, np.abs(values)))
-    return _scaled(float(np.dot(magnitudes, errors)) + summed, h, -n, 1.0) \
-        + len(weights) * unit_roundoff * abs(value)
+    return rounding_term(model, h, float(np.dot(magnitudes, errors)) + summed,
+                         len(weights) * unit_roundoff * abs(value))
 
 
 def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:
@@ -222,8 +214,9 @@ def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:
     floats = [p.float64 for p in point]
     size, h = len(floats), difference.h
     st = stencil(difference.method, 1)
-    p = st.accuracy
-    lo, hi = st.span
+    model = method_model(difference.method, 1)
+    p = model.accuracy
+    lo, hi = model.span
     box = [(x, x) for x in floats]
     box[i] = (floats[i] + lo * h, floats[i] + hi * h)
     box[j] = (floats[j] + lo * h, floats[j] + hi * h)
@@ -234,12 +227,14 @@ def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:
         # (0, 1e-4)): without an interval enclosure over the box there is no bound
         first = second = float("inf")
     spread = float(sum(abs(w * s) for s, w in zip(st.nodes, st.weights)))
-    truncation = _scaled(st.peano_constant, h, p, first + spread * second)
+    truncation = truncation_term(model, h, first + spread * second)
     offsets, weights = mixed_stencil(difference.method)
     nodes = np.repeat(np.array([floats]), len(weights), axis=0)
     nodes[:, i] += offsets[:, 0] * h
     nodes[:, j] += offsets[:, 1] * h
-    rounding = _stencil_rounding(engine, nodes, weights, len(weights), (h, 2), difference.value,
+    # the tensor stencil divides by h^2
+    rounding = _stencil_rounding(engine, nodes, weights, len(weights),
+                                 (h, replace(model, rounding_power=2)), difference.value,
                                  unit_roundoff)
     target = _orders(size, (i, 1), (j, 1))
     shift = representation(engine, target, point)

@@ -191,6 +191,7 @@ def expectation_allowance(expected, exact, tolerance=None, float64_bound=0.0):
 # error_curve: the observed curve against its model (CASES.md `error_curve`)
 CURVE_H_FACTOR = 10.0       # observed best h within this factor of the predicted one
 CURVE_ERROR_FACTOR = 100.0  # observed minimum error at most this times the predicted one
+VALLEY_SLACK = 2.0          # (error ratio) x (h factor) of a valley moved down by low rounding
 ORDER_TOLERANCE = 0.5       # fitted log-log slope within this of the expected order
 
 
@@ -233,6 +234,15 @@ def judge_best_h(at: dict, *, observed_h, observed_error, predicted_h, predicted
         return Result(**row, status="pass",
                       message=f"{seen}: within a factor {CURVE_H_FACTOR:g} in h and "
                               f"{CURVE_ERROR_FACTOR:g} in error{context}")
+    if predicted_h > high and ratio * factor <= VALLEY_SLACK:
+        # the rounding term is a bound: rounding r times below it moves the valley
+        # down by r^(1/(n+p)) in h and r^(p/(n+p)) in error (p >= 1: the error falls
+        # at least as much as h), which the model allows but cannot place
+        return Result(**row, status="inconclusive",
+                      message=f"inconclusive: {seen}: the valley lies a factor {factor:.3g} below "
+                              "the predicted step and lower than predicted, as when the "
+                              "rounding stays below its bound (the model bounds it from above "
+                              f"only, so it cannot place the valley){context}")
     return Result(**row, status="fail",
                   message=f"the curve does not follow its model: {seen}, a factor {factor:.3g} "
                           f"in h (allowed {CURVE_H_FACTOR:g}) and {ratio:.3g} x the error "

@@ -23,11 +23,17 @@ floor of about u |f'| and stays there), so it gets the ``order`` row only.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import mpmath
 import numpy as np
+import sympy
 
+from verify.bounds import model as error_models
 from verify.numeric import curves
-from verify.checks.compare import error_row, judge_best_h, judge_order, located, skip_row, where
+from verify.checks.compare import (error_row, inconclusive_row, judge_best_h, judge_order,
+                                   located, skip_row, where)
 from verify.numeric.differences import unit_roundoff
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import differentiable_switch, point_problem
@@ -96,15 +102,21 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         args[index] = t
         return value_fn(*args)
 
-    deepest = max(1 + curves.nominal_order(m) + curves.EXTRA_TERMS for m in s["methods"])
+    deepest = max(1 + error_models.nominal_order(m) + error_models.EXTRA_TERMS
+                  for m in s["methods"])
+    line = _along(engine, point, index)
     try:
-        derivatives = curves.taylor_derivatives(g, coordinates[index], deepest)
+        derivatives = None if line is None else curves.ball_derivatives(
+            line, engine.symbols[index], point[index], deepest)
+        derivatives_are_rigorous = derivatives is not None
+        derivatives = derivatives or curves.taylor_derivatives(g, coordinates[index], deepest)
     except (ArithmeticError, ValueError, TypeError) as exc:
         return [error_row(base, f"the higher derivatives behind the error model could not be "
                                 f"evaluated at {label} ({exc})", method=m, quantity=names[0],
                           point=label) for m in s["methods"]]
     floats = [p.float64 for p in point]
-    value_error = _rounding(engine.expression, engine, floats, u, abs(float(derivatives[0])))
+    value_error = _rounding(engine.expression, engine, floats, u,
+                            abs(float(derivatives[0] or 0)))
     all_steps, hs = hs, _finite_steps(engine, s["f"], floats, index, hs, s["methods"])
     if len(hs) < MIN_STEPS:
         return [skip_row(base, f"the function is not finite in float64 (or an intermediate "
@@ -113,7 +125,7 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
                          point=label) for m in s["methods"]]
     capped = "" if len(hs) == len(all_steps) else (
         f"steps above {hs[-1]:.3g} left out: there the stencil reaches where the function or "
-        "an intermediate is not finite in float64")
+        "an intermediate is not finite in float64 (or f(x + ih) of complex step is huge)")
     exact_side = curves.ExactArithmetic(g, coordinates[index], hs, dps)
     rows, drawn = [], []
     for method in s["methods"]:
@@ -126,15 +138,28 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
             continue
         derivative_error = _rounding(engine.derivative(orders), engine, floats, u,
                                      abs(float(exact))) if method == "complex_step" else 0.0
-        model = curves.error_model(method, derivatives, value_error=value_error,
+        model = error_models.error_model(method, derivatives, value_error=value_error,
                                    derivative_error=derivative_error, unit_roundoff=u)
         e64 = curves.float_errors(curves.float_quotients(s["f"], floats, index, method, hs,
                                                          dtype=s["dtype"]), exact)
         emp = exact_side.errors(method, exact)
-        curve = curves.analyse(method, hs, e64, emp, model)
-        if method != "complex_step":
-            rows.append(_best_h_row(base, curve, names[0], cell, capped))
-        rows.append(_order_row(base, curve, names[1], cell, capped))
+        cut = "" if exact_side.cut_above is None else (
+            f"the exact side was cut short above h = {float(exact_side.cut_above):.3g} after "
+            f"{curves.EXACT_SECONDS:g} s (its values need ever more digits there)")
+        if derivatives_are_rigorous and s["analytic"]:
+            # (near a switch the model is not bounded: a kink in reach is a failure to show)
+            model = replace(model, holds_below=error_models.holds_below(
+                model, method, line, engine.symbols[index], point[index], hs))
+        curve = curves.analyse(method, hs, e64, emp, model,
+                               nominal=error_models.nominal_order(method))
+        if model.unsure:
+            rows.extend(inconclusive_row(base, f"inconclusive: {model.unsure}", quantity=q, **cell)
+                        for q in names[method == "complex_step":])
+        else:
+            if method != "complex_step":
+                rows.append(_best_h_row(base, curve, names[0], cell, capped))
+            rows.append(_order_row(base, curve, names[1], cell, "; ".join(filter(None, [capped,
+                                                                                      cut]))))
         artifacts.add_rows("curves", [
             {"case": case.id, "method": method, "h": h, "error_float64": a,
              "error_exact_arithmetic": b, "point": label, "variable": variable}
@@ -146,6 +171,19 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
             "variable": variable, "point": label, "dtype": np.dtype(s["dtype"]).name,
             "dps": dps, "h_min": float(hs[0]), "h_max": float(hs[-1]), "methods": drawn})
     return rows
+
+
+def _along(engine, point, index):
+    """The function along variable ``index``, the other coordinates held
+    exactly (for ball arithmetic); None where balls cannot serve (data sums,
+    a coordinate with no exact value)."""
+    if engine.data:
+        return None
+    held = {s: getattr(p, "exact", None) for j, (s, p) in enumerate(zip(engine.symbols, point))
+            if j != index}
+    if any(v is None for v in held.values()):
+        return None
+    return engine.expression.xreplace(held) if held else engine.expression
 
 
 def _finite_steps(engine, f, floats, index, hs, methods):
@@ -170,8 +208,38 @@ def _finite_steps(engine, f, floats, index, hs, methods):
         except (ValueError, TypeError, KeyError):
             pass  # no rounding rule: the values alone guard
     good = finite.reshape(len(hs), len(offsets)).all(axis=1)
+    if "complex_step" in methods and is_analytic(engine.expression):
+        # complex step's exact side evaluates f at x + ih, where an intermediate can
+        # be astronomically large though f is tame on the real line (one mpmath
+        # value of exp(cos(p(x + ih))) then needs millions of digits)
+        points = np.repeat(np.array([floats], dtype=np.complex128), len(hs), axis=0)
+        points[:, index] += 1j * hs
+        good &= _complex_tame(engine, points)
     count = len(hs) if good.all() else int(np.argmin(good))
     return hs[:count]
+
+
+def _complex_tame(engine, points) -> np.ndarray:
+    """Per point: every intermediate of f is finite in complex128 there (an
+    intermediate past 1e308 asks mpmath for unbounded work: exp of a number
+    whose imaginary part is 1e400 reduces it modulo 2 pi to the last digit)."""
+    from verify.exact.compiled import Compiled
+    tame = np.ones(len(points), dtype=bool)
+    if engine.data:
+        return tame  # sums over data rows: the value test decides
+    columns = [points[:, i] for i in range(points.shape[1])]
+    for sub in set(sympy.preorder_traversal(engine.expression)):
+        if sub.is_Atom or not sub.free_symbols:
+            continue
+        with np.errstate(all="ignore"):
+            try:
+                values = np.broadcast_to(np.asarray(
+                    Compiled(sub, engine.variables).numpy(*columns), dtype=np.complex128),
+                    tame.shape)
+            except (TypeError, ValueError, KeyError, NameError):
+                continue  # no complex form of this part: the value test decides
+        tame &= np.isfinite(values.real) & np.isfinite(values.imag)
+    return tame
 
 
 def _rounding(expr, engine, floats, u, magnitude):
@@ -189,6 +257,11 @@ def _rounding(expr, engine, floats, u, magnitude):
 
 def _best_h_row(base, curve, quantity, cell, capped=""):
     model = curve.model
+    unproven = _beyond_model(curve)
+    if unproven:
+        return inconclusive_row(base, f"inconclusive: {unproven}", quantity=quantity, h=curve.observed_h,
+                                numeric=curve.observed_h, exact=curve.predicted_h,
+                                bound_kind="model", **cell)
     context = capped
     excess = None
     if curve.valley == "exact":
@@ -212,6 +285,21 @@ def _best_h_row(base, curve, quantity, cell, capped=""):
                         observed_error=curve.observed_error, predicted_h=curve.predicted_h,
                         predicted_error=curve.predicted_error, floor=curve.floor, excess=excess,
                         context=context)
+
+
+def _beyond_model(curve) -> str:
+    """Why the model cannot judge the best h ("" when it can): its valley, or
+    for a curve without a valley every step, lies where the model is not
+    proven to hold."""
+    model = curve.model
+    where = (f"the function changes too much over the stencil above h = {model.holds_below:.3g} "
+             "for the model's Taylor term at the point to hold there")
+    if curve.valley in ("exact", "flat"):
+        return "" if curve.excess is not None or math.isinf(model.holds_below) else \
+            f"{where}, and the curve has no step below it"
+    if curve.predicted_h > model.holds_below:
+        return f"{where}, and the model's valley ({curve.predicted_h:.3g}) lies above it"
+    return ""
 
 
 def _vanishing(model, curve):

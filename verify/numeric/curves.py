@@ -2,19 +2,11 @@
 exact arithmetic, beside the error model theory predicts.
 
 For each step h the float64 quotient errs by truncation (the stencil's
-Taylor remainder) plus rounding (the function values' rounding errors
-divided by h^n); evaluated with mpmath at ``dps`` digits the rounding is
-gone and only truncation is left. The model is
-
-    error(h) ~ T h^p + R / h^n + F,
-
-with T = C |f^(k)(x)| (C the stencil's Peano constant, k = n + p; when
-f^(k)(x) = 0 the next non-vanishing term of the Taylor expansion takes
-over, and when all vanish the truncation is zero), R = sum |w_j| E (E the
-running error bound of f at x, :mod:`verify.bounds.rounding`) and F = u |f^(n)(x)|
-the rounding of the final quotient. Its minimum is at
-h* = (n R / (p T))^(1/(n+p)). Complex step has no subtraction, so its
-rounding does not grow as h shrinks (n = 0 in the rounding term): no valley.
+Taylor remainder) plus rounding; evaluated with mpmath at ``dps`` digits
+the rounding is gone and only truncation is left. The model of the error
+against h is the method's one (:mod:`verify.bounds.model`, shared with the
+predicted bound), error(h) ~ T h^p + R / h^n + F, with the proven range
+where its leading term rules.
 
 What is read off the float64 curve: the best step is the lowest point of
 its running median over about a decade of steps (rounding noise swings
@@ -26,10 +18,12 @@ float64 error within AGREEMENT of the exact-arithmetic one), fitted over
 FIT_DECADES decades from the smallest of them, where the leading term of
 the expansion rules.
 
-The higher derivatives in T come from mpmath's Taylor expansion of the
-compiled function at 30 digits (a model needs two digits; SymPy would
-differentiate a large expression seven times for Richardson), the exact
-f^(n)(x) the errors are measured against from SymPy at ``dps`` + 10 digits.
+The higher derivatives in T come from ball Taylor arithmetic
+(:func:`ball_derivatives`, over :func:`verify.exact.balls.taylor_coefficient`),
+rigorous, so a derivative is called zero only when it is; where balls have
+no rule, from mpmath's Taylor expansion of the compiled function at 30
+digits (:func:`taylor_derivatives`). The exact f^(n)(x) the errors are
+measured against comes from SymPy at ``dps`` + 10 digits.
 
 References
 ----------
@@ -42,6 +36,7 @@ References
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -57,45 +52,12 @@ AGREEMENT = 0.1       # float64 within 10% of exact arithmetic: rounding observe
 FIT_DECADES = 1.5     # the slope is fitted over this many decades above the valley
 NEXT_TERMS = 0.1      # the later terms of the expansion at most this part of the leading one
 MIN_FIT_POINTS = 3
-EXTRA_TERMS = 4       # orders past the leading one searched when f^(k)(x) vanishes
 TAYLOR_DPS = 30       # digits of the higher derivatives behind the model
 MAX_WINDOW = 101      # steps in the running median (about a decade of them)
 FLOOR = 3.0           # the valley floor: steps around the lowest within this factor of it
-
-
-@dataclass(frozen=True)
-class Model:
-    """error(h) ~ truncation h^power + rounding / h^order + floor."""
-
-    truncation: float
-    power: int
-    derivative: int       # k of the f^(k) behind the truncation term; 0 when it is zero
-    rounding: float
-    order: int            # growth of rounding as h shrinks: n, or 0 for complex step
-    floor: float
-    # (coefficient, power) of the terms after the leading one: where they are
-    # not small against it, the slope is not the leading term's
-    next_terms: tuple = ()
-
-    def beyond_leading(self, h):
-        """The sum of the later terms' sizes at ``h``."""
-        h = np.asarray(h, dtype=float)
-        with np.errstate(all="ignore"):
-            return sum((c * h ** power for c, power in self.next_terms), np.zeros_like(h))
-
-    def error(self, h):
-        h = np.asarray(h, dtype=float)
-        with np.errstate(all="ignore"):
-            rounding = self.rounding / h ** self.order if self.order else self.rounding
-            return self.truncation * h ** self.power + rounding + self.floor
-
-    @property
-    def best_h(self) -> float | None:
-        """The h minimising the model; None when it has no valley."""
-        if self.truncation <= 0 or self.order == 0 or self.rounding <= 0:
-            return None
-        n, p = self.order, self.power
-        return (n * self.rounding / (p * self.truncation)) ** (1.0 / (n + p))
+EXACT_SECONDS = 8.0   # time for the exact side of the curves at one point and variable
+EXACT_MAX_DPS = 200   # digits of the exact side at most (its cost grows with them)
+BALL_DPS = (40, 80, 160)  # digits tried for the ball derivatives behind the model
 
 
 @dataclass(frozen=True)
@@ -107,7 +69,7 @@ class Curve:
     h: np.ndarray
     float64: np.ndarray               # error of the floating-point quotient
     exact_arithmetic: np.ndarray      # error of the same stencil at dps digits
-    model: Model
+    model: object                     # verify.bounds.model.Model
     observed_h: float | None = None
     observed_error: float | None = None
     floor: tuple | None = None        # (h_lo, h_hi): the valley floor around observed_h
@@ -131,6 +93,46 @@ def steps(h_min: float, h_max: float, num: int) -> np.ndarray:
     return np.geomspace(h_min, h_max, num)
 
 
+def ball_derivatives(expr, symbol, about, count: int) -> list | None:
+    """f^(k)(x) for k = 0..count by ball Taylor arithmetic
+    (:func:`verify.exact.balls.taylor_coefficient`), rigorously: each entry
+    is an mpf whose ball excludes 0, exactly 0, or None where the ball still
+    holds 0 at the highest precision tried (the derivative cannot be told
+    from zero, so no model may claim it vanishes). None as a whole where
+    balls have no rule (the caller falls back to :func:`taylor_derivatives`).
+
+    ``about`` is the point's coordinate as a case Value (exact where it is).
+    """
+    from verify.exact import balls
+    from verify.exact.series import NoRule, NotAnalytic
+    found = None
+    for dps in BALL_DPS:
+        try:
+            with balls.precision(dps):
+                centre = balls.exact_point(about)
+                found = [balls.taylor_coefficient(expr, symbol, centre, k)
+                         for k in range(count + 1)]
+        except (balls.NoBall, balls.BallNotSmooth, NoRule, NotAnalytic, ArithmeticError,
+                ValueError, TypeError):
+            return None
+        if all(_decided(c) for c in found):
+            break
+    return [_ball_value(c) for c in found]
+
+
+def _decided(ball) -> bool:
+    return ball.is_exact() or not ball.contains(0)
+
+
+def _ball_value(ball):
+    from verify.exact import balls
+    if ball.is_exact() and ball.mid() == 0:
+        return mpmath.mpf(0)
+    if ball.contains(0):
+        return None
+    return balls.ends(ball.mid())[0]
+
+
 def taylor_derivatives(g, x, count: int, *, dps: int = TAYLOR_DPS) -> list:
     """f^(k)(x) for k = 0..count of a function ``g`` of one mpmath number.
 
@@ -144,56 +146,6 @@ def taylor_derivatives(g, x, count: int, *, dps: int = TAYLOR_DPS) -> list:
         tiny = scale * mpmath.mpf(10) ** (-dps // 2)
         return [mpmath.mpf(0) if abs(c) <= tiny else c * mpmath.factorial(k)
                 for k, c in enumerate(coefficients)]
-
-
-def moment(method: str, order: int, k: int) -> float:
-    """The coefficient of f^(k)(x) h^(k-n) in the method's error (absolute value)."""
-    if method == "complex_step":
-        # Im f(x + ih)/h = f' - f''' h^2/3! + f^(5) h^4/5! - ...
-        return 1.0 / math.factorial(k) if k % 2 == 1 and k > 1 else 0.0
-    st = stencil(method, order)
-    total = sum(w * Fraction(s) ** k for s, w in zip(st.nodes, st.weights))
-    return abs(float(total / math.factorial(k)))
-
-
-def nominal_order(method: str, order: int = 1) -> int:
-    return 2 if method == "complex_step" else stencil(method, order).accuracy
-
-
-def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
-                derivative_error: float = 0.0, unit_roundoff: float) -> Model:
-    """The model of ``method``'s error at a point.
-
-    Parameters
-    ----------
-    derivatives : sequence
-        f^(k)(x) for k = 0, 1, ..., at least up to n + p + EXTRA_TERMS where
-        available (shorter lists search fewer terms).
-    value_error : float
-        Running error bound E of evaluating f at x.
-    derivative_error : float
-        Running error bound of f^(n) at x (complex step's rounding).
-    """
-    p = nominal_order(method, order)
-    leading = order + p
-    truncation, power, k_used = 0.0, p, 0
-    for k in range(leading, min(leading + EXTRA_TERMS, len(derivatives) - 1) + 1):
-        c = moment(method, order, k)
-        if c == 0 or derivatives[k] == 0:
-            continue
-        if k == leading and method != "complex_step":
-            c = stencil(method, order).peano_constant  # the bound's constant (1% over the moment)
-        truncation, power, k_used = c * abs(float(derivatives[k])), k - order, k
-        break
-    later = tuple((moment(method, order, k) * abs(float(derivatives[k])), k - order)
-                  for k in range(k_used + 1, len(derivatives)) if k_used and derivatives[k] != 0
-                  and moment(method, order, k) != 0)
-    exact = abs(float(derivatives[order]))
-    if method == "complex_step":
-        return Model(truncation, power, k_used, derivative_error, 0, unit_roundoff * exact, later)
-    st = stencil(method, order)
-    return Model(truncation, power, k_used, st.weight_sum * value_error, order,
-                 unit_roundoff * exact, later)
 
 
 def float_quotients(f, point, index, method, hs, *, order=1, dtype=np.float64):
@@ -229,23 +181,37 @@ def float_errors(quotients, exact) -> np.ndarray:
 
 
 class ExactArithmetic:
-    """The stencils at ``dps`` digits, sharing function values between methods.
+    """The stencils at ``dps`` digits (at most EXACT_MAX_DPS), sharing
+    function values between methods, within ``seconds`` in all.
 
     ``g`` is the function of one mpmath number (the other coordinates fixed),
-    ``x`` the point's coordinate at ``dps`` digits.
+    ``x`` the point's coordinate at ``dps`` digits. The steps are taken from
+    the smallest up; when the time is spent the rest are NaN and
+    ``cut_above`` holds the last step computed (near float64 overflow one
+    value of f may need thousands of digits: sin(exp(exp(2 x**2))) at 2).
     """
 
-    def __init__(self, g, x, hs, dps):
-        self.g, self.x, self.dps = g, x, dps
+    def __init__(self, g, x, hs, dps, *, seconds=EXACT_SECONDS):
+        self.g, self.x, self.dps = g, x, min(dps, EXACT_MAX_DPS)
         self.hs = [mpmath.mpf(float(h)) for h in hs]  # the float steps, exactly
-        self._columns = {}
+        self._values = {}
+        self._deadline = time.monotonic() + seconds
+        self.cut_above = None  # the largest step computed, when the time ran out
 
-    def _column(self, s: Fraction) -> list:
-        """f(x + s h) at every step (None where f is not defined)."""
-        if s not in self._columns:
+    def _value(self, s: Fraction, i: int):
+        """f(x + s h_i) (None where f is not defined)."""
+        if (s, i) not in self._values:
             multiplier = mpmath.mpf(s.numerator) / s.denominator
-            self._columns[s] = [self._safe(self.x + h * multiplier) for h in self.hs]
-        return self._columns[s]
+            self._values[s, i] = self._safe(self.x + self.hs[i] * multiplier)
+        return self._values[s, i]
+
+    def _in_time(self, i) -> bool:
+        if self.cut_above is not None and self.hs[i] > self.cut_above:
+            return False
+        if time.monotonic() <= self._deadline:
+            return True
+        self.cut_above = self.hs[i - 1] if i else mpmath.mpf(0)
+        return False
 
     def _safe(self, argument, *, complex_step=False):
         try:
@@ -268,19 +234,23 @@ class ExactArithmetic:
         with mpmath.workdps(self.dps):
             if method == "complex_step":
                 for i, h in enumerate(self.hs):
+                    if not self._in_time(i):
+                        break
                     value = self._safe(mpmath.mpc(self.x, h), complex_step=True)
                     if value is not None:
                         out[i] = float(abs(mpmath.im(value) / h - exact))
                 return out
             st = stencil(method, order)
             weights = [mpmath.mpf(w.numerator) / w.denominator for w in st.weights]
-            columns = [self._column(s) for s in st.nodes]
             for i, h in enumerate(self.hs):
+                if not self._in_time(i):
+                    break
                 total = 0
-                for w, column in zip(weights, columns):
-                    if column[i] is None:
+                for w, s in zip(weights, st.nodes):
+                    value = self._value(s, i)
+                    if value is None:
                         break
-                    total += w * column[i]
+                    total += w * value
                 else:
                     out[i] = float(abs(total / h ** order - exact))
         return out
@@ -340,7 +310,7 @@ def valley_floor(hs, curve, best_h) -> tuple[float, float] | None:
     return float(hs[lo]), float(hs[hi])
 
 
-def fit_order(hs, float64, exact_arithmetic, model: Model):
+def fit_order(hs, float64, exact_arithmetic, model):
     """(slope, (h_lo, h_hi, points)) of log error against log h over the
     truncation-dominated range, or (None, reason).
 
@@ -361,15 +331,17 @@ def fit_order(hs, float64, exact_arithmetic, model: Model):
     with np.errstate(all="ignore"):
         rounding = (model.rounding / hs ** model.order if model.order else model.rounding) + model.floor
         leading = model.truncation * hs ** model.power
-        dominated = (leading >= DOMINANCE * rounding) \
+        dominated = (leading >= DOMINANCE * rounding) & (hs <= model.holds_below) \
             & (model.beyond_leading(hs) <= NEXT_TERMS * leading) \
             & np.isfinite(e64) & np.isfinite(emp) & (e64 > 0) & (emp > 0) \
             & (np.abs(e64 - emp) <= AGREEMENT * emp)
     candidates = np.flatnonzero(dominated)
     if len(candidates) < MIN_FIT_POINTS:
+        proven = "" if math.isinf(model.holds_below) else \
+            f"; the model is proven to hold only below h = {model.holds_below:.3g}"
         return None, (f"fewer than {MIN_FIT_POINTS} steps between {hs[0]:.3g} and "
                       f"{hs[-1]:.3g} where the leading truncation term dominates (over "
-                      "rounding and over the later terms): widen the range of h")
+                      f"rounding and over the later terms){proven}: widen the range of h")
     start = hs[candidates[0]]
     window = [i for i in candidates if hs[i] <= start * 10 ** FIT_DECADES]
     if len(window) < MIN_FIT_POINTS:
@@ -378,7 +350,7 @@ def fit_order(hs, float64, exact_arithmetic, model: Model):
     return float(slope), (float(hs[window[0]]), float(hs[window[-1]]), len(window))
 
 
-def predicted_best(model: Model, hs) -> tuple[float, float, str]:
+def predicted_best(model, hs) -> tuple[float, float, str]:
     """(h, error, where) of the model's optimum within the range.
 
     ``where`` is "inside" (the valley lies in the range), "below" or
@@ -397,24 +369,25 @@ def predicted_best(model: Model, hs) -> tuple[float, float, str]:
     return h, float(model.error(h)), where
 
 
-def analyse(method, hs, float64, exact_arithmetic, model, *, order=1) -> Curve:
-    """The observed and predicted best h and the fitted order of one curve."""
+def analyse(method, hs, float64, exact_arithmetic, model, *, nominal: int) -> Curve:
+    """The observed and predicted best h and the fitted order of one curve
+    (``model``: :class:`verify.bounds.model.Model`; ``nominal``: the method's order p)."""
     curve = smoothed(float64, smoothing_window(hs))
     observed_h, observed_error = observed_best(hs, float64, curve)
     floor = valley_floor(hs, curve, observed_h)
     predicted_h, predicted_error, valley = predicted_best(model, hs)
     slope, window = fit_order(hs, float64, exact_arithmetic, model)
     notes = () if slope is not None else (window,)
-    return Curve(method, nominal_order(method, order), np.asarray(hs), np.asarray(float64),
+    return Curve(method, nominal, np.asarray(hs), np.asarray(float64),
                  np.asarray(exact_arithmetic), model, observed_h, observed_error, floor,
                  predicted_h, predicted_error, valley, slope,
                  window if slope is not None else None, excess(hs, float64, model, curve), notes)
 
 
-def excess(hs, errors, model: Model, curve=None) -> float | None:
+def excess(hs, errors, model, curve=None) -> float | None:
     """The largest ratio of the smoothed error to the model over the range."""
     curve = smoothed(errors, smoothing_window(hs)) if curve is None else curve
     with np.errstate(all="ignore"):
         ratio = curve / model.error(hs)
-    ratio = ratio[np.isfinite(ratio)]
+    ratio = ratio[np.isfinite(ratio) & (np.asarray(hs) <= model.holds_below)]
     return float(ratio.max()) if ratio.size else None

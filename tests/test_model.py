@@ -1,0 +1,76 @@
+"""One error model per method (verify/bounds/model.py), shared by the
+predicted bound and the error curve (issue 14, item 2)."""
+import math
+from fractions import Fraction
+
+import pytest
+import sympy
+
+from verify.bounds import model as error_models
+from verify.input.expressions import parse
+from verify.input.values import Value
+from verify.numeric import curves
+from verify.numeric.stencils import stencil
+
+U = 2.0 ** -53
+
+
+@pytest.mark.parametrize("method", ["forward", "backward", "central", "central4", "richardson"])
+def test_a_stencil_method_reads_its_constants_from_its_stencil(method):
+    st = stencil(method, 1)
+    model = error_models.method_model(method)
+    assert (model.accuracy, model.constant, model.rounding_power) == \
+        (st.accuracy, st.peano_constant, 1)
+    assert model.derivative == 1 + st.accuracy and model.span == st.span
+    # the moments of the stencil: 1 for f', 0 below the leading order
+    assert model.moments[1] == 1 and all(model.moments[k] == 0 for k in range(2, model.derivative)
+                                        if k != 1)
+
+
+def test_complex_step_is_stated_once_h_squared_over_six_and_no_rounding_growth():
+    model = error_models.method_model("complex_step")
+    assert (model.accuracy, model.constant, model.rounding_power) == (2, 1 / 6, 0)
+    assert model.moments[3] == Fraction(-1, 6) and model.moments[5] == Fraction(1, 120)
+    assert model.moments[4] == 0
+    # rounding does not grow as h shrinks; truncation is h^2 |f'''| / 6
+    assert error_models.rounding_term(model, 1e-10, 3e-16, 1e-16) == pytest.approx(4e-16)
+    assert error_models.truncation_term(model, 1e-3, 6.0) == pytest.approx(1e-6)
+
+
+def test_the_terms_scale_with_h_as_the_method_says():
+    central = error_models.method_model("central")
+    assert error_models.truncation_term(central, 1e-2, 1.0) == pytest.approx(
+        stencil("central", 1).peano_constant * 1e-4)
+    assert error_models.rounding_term(central, 1e-8, 2e-16) == pytest.approx(2e-8)
+    # overflow is an infinite bound, not a crash (x**3 at 1e53)
+    assert math.isinf(error_models.truncation_term(central, 1e200, 1e200))
+
+
+def test_the_bound_and_the_curve_use_the_same_model():
+    # the curve's model at a point has the bound's truncation constant and rounding
+    model = error_models.error_model("central", [1.0, 2.0, 0.5, 6.0, 1.0, 2.0],
+                                     value_error=3 * U, unit_roundoff=U)
+    method = error_models.method_model("central")
+    assert model.truncation == error_models.truncation_term(method, 1.0, 6.0)
+    assert model.rounding == error_models.rounding_term(method, 1.0, stencil("central", 1).weight_sum * 3 * U)
+    assert float(model.error(1e-3)) == pytest.approx(
+        error_models.truncation_term(method, 1e-3, 6.0)
+        + error_models.rounding_term(method, 1e-3, 3 * U) + U * 2.0)
+
+
+def test_the_model_holds_only_where_the_function_stays_close_to_its_taylor_term():
+    (x,) = parse("x").free_symbols
+    text = "atan(exp(-(3*x**3)**2)) + x**3/2 - x/2 + 1"
+    at = Value("-1.367", sympy.Rational(-1367, 1000))
+    derivatives = curves.ball_derivatives(parse(text), x, at, 9)
+    model = error_models.error_model("central4", derivatives, value_error=4 * U,
+                                     unit_roundoff=U)
+    hs = curves.steps(1e-16, 1.0, 100)
+    limit = error_models.holds_below(model, "central4", parse(text), x, at, hs)
+    # 1e-26 at the point, 0.58 at x + 2: the Taylor term there says nothing at h = 1
+    assert 1e-4 < limit < 0.2
+    smooth = parse("exp(x)")
+    one = Value("1", sympy.Integer(1))
+    steady = error_models.error_model("central", curves.ball_derivatives(smooth, x, one, 7),
+                                      value_error=U, unit_roundoff=U)
+    assert error_models.holds_below(steady, "central", smooth, x, one, hs) > 1e-2

@@ -107,7 +107,9 @@ SERIES_PIECES = 16  # a wide box's series maximum is retried on this many pieces
 def _maximum(engine, orders, box, floats):
     """(max |d^orders f| over box, kind)."""
     through_series = _series_maximum(engine, orders, box, floats)
-    if through_series is None:
+    if through_series is None and _series_maximum(engine, orders, _centre(box),
+                                                  floats) is not None:
+        # it holds at the centre (a rule exists, no edge there): the box was too wide
         through_series = _split_series_maximum(engine, orders, box, floats)
     if through_series is not None:
         return through_series, "rigorous"
@@ -133,7 +135,11 @@ def _maximum(engine, orders, box, floats):
     return (float(max(samples)) if samples else float("inf")), "leading term"
 
 
-def _split_series_maximum(engine, orders, box, floats, pieces=SERIES_PIECES, depth=2):
+def _centre(box):
+    return [((lo + hi) / 2, (lo + hi) / 2) for lo, hi in box]
+
+
+def _split_series_maximum(engine, orders, box, floats, pieces=SERIES_PIECES, depth=3):
     """The largest series maximum over ``pieces`` pieces of the box's moving
     side (a piece without one split again, ``depth`` times), or None when a
     piece has none. Interval arithmetic overestimates on a wide box (a log or

@@ -17,6 +17,9 @@ import mpmath
 import numpy as np
 import sympy
 
+from sympy.printing.numpy import SciPyPrinter
+from sympy.printing.pycode import MpmathPrinter
+
 from verify.input.expressions import DataSum, symbol
 
 
@@ -28,20 +31,43 @@ _MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a)}
 
 @functools.lru_cache(maxsize=4096)
 def _lambdify(args, expr, backend):
-    # The arguments are renamed in one xreplace (what dummify=True does, but
-    # lambdify does it one argument per pass over the tree: quadratic, seconds
-    # for a tensor case of a hundred entries). A case's names never begin with
-    # an underscore, so ``_a0`` ... collide with none of them, and a symbol
-    # named ``numpy``, ``exp`` or ``W[0,1]`` shadows nothing.
+    # The arguments are printed as ``_a0``, ``_a1``, ... by the printer, not
+    # substituted into the tree: rebuilding the tree through SymPy (xreplace,
+    # or lambdify's ``dummify``) re-evaluates every node with its assumptions,
+    # three quarters of lambdify's time. A case's names never begin with an
+    # underscore, so ``_a0`` ... collide with none of them, and a symbol named
+    # ``numpy``, ``exp`` or ``W[0,1]`` shadows nothing.
     dummies = tuple(sympy.Symbol(f"_a{i}", real=True) for i in range(len(args)))
-    expr = expr.xreplace(dict(zip(args, dummies)))
+    names = {a: d.name for a, d in zip(args, dummies)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if backend == "mpmath":
             if expr.has(sympy.Max, sympy.Min):
                 expr = expr.replace(sympy.Max, _MP_MAX).replace(sympy.Min, _MP_MIN)
-            return sympy.lambdify(dummies, expr, modules=[_MP_NAMES, "mpmath"], dummify=False)
-        return sympy.lambdify(dummies, expr, modules=["scipy", "numpy"], dummify=False)
+            modules = [_MP_NAMES, "mpmath"]
+            printer = _renaming(MpmathPrinter, names, _MP_NAMES)
+        else:
+            modules = ["scipy", "numpy"]
+            printer = _renaming(SciPyPrinter, names, {})
+        # lambdify is given the printed text: from a tree it would also put every
+        # symbol into the function's namespace by name, and a variable named
+        # ``exp`` would shadow the function exp
+        return sympy.lambdify(dummies, printer.doprint(expr), modules=modules, dummify=False,
+                              printer=printer)
+
+
+def _renaming(base, names, user_functions):
+    """``base`` (lambdify's printer for the backend, with lambdify's settings)
+    printing each argument symbol by its name in ``names``."""
+    class Renaming(base):
+        def _print_Symbol(self, expr):
+            return names[expr] if expr in names else super()._print_Symbol(expr)
+
+        def _print_Dummy(self, expr):  # the placeholders of data sums
+            return names[expr] if expr in names else super()._print_Dummy(expr)
+    return Renaming({"fully_qualified_modules": False, "inline": True,
+                     "allow_unknown_functions": True,
+                     "user_functions": {k: k for k in user_functions}})
 
 
 def _split(expr):

@@ -112,3 +112,16 @@ def test_a_bad_list_of_steps_names_the_key(tmp_path, steps, message):
         checks: {{derivative: {{h: {steps}}}}}
     """)
     assert not cases and message in errors[0].message and "key 'checks'" in errors[0].message
+
+
+def test_complex_step_near_underflow_is_judged_with_the_subnormal_loss(tmp_path):
+    # f'(26.5) of exp(-x**2) is -5.5e-304: Im f(x + ih) = h f' is subnormal, so the
+    # complex step is 1.6% off; the bound must say so (this was a false fail)
+    import verify
+    path = tmp_path / "under.yaml"
+    path.write_text("name: under\nfunction: exp(-x**2)\nat: {x: 26.5}\n"
+                    "checks: {derivative: {methods: [complex_step]}}\n")
+    row = verify.run(path).iloc[0]
+    assert row["status"] == "pass"
+    assert row["abs_error"] > 1e-306          # the loss is real
+    assert row["tolerance"] < abs(row["exact"])  # and the row still tells right from wrong

@@ -24,6 +24,7 @@ from mpmath import iv
 
 from verify.exact.symbolic import DerivativeTooLarge, point_key
 from verify.core.functions import complex_ulps
+from verify.input.expressions import operations
 from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs
 from verify.bounds.model import method_model, rounding_term, truncation_term
 from verify.bounds.rounding import running_error
@@ -191,9 +192,13 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
         kind = "leading term"
         _, errors = running_error(engine.derivative(_orders(size, (index, 1))), engine.variables,
                                   np.array([floats]), unit_roundoff, engine.data)
-        # a complex form may err by more than the one unit of a real libm function
-        rounding = rounding_term(model, h, float(errors[0]) + unit_roundoff * abs(difference.value)) \
-            * complex_ulps(engine.expression)
+        # a complex form may err by more than the one unit of a real libm function;
+        # Im f(x + ih) is about h f'(x), subnormal when f' is near 1e-300: each of
+        # the (up to four real) operations of a complex one may then lose an
+        # absolute smallest subnormal, which the division by h magnifies
+        underflow = 4 * operations(engine.expression) * _smallest_subnormal(unit_roundoff) / h
+        rounding = (rounding_term(model, h, float(errors[0]) + unit_roundoff * abs(difference.value))
+                    + underflow) * complex_ulps(engine.expression)
     else:
         st = stencil(difference.method, n, difference.levels)
         lo, hi = model.span
@@ -214,6 +219,13 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
         engine = sides[0].piece if floats[index] < point[index].exact else sides[1].piece
     shift = representation(engine, _orders(size, (index, n)), point)
     return Bound(SAFETY * (truncation + rounding) + shift, truncation, rounding, shift, kind)
+
+
+def _smallest_subnormal(unit_roundoff) -> float:
+    """The absolute error an operation may add near underflow, in the dtype
+    whose unit roundoff is given (float32: 2**-24, float64: 2**-53)."""
+    dtype = np.float32 if unit_roundoff > 2.0 ** -30 else np.float64
+    return float(np.finfo(dtype).smallest_subnormal)
 
 
 def _piecewise_maximum(sides, orders, box, index, floats):

@@ -50,3 +50,25 @@ def test_excludes_zero_proves_a_sign_or_declines():
     assert not excludes_zero(parse("sin(x)"), ("x",), [(-0.1, 0.1)])
     assert not excludes_zero(parse("cos(1000*x)"), ("x",), [(0, 0.1)])  # split, still crosses
     assert not excludes_zero(parse("log(x)"), ("x",), [(-1, 1)])  # no interval value: declined
+
+
+def test_interval_rules_enclose_the_true_value_at_mpmaths_default_precision():
+    # the monotone rules (tanh, atan, ...) and the constants once padded and read their
+    # ends at float precision, so an "enclosure" of tanh(3/10) missed it by 4e-18
+    import mpmath
+    import sympy
+    from mpmath import iv
+    from verify.exact.intervals import _eval, ends_of
+    u = sympy.Symbol("u")
+    assert mpmath.mp.dps == 15
+    saved, iv.dps = iv.dps, 30
+    try:
+        for expr in (sympy.tanh(u), sympy.atan(u), sympy.asinh(u), sympy.erf(u),
+                     sympy.pi * u + sympy.Float("0.1", 30)):
+            for point in ("0.3", "1.7", "-2.2"):
+                lo, hi = ends_of(_eval(expr, {u: iv.mpf(point)}, (), {}))
+                with mpmath.workdps(60):
+                    true = sympy.lambdify(u, expr, "mpmath")(mpmath.mpf(point))
+                    assert lo <= true <= hi, (expr, point)
+    finally:
+        iv.dps = saved

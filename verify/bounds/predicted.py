@@ -25,7 +25,7 @@ from mpmath import iv
 from verify.exact.symbolic import DerivativeTooLarge, point_key
 from verify.core.functions import complex_ulps
 from verify.input.expressions import operations
-from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs
+from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs, widened
 from verify.bounds.model import method_model, rounding_term, truncation_term
 from verify.bounds.rounding import running_error
 from verify.core.tolerances import SAFETY
@@ -78,7 +78,7 @@ def _series_maximum(engine, orders, box, floats):
     try:
         held = {s: iv.mpf(float(x)) for s, x in others}
         coefficients = expand(engine.expression, engine.symbols[index],
-                              iv.mpf([lo - pad, hi + pad]), m, Interval(), held)
+                              widened(lo, hi, 1e-25), m, Interval(), held)
         low, high = ends_of(coefficients[m])
     except (NotSmooth, NotAnalytic, NoRule, ZeroDivisionError, ValueError, TypeError,
             ArithmeticError):

@@ -127,9 +127,21 @@ def excludes_zero(expr, variables, box, data=(), dps=30) -> bool:
 
 
 def ends_of(interval):
-    """The two ends of an ``iv`` interval as mpmath numbers."""
+    """The two ends of an ``iv`` interval as mpmath numbers, exactly (mpf() of a raw
+    value rounds it to the working precision, float's by default, to nearest:
+    an end rounded inwards loses the enclosure)."""
     lo, hi = interval._mpi_
-    return mpmath.mpf(lo), mpmath.mpf(hi)
+    with mpmath.workprec(max(lo[3], hi[3], 53) + 10):
+        return mpmath.mpf(lo), mpmath.mpf(hi)
+
+
+def widened(lo, hi, relative):
+    """The interval [lo, hi] widened outward by ``relative`` (|lo| + |hi|), the
+    subtraction done at the interval's precision (in floats the pad is lost)."""
+    with mpmath.workdps(iv.dps + 10):
+        lo, hi = mpmath.mpf(lo), mpmath.mpf(hi)
+        pad = (abs(lo) + abs(hi)) * mpmath.mpf(relative)
+        return iv.mpf([lo - pad, hi + pad])
 
 
 def _eval(expr, env, data, memo):
@@ -204,9 +216,10 @@ def _constant(expr):
     exact = sympy.Rational(expr) if expr.is_Rational else None
     if exact is not None:
         return iv.mpf(exact.p) / exact.q
-    value = mpmath.mpf(expr.evalf(iv.dps + 10)._mpf_)
-    ulp = abs(value) * mpmath.mpf(10) ** (-iv.dps - 5)
-    return iv.mpf([value - ulp, value + ulp])
+    with mpmath.workdps(iv.dps + 10):  # at float's default precision the ulp is lost
+        value = mpmath.mpf(expr.evalf(iv.dps + 10)._mpf_)
+        ulp = abs(value) * mpmath.mpf(10) ** (-iv.dps - 5)
+        return iv.mpf([value - ulp, value + ulp])
 
 
 def _power(expr, base, exponent):
@@ -261,9 +274,10 @@ def _monotone(fn, x):
             if isinstance(value, mpmath.mpc):
                 raise NotSmooth("outside the domain")
             ends.append(value)
-    lo, hi = (ends[0], ends[1]) if increasing else (ends[1], ends[0])
-    pad = mpmath.mpf(10) ** (5 - iv.dps) * max(abs(lo), abs(hi), 1)
-    return iv.mpf([lo - pad, hi + pad])
+        lo, hi = (ends[0], ends[1]) if increasing else (ends[1], ends[0])
+        # padded at the working precision: at mpmath's default (float's) the pad is lost
+        pad = mpmath.mpf(10) ** (5 - iv.dps) * max(abs(lo), abs(hi), 1)
+        return iv.mpf([lo - pad, hi + pad])
 
 
 def _data_sum(expr, env, data, memo):

@@ -38,7 +38,7 @@ from mpmath import iv
 
 from verify.core.tolerances import SAFETY
 from verify.exact.symbolic import DerivativeTooLarge, NotDefined
-from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs
+from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs, widened
 from verify.core.functions import is_analytic
 from verify.exact.series import Interval, NoRule, NotAnalytic, Record, Ring, expand
 from verify.exact.precision import START_DPS, until_stable
@@ -225,8 +225,7 @@ def enclosures(engine, edges, order: int):
     try:
         for lo, hi in zip(edges[:-1], edges[1:]):
             lo, hi = min(lo, hi), max(lo, hi)
-            pad = (abs(lo) + abs(hi)) * mpmath.mpf(10) ** (-INTERVAL_DPS + 5)
-            about = iv.mpf([lo - pad, hi + pad])
+            about = widened(lo, hi, mpmath.mpf(10) ** (-INTERVAL_DPS + 5))
             try:
                 series = expand(engine.expression, x, about, order, Interval())
                 pieces.append([_upper(c) for c in series])

@@ -194,3 +194,10 @@ def test_about_a_switch_a_coefficient_past_the_jump_is_an_error_when_asked(tmp_p
     default, _ = _run(tmp_path, base % ("", ""))
     assert {r.status for r in default} == {"skip"}
     assert "stops at order 2" in _row(default, "taylor[3]").message
+
+
+def test_log_at_zero_is_called_a_branch_point_not_a_pole(tmp_path):
+    rows, _ = _run(tmp_path, "{name: l, function: log(1 + x), at: {x: 0.5}, "
+                             "checks: {taylor: {about: -1}}}")
+    assert [r.status for r in rows] == ["error"]
+    assert "branch point" in rows[0].message and "pole" not in rows[0].message

@@ -210,3 +210,19 @@ def test_the_command_line_defaults_are_the_run_options_defaults():
     from verify.core.run_options import RunOptions
     args = build_parser().parse_args(["cases/"])
     assert (args.timeout, args.memory_mb) == (RunOptions().timeout, RunOptions().memory_mb)
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+    from pathlib import Path
+    cases = "cases:\n" + "".join(f"  - {{name: c{k}, function: x**2, at: {{x: 1}}, "
+                                  "checks: [derivative]}\n" for k in range(3))
+    (tmp_path / "many.yaml").write_text(cases)
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verify", str(tmp_path / "many.yaml"), "--jobs", "1",
+         "--out", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=str(root)), cwd=tmp_path)
+    process.stdout.close()  # as `| head -0` does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr

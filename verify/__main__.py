@@ -13,4 +13,9 @@ if getattr(_package, "__file__", None) is None:
 
 from verify.cli import main  # noqa: E402 - only once the package is known to be the real one
 
-sys.exit(main())
+try:
+    sys.exit(main())
+except BrokenPipeError:  # `python -m verify cases/ | head`: the reader left, as with any filter
+    import os
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    sys.exit(1)

@@ -517,8 +517,8 @@ class _Expander:
         if name in ("tan", "tanh"):
             return self._tan(u, k.apply(name, u0, (e, name)), 1 if name == "tan" else -1)
         if name == "log":
+            log0 = k.apply("log", u0, (e, "log"))  # first: a branch point, not "a pole"
             inv0 = k.apply("inv", u0, (e, "inv"))
-            log0 = k.apply("log", u0, (e, "log"))
             return self.integrate(self.mul(self.deriv(u) + [k.zero], self.recip(u, inv0)), log0)
         if name == "atan":
             q = self.mul(u, u)

@@ -16,7 +16,7 @@ from verify.numeric import backprop
 
 from verify.core import functions
 from verify.numeric.backprop import Node, from_expression, from_graph
-from verify.checks.backprop import _bound, magnitudes
+from verify.bounds.backprop_rounding import backprop_bound, magnitudes
 from verify.input.data import Column
 from verify.exact.symbolic import ExactFunction, evaluate_safely
 from verify.input.expressions import parse, symbol
@@ -202,8 +202,7 @@ def test_backprop_matches_the_exact_gradient_within_its_bound(text, i, j):
         orders = tuple(int(m == k) for m in range(len(names)))
         exact, reason = evaluate_safely(engine, orders, point)
         assume(reason is None)
-        bound = _bound(engine, orders, point, [p.float64 for p in point], sizes[id(nodes[k])],
-                       graph.operations)
+        bound = backprop_bound(engine, orders, point, sizes[id(nodes[k])], graph.operations)
         error = abs(float(nodes[k].adjoint) - exact)
         assert error <= bound.total, (text, names, point, float(exact), nodes[k].adjoint)
 

@@ -42,35 +42,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from verify.numeric import differences
-from verify.numeric.backprop import propagate
-from verify.core.tolerances import SAFETY
-from verify.bounds.predicted import partial_bound, representation
+from verify.bounds.backprop_rounding import backprop_bound, magnitudes
+from verify.bounds.predicted import partial_bound
 from verify.checks.compare import (error_row, expectation_allowance, judge_agreement,
                                    judge_expectation, judge_numeric, located, where)
 from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
 from verify.input.expressions import symbol
 from verify.bounds.kinks import derivative_at, point_problem, switch_at
 from verify.core.functions import is_analytic
-from verify.bounds.rounding import running_error
 from verify.checks.common import PointContext, graph_of, numeric_function, smooth_between
-
-U64 = differences.unit_roundoff(np.float64)
-
-
-@dataclass(frozen=True)
-class BackpropBound:
-    """The rounding bound of a backprop value (see the module docstring)."""
-
-    total: float
-    running: float
-    steps: float
-    representation: float
-    kind: str = "rounding"
-
-    def describe(self) -> str:
-        return (f"bound {self.total:.3g} = {SAFETY:g} x (running error {self.running:.3g} "
-                f"+ backward steps {self.steps:.3g}) + point {self.representation:.3g}")
-
 
 @functools.lru_cache(maxsize=256)
 def _adjoint_function(graph, name, variables, parameters, data) -> ExactFunction:
@@ -92,45 +72,6 @@ def _adjoint_function(graph, name, variables, parameters, data) -> ExactFunction
 
 def adjoint_function(case, name) -> ExactFunction:
     return _adjoint_function(case.graph, name, case.variables, case.parameters, case.data)
-
-
-def magnitudes(nodes) -> dict:
-    """The adjoints again with |local derivatives|, keyed by id(node): the size of
-    what the backward pass rounds, before any cancellation."""
-    return propagate(nodes, np.abs)
-
-
-def _bound(engine, orders, point, floats, magnitude, operations) -> BackpropBound:
-    try:
-        _, errors = running_error(engine.derivative(orders), engine.variables, [floats], U64,
-                                  engine.data)
-        running = float(errors[0])
-    except (ValueError, TypeError):
-        running = 0.0  # no rounding rule: the step term stands alone
-    steps = 2.0 * operations * U64 * float(np.max(magnitude))
-    shift = representation(engine, orders, point)
-    return BackpropBound(SAFETY * (running + steps) + shift, running, steps, shift)
-
-
-def float64_bound(case, engine, orders, point) -> float:
-    """The float64 rounding bound of computing this quantity of the case at the
-    point: the backprop row's bound for a first partial derivative, else the
-    running error of evaluating the exact formula (the value, a higher
-    derivative) in float64. A written 16- or 17-digit number is judged by it."""
-    floats = [p.float64 for p in point]
-    if sum(orders) == 1 and max(orders) == 1:
-        graph = graph_of(case)
-        nodes = graph.run(floats + [v.float64 for _, v in case.parameters])
-        index = orders.index(1)
-        magnitude = magnitudes(nodes)[id(nodes[index])]
-        return _bound(engine, orders, point, floats, magnitude, graph.operations).total
-    try:
-        _, errors = running_error(engine.derivative(orders), engine.variables, [floats], U64,
-                                  engine.data)
-        running = float(errors[0])
-    except (ValueError, TypeError):
-        running = 0.0
-    return SAFETY * running + representation(engine, orders, point)
 
 
 def _ulps(value, exact) -> str:
@@ -263,8 +204,7 @@ class _Walk:
 
 
 def _gradient_rows(at, walk, i, problem):
-    case, engine, point, floats, label, base = (at.case, at.engine, at.point, at.floats,
-                                                at.label, at.base)
+    case, engine, point, label, base = at.case, at.engine, at.point, at.label, at.base
     nodes, name = walk.nodes, case.variables[i]
     orders = tuple(int(k == i) for k in range(len(case.variables)))
     quantities = ((f"grad[{name}]", "backprop"), (f"agree[{name}]", "three-way"))
@@ -273,7 +213,7 @@ def _gradient_rows(at, walk, i, problem):
     if reason:
         return [error_row(base, reason, quantity=q, method=m, point=label) for q, m in quantities]
     value = nodes[i].adjoint
-    bound = _bound(engine, orders, point, floats, walk.sizes[id(nodes[i])], walk.graph.operations)
+    bound = backprop_bound(engine, orders, point, walk.sizes[id(nodes[i])], walk.graph.operations)
     grad = _judge(at, base, f"grad[{name}]", value, exact, bound)
     answers = [("backprop", float(value), grad.tolerance, "a backprop graph problem")]
     if verdict.switch and not verdict.line_piece:
@@ -323,7 +263,7 @@ def _adjoint_rows(at, walk, problem):
             rows.extend(error_row(b, reason, quantity=q, method=m, point=label)
                         for b, q, m in cells)
             continue
-        bound = _bound(adjoint, zero, point, at.floats, walk.sizes[id(node)], graph.operations)
+        bound = backprop_bound(adjoint, zero, point, walk.sizes[id(node)], graph.operations)
         rows.append(judge_expectation(expect_base, quantity=cells[0][1], point=label,
                                       expected=written, exact=exact, tolerance=case.tolerance,
                                       float64_bound=bound.total))

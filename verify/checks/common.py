@@ -233,3 +233,22 @@ def graph_of(case):
     inputs are its variables, then parameters."""
     inputs = case.variables + tuple(name for name, _ in case.parameters)
     return _graph(case.expression, case.graph, inputs, case.data)
+
+
+def float64_bound(case, engine, orders, point) -> float:
+    """The float64 rounding bound of computing this quantity of the case at the
+    point: the backprop row's bound for a first partial derivative, else the
+    running error of evaluating the exact formula (the value, a higher
+    derivative) in float64. A written 16- or 17-digit number is judged by it."""
+    from verify.bounds.backprop_rounding import (backprop_bound, formula_running_error,
+                                                 magnitudes)
+    from verify.bounds.predicted import representation
+    from verify.core.tolerances import SAFETY
+    floats = [p.float64 for p in point]
+    if sum(orders) == 1 and max(orders) == 1:
+        graph = graph_of(case)
+        nodes = graph.run(floats + [v.float64 for _, v in case.parameters])
+        magnitude = magnitudes(nodes)[id(nodes[orders.index(1)])]
+        return backprop_bound(engine, orders, point, magnitude, graph.operations).total
+    return SAFETY * formula_running_error(engine, orders, floats) \
+        + representation(engine, orders, point)

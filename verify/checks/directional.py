@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 
 from verify.bounds.kinks import derivative_at, switch_at
+from verify.bounds.backprop_rounding import U64, backprop_bound, magnitudes
 from verify.checks import backprop as reverse
 from verify.checks.common import graph_of
 from verify.checks.compare import error_row, where
@@ -86,7 +87,7 @@ def _backprop_row(case, sub, along, point, direction, row, judge):
     if verdict.problem or kink:
         return error_row(base, verdict.problem or kink, quantity=quantity, method="backprop",
                          point=label)
-    sizes = reverse.magnitudes(nodes)
+    sizes = magnitudes(nodes)
     v = [d.float64 for d in direction]
     size = len(case.variables)
     entries, terms = 0.0, []
@@ -94,10 +95,10 @@ def _backprop_row(case, sub, along, point, direction, row, judge):
         if v[j] == 0:
             continue
         orders = tuple(int(k == j) for k in range(size))
-        entries += abs(v[j]) * reverse._bound(engine, orders, point, floats, sizes[id(nodes[j])],
+        entries += abs(v[j]) * backprop_bound(engine, orders, point, sizes[id(nodes[j])],
                                               graph.operations).total
         terms.append(nodes[j].adjoint * v[j])
     value = float(sum(terms))
-    dot = 2.0 * len(terms) * reverse.U64 * float(sum(abs(x) for x in terms))
+    dot = 2.0 * len(terms) * U64 * float(sum(abs(x) for x in terms))
     bound = DotBound(entries + SAFETY * dot, entries, dot)
     return judge(base, "backprop", quantity, label, value, verdict.value, bound, case.tolerance)

@@ -7,7 +7,7 @@ that check.
 """
 from __future__ import annotations
 
-from verify.checks.backprop import float64_bound
+from verify.checks.common import float64_bound
 from verify.checks.compare import error_row, judge_expectation, skip_row, where
 from verify.exact.symbolic import exact_function
 from verify.bounds.kinks import derivative_at

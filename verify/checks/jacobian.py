@@ -24,6 +24,7 @@ import re
 from dataclasses import replace
 
 from verify.bounds.kinks import derivative_at, switch_at
+from verify.bounds.backprop_rounding import backprop_bound, magnitudes
 from verify.checks import backprop as reverse
 from verify.checks.common import graph_of
 from verify.checks.compare import error_row, judge_numeric, located, where
@@ -79,7 +80,7 @@ def _pass_rows(case, sub, output, base):
         label = case.label(point)
         floats = [p.float64 for p in point]
         nodes = graph.run(floats + parameters)
-        sizes = reverse.magnitudes(nodes)
+        sizes = magnitudes(nodes)
         # a switch found exactly is judged per entry; one inside data rows stops all
         kink = None if switch_at(engine, point) else reverse._engine_kink(nodes)
         for j, variable in enumerate(case.variables):
@@ -91,8 +92,7 @@ def _pass_rows(case, sub, output, base):
                 rows.extend(error_row(base, reason, quantity=quantity, method=m, point=label)
                             for m in ("backprop", "forward-mode"))
                 continue
-            bound = reverse._bound(engine, orders, point, floats, sizes[id(nodes[j])],
-                                   graph.operations)
+            bound = backprop_bound(engine, orders, point, sizes[id(nodes[j])], graph.operations)
             seed = [float(k == j) for k in range(size)]
             forward = graph.run(floats + parameters)  # fresh nodes: tangents recompute locals
             for method, value in (("backprop", nodes[j].adjoint),

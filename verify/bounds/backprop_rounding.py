@@ -1,0 +1,67 @@
+"""The float64 rounding bound of a reverse-mode (backprop) value.
+
+Backprop and the exact derivative differ only by rounding, so a value is
+within ``SAFETY * (running + steps) + point`` of the exact one, where
+``running`` is the running error bound of evaluating the exact derivative
+formula in float64 (:func:`verify.bounds.rounding.running_error`); ``steps``
+is ``2 n u A``, with ``n`` the rounding steps of the graph and ``A`` the
+adjoint recomputed with every local derivative replaced by its absolute
+value (:func:`magnitudes`: cancellation between paths does not hide the
+magnitudes that were rounded); ``point`` is the shift from the written
+point to its nearest float (:func:`verify.bounds.predicted.representation`).
+The same bound judges a written 16- or 17-digit number as a float64 result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from verify.bounds.predicted import representation
+from verify.bounds.rounding import running_error
+from verify.core.tolerances import SAFETY
+from verify.numeric.backprop import propagate
+from verify.numeric.differences import unit_roundoff
+
+U64 = unit_roundoff(np.float64)
+
+
+@dataclass(frozen=True)
+class BackpropBound:
+    """The rounding bound of a backprop value (see the module docstring)."""
+
+    total: float
+    running: float
+    steps: float
+    representation: float
+    kind: str = "rounding"
+
+    def describe(self) -> str:
+        return (f"bound {self.total:.3g} = {SAFETY:g} x (running error {self.running:.3g} "
+                f"+ backward steps {self.steps:.3g}) + point {self.representation:.3g}")
+
+
+def magnitudes(nodes) -> dict:
+    """The adjoints again with |local derivatives|, keyed by id(node): the size of
+    what the backward pass rounds, before any cancellation."""
+    return propagate(nodes, np.abs)
+
+
+def formula_running_error(engine, orders, floats) -> float:
+    """The running error bound of the derivative ``orders`` evaluated in float64;
+    0 where a function has no rounding rule (the other terms stand alone)."""
+    try:
+        _, errors = running_error(engine.derivative(orders), engine.variables, [floats], U64,
+                                  engine.data)
+        return float(errors[0])
+    except (ValueError, TypeError):
+        return 0.0
+
+
+def backprop_bound(engine, orders, point, magnitude, operations) -> BackpropBound:
+    """The bound on a backprop value of the derivative ``orders`` at ``point``
+    (Values), given the node's ``magnitude`` and the graph's ``operations``."""
+    running = formula_running_error(engine, orders, [p.float64 for p in point])
+    steps = 2.0 * operations * U64 * float(np.max(magnitude))
+    shift = representation(engine, orders, point)
+    return BackpropBound(SAFETY * (running + steps) + shift, running, steps, shift)

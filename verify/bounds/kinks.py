@@ -60,7 +60,7 @@ def derivative_at(engine, orders, point) -> Verdict:
     reason = _where_switch(engine, point)
     if reason:
         return Verdict(problem=reason)
-    switching = _switching(engine, point)
+    switching = _switches(engine, point)
     if not switching:
         value, reason = evaluate_safely(engine, orders, point)
         return Verdict(value=value, problem=reason)
@@ -95,17 +95,11 @@ def derivative_at(engine, orders, point) -> Verdict:
 def first_jump(engine, point, index, start, stop) -> int | None:
     """The lowest order in start..stop at which the one-sided derivatives along
     ``index`` differ at a switch (or are not defined); None when none does."""
-    switching = _switching(engine, tuple(point)) if has_switch(engine) else ()
-    if not switching:
-        return None
-    try:
-        left, right = (_piece_engine(engine, point, switching, [index], side)[0]
-                       for side in (-1, 1))
-    except _Undecided:
+    sides = _side_pieces(engine, point, index)
+    if sides is None:
         return None
     for n in range(start, stop + 1):
-        orders = tuple(n if k == index else 0 for k in range(len(point)))
-        a, b = (evaluate_safely(p, orders, point)[0] for p in (left, right))
+        a, b = _side_values(sides, point, index, n)
         if a is None or b is None or not _agree(a, b):
             return n
     return None
@@ -113,17 +107,32 @@ def first_jump(engine, point, index, start, stop) -> int | None:
 
 def is_switch(engine, point) -> bool:
     """Whether an abs/Max/Min of f changes branch at the point."""
-    return bool(_switching(engine, tuple(point)))
+    return bool(_switches(engine, point))
 
 
 def one_sided(engine, point, index, order):
     """(left, right) values of the ``order``-th derivative along ``index`` at a
-    switch, from the pieces on each side (None where a piece has none)."""
-    switching = _switching(engine, tuple(point))
-    left, right = (_piece_engine(engine, point, switching, [index], side)[0]
-                   for side in (-1, 1))
+    switch, from the pieces on each side (None where a piece has none, or both
+    None when the point is no decided switch)."""
+    sides = _side_pieces(engine, point, index)
+    return (None, None) if sides is None else _side_values(sides, point, index, order)
+
+
+def _side_pieces(engine, point, index):
+    """(left piece, right piece) along ``index`` at a switch, or None."""
+    switching = _switches(engine, point)
+    if not switching:
+        return None
+    try:
+        return tuple(_piece_engine(engine, point, switching, [index], side)[0]
+                     for side in (-1, 1))
+    except _Undecided:
+        return None
+
+
+def _side_values(sides, point, index, order):
     orders = tuple(order if k == index else 0 for k in range(len(point)))
-    return tuple(evaluate_safely(p, orders, point)[0] for p in (left, right))
+    return tuple(evaluate_safely(p, orders, point)[0] for p in sides)
 
 
 @dataclass(frozen=True)
@@ -141,7 +150,7 @@ def sides_at(engine, point, index) -> tuple[Side, Side] | None:
     """(left, right) of a switch at ``point`` along ``index``; None when the
     point is no switch or the branches are not decided."""
     point = tuple(point)
-    switching = _switching(engine, point) if has_switch(engine) else ()
+    switching = _switches(engine, point)
     if not switching:
         return None
     try:
@@ -174,8 +183,7 @@ def point_problem(engine, point) -> str | None:
 def differentiable_switch(engine, point) -> str | None:
     """A message when ``point`` is a switch where every first derivative exists
     (for checks that then skip, since their differences straddle it); else None."""
-    if not has_switch(engine) or not _switching(engine, tuple(point)) \
-            or kink_at(engine, point):
+    if not _switches(engine, point) or kink_at(engine, point):
         return None
     return (f"{switch_at(engine, point)}: the first derivatives exist there, but finite "
             "differences straddle the switch, so this check does not judge them there")
@@ -183,8 +191,14 @@ def differentiable_switch(engine, point) -> str | None:
 
 def switch_at(engine, point) -> str | None:
     """The abs/Max/Min piece switching at ``point``, shown, or None."""
-    switching = _switching(engine, tuple(point)) if has_switch(engine) else ()
+    switching = _switches(engine, point)
     return f"{_where(engine, point)} is a switch of {_show_all(switching)}" if switching else None
+
+
+def _switches(engine, point) -> tuple:
+    """The abs/Max/Min pieces tied at ``point``; none without looking when the
+    function has no switch anywhere."""
+    return _switching(engine, tuple(point)) if has_switch(engine) else ()
 
 
 @functools.lru_cache(maxsize=512)

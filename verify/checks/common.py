@@ -8,6 +8,9 @@ import functools
 import numpy as np
 import sympy
 
+from verify.bounds.backprop_rounding import backprop_bound, formula_running_error, magnitudes
+from verify.bounds.predicted import representation
+from verify.core.tolerances import SAFETY
 from verify.exact.compiled import Compiled
 from verify.input.expressions import symbol
 from verify.numeric.backprop import from_expression, from_graph
@@ -240,10 +243,6 @@ def float64_bound(case, engine, orders, point) -> float:
     point: the backprop row's bound for a first partial derivative, else the
     running error of evaluating the exact formula (the value, a higher
     derivative) in float64. A written 16- or 17-digit number is judged by it."""
-    from verify.bounds.backprop_rounding import (backprop_bound, formula_running_error,
-                                                 magnitudes)
-    from verify.bounds.predicted import representation
-    from verify.core.tolerances import SAFETY
     floats = [p.float64 for p in point]
     if sum(orders) == 1 and max(orders) == 1:
         graph = graph_of(case)

@@ -34,7 +34,7 @@ from verify.exact.singularities import radius_of_convergence
 from verify.exact.taylor import (NotAnalytic, enclosures, exact_coefficients, numeric_coefficients,
                       partial_sum, remainder_bounds)
 from verify.checks.common import plain_floats
-from verify.bounds.kinks import derivative_at, first_jump, is_switch
+from verify.bounds.kinks import derivative_at, first_jump, is_switch, one_sided
 
 FIGURE_ORDERS = (1, 2, 3, 5, 10, 20)
 FIGURE_MAX_ORDER = 20  # higher orders draw on f itself and cost interval work
@@ -83,12 +83,14 @@ def switch_rows(case, engine, base, about, order, *, asked=True):
     first jump of its one-sided derivatives, so the coefficients below it
     exist (computed exactly from the pieces) and the series stops there: it is
     not an analytic function's series, so neither the Cauchy-integral
-    coefficients nor the partial sums apply. A hand-written coefficient
-    at or above the jump names something that does not exist: an error."""
-    name = case.variables[0]
-    at = f"{name}={about.text}"
+    coefficients nor the partial sums apply. A coefficient at or past the
+    jump does not exist: asked for (``order``, ``expect.taylor``) it is an
+    error, as the derivative of that order is, and so is a kink of f itself
+    (relu at 0); a jump in f'' or higher reached only by the default order
+    is a skip that says where the series stops."""
     if not is_switch(engine, [about]):
         return None
+    at = f"{case.variables[0]}={about.text}"
     jump = first_jump(engine, [about], 0, 0, order)
     if jump is None:  # every coefficient asked for exists
         jump = order + 1
@@ -128,7 +130,6 @@ def switch_rows(case, engine, base, about, order, *, asked=True):
 
 def _one_sided(engine, about, order):
     """'left L, right R' of the order-th derivative at a switch."""
-    from verify.bounds.kinks import one_sided
     left, right = one_sided(engine, [about], 0, order)
     show = lambda v: "undefined" if v is None else mpmath.nstr(v, 8)  # noqa: E731
     return f"left {show(left)}, right {show(right)}"

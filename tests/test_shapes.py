@@ -107,3 +107,77 @@ def test_a_tensor_case_runs_every_engine_on_its_entries(tmp_path):
     # tanh'(z_i) x_0: 0.48886 for i = 0 (0.4 is wrong), 0.46997 for i = 1
     assert statuses[("expect", "expect:grad[W[0,0]]")] == "fail"
     assert statuses[("expect", "expect:grad[W[1,0]]")] == "pass"
+
+
+GRAPH_LAYER = """
+    name: c
+    shapes: {W: [2, 3], b: [2], x: [3]}
+    graph:
+      z: W @ x + b
+      a: tanh(z)
+      L: sum_all(a**2) / 2
+    variables: [W, b]
+    parameters: {x: [1.0, 2.0, -1.0]}
+    at: {W: [[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]], b: [0.1, -0.1]}
+    checks: {gradient: {methods: [central]}, backprop: }
+    """
+
+
+def test_a_tensor_valued_graph_node_becomes_one_node_per_entry(tmp_path):
+    cases, errors = load_one(tmp_path, GRAPH_LAYER)
+    assert not errors
+    names = [node.name for node in cases[0].graph]
+    assert names == ["z[0]", "z[1]", "a[0]", "a[1]", "L"]
+    assert cases[0].graph[0].text == "(W @ x + b)[0]"
+
+
+def test_backprop_through_tensor_nodes_gives_the_chain_rule_of_a_layer(tmp_path):
+    """dL/dz = (1 - a**2) * a and dL/dW = dL/dz x^T, computed with NumPy: the
+    backprop rows (gradient and node adjoints) agree to 1e-12, and all pass."""
+    import numpy as np
+
+    from verify.checks.case import run_case
+    cases, errors = load_one(tmp_path, GRAPH_LAYER + """
+    expect: {adjoint: {a: [0.1, 0.9], z: [-0.363431, 0.0818634]}}
+    """)
+    assert not errors
+    W = np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]])
+    x, b = np.array([1.0, 2.0, -1.0]), np.array([0.1, -0.1])
+    a = np.tanh(W @ x + b)
+    dz = (1 - a ** 2) * a
+    expected = {f"grad[W[{i},{j}]]": dz[i] * x[j] for i in range(2) for j in range(3)}
+    expected |= {f"grad[b[{i}]]": dz[i] for i in range(2)}
+    expected |= {f"adjoint[z[{i}]]": dz[i] for i in range(2)}
+    expected |= {f"adjoint[a[{i}]]": a[i] for i in range(2)}
+    rows = {r.quantity: r for r in run_case(cases[0]).results if r.check == "backprop"}
+    for quantity, value in expected.items():
+        assert rows[quantity].numeric == pytest.approx(value, rel=1e-12), quantity
+        assert rows[quantity].status.value == "pass", quantity
+    written = {r.quantity: r.status.value for r in run_case(cases[0]).results
+               if r.check == "expect"}
+    # a = tanh(W x + b) = (-0.46212, 0.95624): both written values of a are wrong
+    assert written == {"expect:adjoint[a[0]]": "fail", "expect:adjoint[a[1]]": "fail",
+                       "expect:adjoint[z[0]]": "pass", "expect:adjoint[z[1]]": "pass"}
+
+
+@pytest.mark.parametrize("graph, message", [
+    ("z: W @ x + b\n      a: tanh(z)",
+     "key 'graph': the last node 'a' is the output and must be a scalar, not a tensor of "
+     "shape [2]"),
+    ("z: W @ x + b\n      L: sum_all(z) + q\n      q: sum_all(z)",
+     "key 'graph': node 'L' refers to 'q', which is defined later"),
+    ("z: W @ x\n      L: sum_all(z @ x)",
+     "key 'graph': matrix product of shapes [2] and [3]"),
+])
+def test_tensor_graph_mistakes_name_the_key(tmp_path, graph, message):
+    cases, errors = load_one(tmp_path, f"""
+    name: c
+    shapes: {{W: [2, 3], b: [2], x: [3]}}
+    graph:
+      {graph}
+    variables: [W]
+    parameters: {{x: [1.0, 2.0, -1.0], b: [0, 0]}}
+    at: {{W: [[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]}}
+    """)
+    assert not cases
+    assert message in errors[0].message, errors[0].message

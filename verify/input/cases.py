@@ -18,8 +18,8 @@ from verify.input.expressions import RESERVED, DataSum, ExpressionError, fold, p
 from verify.input.expectations import Expect, read_expect
 from verify.input.loading import CaseError, Source, items, kind_of, line_of, suggest
 from verify.input.options import Check, normal_name, read_checks, read_point
-from verify.input.shapes import expand_case_values, order_entries, read_shapes, tensor_label
-from verify.input.tensors import split_entry
+from verify.input.shapes import expand_adjoints, expand_case_values, order_entries, read_shapes, tensor_label
+from verify.input.tensors import Tensor, entry_name, indices, split_entry
 from verify.input.values import MAX_MAGNITUDE, Value, parse_value
 
 _CASE_NAME = re.compile(r"[A-Za-z0-9_.-]+\Z")
@@ -155,6 +155,7 @@ def _build(values, lines, name, node, source, allow_outside_data, on_key):
         outputs = expression
         expression = sympy.ImmutableMatrix([e for _, e in outputs])
     expression_line = line_of(values.get("function") or values.get("graph"))
+    values = expand_adjoints(values, [n.name for n in graph])
     on_key("variables")
     if graph and "variables" not in values:
         _blame_graph_node(values, graph, expression, parameters, columns)
@@ -229,7 +230,7 @@ def _read_expression(values, node, data, parameters, shapes):
         return expression, (), text
     graph_node = values["graph"]
     taken = {name for name, _ in parameters} | {column.name for column in data} | set(shapes)
-    nodes, composed = [], {}
+    nodes, composed, local_names = [], {}, {}
     triples = items(graph_node, what="mapping of node: expression")
     names_in_order = [key for key, _, _ in triples]
     for key, key_node, value_node in triples:
@@ -239,19 +240,43 @@ def _read_expression(values, node, data, parameters, shapes):
                             line=line_of(key_node), key="graph")
         text = scalar(value_node, "graph", "an expression")
         local = _parse(text, value_node, "graph", data=rows, shapes=shapes,
-                       names={n: symbol(n) for n in composed})
-        later = [n for n in names_in_order[names_in_order.index(key):]
-                 if symbol(n) in local.free_symbols]
+                       names=local_names, allow_tensor=True)
+        free = _free_symbols(local)
+        later = [n for n in names_in_order[names_in_order.index(key):] if symbol(n) in free]
         if later:
             what = "itself" if later[0] == key else f"'{later[0]}', which is defined later"
             raise CaseError(f"node '{key}' refers to {what} (nodes must use earlier nodes only)",
                             line=line_of(value_node), key="graph")
-        full = _parse(text, value_node, "graph", data=rows, names=composed, shapes=shapes)
+        full = _parse(text, value_node, "graph", data=rows, names=composed, shapes=shapes,
+                      allow_tensor=True)
         composed[key] = full
-        nodes.append(GraphNode(key, text, local, line_of(value_node)))
+        nodes.extend(_graph_nodes(key, text, local, line_of(value_node)))
+        local_names[key] = (Tensor.of_symbols(key, local.shape, symbol)
+                            if isinstance(local, Tensor) else symbol(key))
     if not nodes:
         raise CaseError("graph has no nodes", line=line_of(graph_node), key="graph")
-    return composed[nodes[-1].name], tuple(nodes), None
+    output = composed[names_in_order[-1]]
+    if isinstance(output, Tensor):
+        raise CaseError(f"the last node '{names_in_order[-1]}' is the output and must be a "
+                        f"scalar, not a tensor of shape {list(output.shape)} (reduce it with "
+                        "sum_all, mean_all, dot or an entry)", line=nodes[-1].line, key="graph")
+    return output, tuple(nodes), None
+
+
+def _free_symbols(value) -> set:
+    if isinstance(value, Tensor):
+        return set().union(*(entry.free_symbols for entry in value.array.reshape(-1)))
+    return value.free_symbols
+
+
+def _graph_nodes(name, text, local, line) -> list[GraphNode]:
+    """A scalar node, or one node per entry of a tensor-valued node (named
+    ``z[0]``, ``z[1,2]``, as tensor variables' entries are), so that every
+    engine sees a graph of scalars."""
+    if not isinstance(local, Tensor):
+        return [GraphNode(name, text, local, line)]
+    return [GraphNode(entry_name(name, index), f"({text.strip()}){entry_name('', index)}",
+                      local.array[index], line) for index in indices(local.shape)]
 
 
 MAX_OUTPUTS = 256
@@ -287,11 +312,18 @@ def _read_outputs(node, rows):
     return tuple(outputs), "; ".join(texts)
 
 
-def _parse(text, node, key, *, data, names=None, shapes=None):
+def _parse(text, node, key, *, data, names=None, shapes=None, allow_tensor=False):
     try:
-        expression = parse(text, data=data, names=names, shapes=shapes)
+        expression = parse(text, data=data, names=names, shapes=shapes, allow_tensor=allow_tensor)
     except ExpressionError as exc:
         raise CaseError(str(exc), line=line_of(node), key=key) from None
+    entries = expression.array.reshape(-1) if isinstance(expression, Tensor) else (expression,)
+    for entry in entries:
+        _check_magnitude(entry, text, node, key)
+    return expression
+
+
+def _check_magnitude(expression, text, node, key) -> None:
     # 1e999 or 7**1000 is exact for SymPy but overflows every float64 evaluation;
     # fold visits each distinct piece once (a composed graph can double per node)
     largest = fold(expression, lambda piece, parts: max(
@@ -299,7 +331,6 @@ def _parse(text, node, key, *, data, names=None, shapes=None):
     if largest > MAX_MAGNITUDE:
         raise CaseError(f"the constant {sympy.sstr(largest)[:20]}... in {text.strip()[:80]!r} "
                         "is beyond the float64 range (above 1e300)", line=line_of(node), key=key)
-    return expression
 
 
 def _point_names(values) -> set:

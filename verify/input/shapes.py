@@ -70,6 +70,20 @@ def expand_case_values(values: dict, shapes) -> dict:
     return found
 
 
+def expand_adjoints(values: dict, node_names) -> dict:
+    """``values`` with ``expect.adjoint``'s nested lists for tensor-valued graph
+    nodes spread into their entries (``z: [1, 2]`` to ``z[0]: 1, z[1]: 2``)."""
+    shapes = {}
+    for name in node_names:
+        parts = split_entry(name)
+        if parts:
+            known = shapes.get(parts[0], (0,) * len(parts[1]))
+            shapes[parts[0]] = tuple(max(k, i + 1) for k, i in zip(known, parts[1]))
+    if not shapes or not isinstance(values.get("expect"), yaml.MappingNode):
+        return values
+    return {**values, "expect": _rewrite_keys(values["expect"], ("adjoint",), shapes, "expect")}
+
+
 def order_entries(variables, shapes) -> tuple[str, ...]:
     """Sorted variables with a tensor's entries in row-major order (``W[0,10]``
     after ``W[0,9]``), as they are sorted by name otherwise."""

@@ -1,14 +1,18 @@
 """Where the mathematics breaks: points outside the domain, poles, kinks.
 
-A switch is a point where ``abs``, ``relu``/``Max`` or ``Min`` changes
-branch. On each side of it (along one variable) the function equals a
-smooth piece: the branch that wins just beside the point, found from the
-Taylor coefficients of the competing arguments there. A derivative exists
+A switch is a point where ``abs``, ``relu``/``Max``, ``Min`` or a
+``where(c, a, b)`` (a SymPy Piecewise) changes branch. On each side of it
+(along one variable) the function equals a smooth piece: the branch that
+wins just beside the point, found from the Taylor coefficients of the
+competing arguments there (for where: of its comparison's lhs - rhs, whose
+first nonzero coefficient decides the comparison on each side). A derivative exists
 at a switch when the pieces' derivatives of every order up to the requested
 one agree (x*abs(x) at 0: first derivative 0 both sides, second -2 and 2);
 its value is then the pieces' common value, computed exactly. Where they
 differ the point is a kink: no derivative there is right or wrong, and we
-say so with the one-sided derivatives.
+say so with the one-sided derivatives. A where's pieces need not meet:
+where the sides' values differ from each other or from f's value at the
+point, f has a jump there and no derivative.
 """
 from __future__ import annotations
 
@@ -19,14 +23,15 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
-from verify.exact.symbolic import ExactFunction, complex_piece, evaluate_safely, infinite_piece
+from verify.exact.symbolic import (ExactFunction, complex_piece, evaluate_safely, infinite_piece,
+                                   taken_pieces)
 from verify.input.expressions import DataSum, fold
-from verify.core.functions import SWITCH_CLASSES, is_analytic, pieces
+from verify.core.functions import SWITCH_CLASSES, is_analytic, passes, pieces
 
 TIE = mpmath.mpf("1e-25")
 AGREE = mpmath.mpf("1e-30")   # one-sided values are exact to far more digits than this
 PROBE = 12                    # Taylor coefficients compared to pick a branch
-_SWITCHING = SWITCH_CLASSES  # abs, Max, Min
+_SWITCHING = (*SWITCH_CLASSES, sympy.Piecewise)  # abs, Max, Min, where
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,6 @@ def derivative_at(engine, orders, point) -> Verdict:
         # no switch anywhere: no kink to look for, the derivative is the exact value
         value, reason = evaluate_safely(engine, orders, point)
         return Verdict(value=value, problem=reason)
-    reason = _where_switch(engine, point)
-    if reason:
-        return Verdict(problem=reason)
     switching = _switches(engine, point)
     if not switching:
         value, reason = evaluate_safely(engine, orders, point)
@@ -77,6 +79,9 @@ def derivative_at(engine, orders, point) -> Verdict:
         return Verdict(problem=f"{where} is a switch of {_show_all(switching)}, not all "
                                "across one and the same variable: the mixed derivative "
                                f"{_quantity(engine, orders)} is not judged there")
+    jump = _jump(engine, point, switching, pieces)
+    if jump:
+        return Verdict(problem=jump)
     below = sorted((b for b in itertools.product(*(range(k + 1) for k in orders)) if any(b)),
                    key=sum)
     for beta in below:
@@ -98,6 +103,8 @@ def first_jump(engine, point, index, start, stop) -> int | None:
     sides = _side_pieces(engine, point, index)
     if sides is None:
         return None
+    if start == 0 and not _meets(engine, point, sides):
+        return 0
     for n in range(start, stop + 1):
         a, b = _side_values(sides, point, index, n)
         if a is None or b is None or not _agree(a, b):
@@ -196,7 +203,7 @@ def switch_at(engine, point) -> str | None:
 
 
 def _switches(engine, point) -> tuple:
-    """The abs/Max/Min pieces tied at ``point``; none without looking when the
+    """The abs/Max/Min/where pieces tied at ``point``; none without looking when the
     function has no switch anywhere."""
     return _switching(engine, tuple(point)) if has_switch(engine) else ()
 
@@ -214,24 +221,52 @@ def _domain_problem(engine, point) -> str | None:
     return reason or infinite_piece(engine, point) or complex_piece(engine, point)
 
 
-@functools.lru_cache(maxsize=512)
-def _where_switch(engine, point) -> str | None:
-    """A message when ``point`` is on a switch of a where(...): its comparison's
-    two sides are equal there. Such a point is treated as a kink (the pieces'
-    one-sided derivatives are not compared)."""
+def _jump(engine, point, switching, found) -> str | None:
+    """A message when f's pieces beside a where(...) switch do not all take f's
+    value at the point (a jump: no derivative there), else None. abs, Max and
+    Min are continuous, so only a switching where is looked at."""
+    if not any(isinstance(p, sympy.Piecewise) for p in switching):
+        return None
+    zero = (0,) * len(point)
+    value = evaluate_safely(engine, zero, point)[0]
+    sides = {key: evaluate_safely(piece, zero, point)[0] for key, piece in found.items()}
+    if value is not None and all(v is not None and _agree(v, value) for v in sides.values()):
+        return None
+    shown = "; ".join(f"{_text(sides[(i, -1)])} (left), {_text(sides[(i, 1)])} (right)"
+                      + (f" along {engine.variables[i]}" if len(engine.variables) > 1 else "")
+                      for i in sorted({i for i, _ in sides}))
+    return (f"{_where(engine, point)} is a jump of {_show_all(switching)}: f is not continuous "
+            f"there (f = {_text(value)} at the point; beside it {shown}), so no derivative "
+            "exists there")
+
+
+def _meets(engine, point, sides) -> bool:
+    """Whether both side pieces take f's value at the point (see :func:`_jump`)."""
+    zero = (0,) * len(point)
+    value = evaluate_safely(engine, zero, point)[0]
+    values = [evaluate_safely(piece, zero, point)[0] for piece in sides]
+    return value is not None and all(v is not None and _agree(v, value) for v in values)
+
+
+def taken_branch_problem(engine, orders, point) -> str | None:
+    """A message when, at a where(...) switch where the derivative ``orders``
+    exists, the branch the point itself takes has another derivative
+    (where(x**2 <= 0, a, b) at 0 takes a, while f is b beside it): a reverse
+    or forward pass follows that branch, so its result is not f's derivative.
+    None otherwise (also where the derivative does not exist: the caller says so)."""
+    if not any(isinstance(p, sympy.Piecewise) for p in _switches(engine, point)):
+        return None
+    value = derivative_at(engine, orders, point).value
+    if value is None:
+        return None
     values = {s: p.exact for s, p in zip(engine.symbols, point)}
-    for piecewise in sorted(engine.expression.atoms(sympy.Piecewise), key=sympy.default_sort_key):
-        for _, difference, test in pieces(piecewise):
-            if test is None or difference.has(DataSum):
-                continue
-            try:
-                gap = _numbers([difference], values)[0]
-            except (TypeError, ValueError):
-                continue
-            if abs(gap) <= TIE:
-                return (f"{_where(engine, point)} is a switch of where({piecewise.args[0][1]}, "
-                        "...): derivatives are not judged at a switch point of where")
-    return None
+    taken = ExactFunction(taken_pieces(engine.expression, values), engine.variables, engine.data)
+    own = evaluate_safely(taken, orders, point)[0]
+    if own is not None and _agree(own, value):
+        return None
+    return (f"{switch_at(engine, point)}: {_quantity(engine, orders)} exists there "
+            f"({_text(value)}), but the branch the point itself takes has {_text(own)}; "
+            "the backprop engine follows that branch, so its result is not judged there")
 
 
 @functools.lru_cache(maxsize=512)
@@ -239,7 +274,9 @@ def _switching(engine, point) -> list:
     values = {s: p.exact for s, p in zip(engine.symbols, point)}
     found = []
     for piece in sorted(engine.expression.atoms(*_SWITCHING), key=sympy.default_sort_key):
-        if piece.has(DataSum) or any(isinstance(a, DataSum) for a in piece.args):
+        # a where's value may sum over data rows; its comparisons' sums are skipped in _tied
+        if not isinstance(piece, sympy.Piecewise) and (
+                piece.has(DataSum) or any(isinstance(a, DataSum) for a in piece.args)):
             continue
         if _tied(piece, values):
             found.append(piece)
@@ -254,7 +291,10 @@ def _numbers(args, values):
 
 def _tied(piece, values, args=None) -> list | None:
     """The arguments tied for the winning branch of ``piece`` at the point (two or
-    more; ``args`` replaces its arguments, already made smooth), else None."""
+    more; ``args`` replaces its arguments, already made smooth), else None. For
+    a where (Piecewise): the comparisons' differences that are 0 there, or None."""
+    if isinstance(piece, sympy.Piecewise):
+        return _tied_conditions(piece if args is None else piece.func(*args), values)
     args = list(piece.args if args is None else args)
     try:
         numbers = _numbers(args, values)
@@ -266,6 +306,24 @@ def _tied(piece, values, args=None) -> list | None:
     scale = max(1, abs(best))
     tied = [a for a, v in zip(args, numbers) if abs(v - best) <= TIE * scale]
     return tied if len(tied) > 1 else None
+
+
+def _tied_conditions(piecewise, values) -> list | None:
+    try:
+        found = pieces(piecewise)
+    except ValueError:
+        return None
+    tied = []
+    for _, difference, test in found:
+        if test is None or difference.has(DataSum):
+            continue
+        try:
+            gap = _numbers([difference], values)[0]
+        except (TypeError, ValueError):
+            continue
+        if abs(gap) <= TIE:
+            tied.append(difference)
+    return tied or None
 
 
 def _pieces(engine, point, switching, axes):
@@ -313,6 +371,15 @@ def _piece_engine(engine, point, switching, axes, side):
 
     def combine(node, args):
         rebuilt = node.func(*args) if args and tuple(args) != node.args else node
+        if isinstance(node, sympy.Piecewise):
+            if node not in originals or not isinstance(rebuilt, sympy.Piecewise):
+                return rebuilt
+            branch, where_conditions, changes, crosses = _where_branch(
+                rebuilt, values, held, by, others, side, node)
+            constant[0] = constant[0] and not changes
+            across[0] = across[0] and crosses
+            conditions.extend(where_conditions)
+            return branch
         tied = _tied(node, values, args) if node in originals else None
         if not tied:
             return rebuilt
@@ -333,6 +400,62 @@ def _piece_engine(engine, point, switching, axes, side):
     expression = fold(engine.expression, combine)
     piece = ExactFunction(expression, engine.variables, engine.data)
     return piece, constant[0], across[0], tuple(conditions)
+
+
+def _where_branch(piecewise, values, held, by, others, side, node):
+    """(the branch of ``piecewise`` that holds just beside the point on ``side``
+    along ``by``, its conditions as in :class:`Side`, whether the branch may
+    change along the line, whether every tied comparison changes with ``by``
+    alone).
+
+    A comparison not tied at the point keeps its truth nearby. A tied one is
+    decided by the first nonzero Taylor coefficient of its difference along
+    ``by`` (order k, sign s: the difference has the sign of s * side**k); one
+    identically 0 on the line is decided by its test at the point.
+    """
+    conditions, changes, crosses = [], False, True
+    for value, difference, test in pieces(piecewise):
+        if test is None:
+            return value, conditions, changes, crosses
+        try:
+            gap = _numbers([difference], values)[0]
+        except (TypeError, ValueError):
+            raise _Undecided(_show(node)) from None
+        if abs(gap) > TIE:
+            conditions.append((difference, 0))
+            if passes(test, gap):
+                return value, conditions, changes, crosses
+            continue
+        if difference.xreplace(held).free_symbols & others:
+            crosses = False
+        sign, k = _leading(difference, by, values, held, node)
+        if k is None:  # identically 0 on the line: the point's own test holds all along it
+            holds = passes(test, 0)
+        else:
+            changes = True
+            holds = passes(test, sign * side ** k)
+            conditions.append((difference, k))
+        if holds:
+            return value, conditions, changes, crosses
+    raise _Undecided(_show(node))
+
+
+def _leading(difference, by, values, held, node):
+    """(sign, order) of the first nonzero Taylor coefficient of ``difference``
+    along ``by`` at the point, (0, None) when it is identically 0 on the line;
+    _Undecided when neither is shown."""
+    current = difference
+    for k in range(1, PROBE + 1):
+        current = sympy.diff(current, by)
+        try:
+            coefficient = _numbers([current], values)[0]
+        except (TypeError, ValueError):
+            raise _Undecided(_show(node)) from None
+        if abs(coefficient) > TIE:
+            return (1 if coefficient > 0 else -1), k
+    if _identical(difference, sympy.Integer(0), held):
+        return 0, None
+    raise _Undecided(_show(node))
 
 
 def _identical(a, b, held) -> bool:
@@ -409,7 +532,19 @@ def _show_all(pieces) -> str:
 
 
 def _show(piece) -> str:
+    if isinstance(piece, sympy.Piecewise):
+        return _show_where(piece).replace("Abs(", "abs(")
     if isinstance(piece, sympy.Max) and 0 in piece.args and len(piece.args) == 2:
         other = [a for a in piece.args if a != 0][0]
         return f"relu({other})"
     return str(piece).replace("Abs(", "abs(")
+
+
+def _show_where(piecewise) -> str:
+    """A Piecewise as the where(...) it was written as."""
+    (value, condition), rest = piecewise.args[0], piecewise.args[1:]
+    if not rest or condition is sympy.true:
+        return str(value)
+    otherwise = rest[0].expr if len(rest) == 1 and rest[0].cond is sympy.true \
+        else _show_where(sympy.Piecewise(*rest))
+    return f"where({condition}, {value}, {otherwise})"

@@ -48,7 +48,7 @@ from verify.checks.compare import (error_row, expectation_allowance, judge_agree
                                    judge_expectation, judge_numeric, located, where)
 from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
 from verify.input.expressions import symbol
-from verify.bounds.kinks import derivative_at, point_problem, switch_at
+from verify.bounds.kinks import derivative_at, point_problem, switch_at, taken_branch_problem
 from verify.core.functions import is_analytic
 from verify.checks.common import PointContext, graph_of, numeric_function, smooth_between
 
@@ -210,6 +210,8 @@ def _gradient_rows(at, walk, i, problem):
     quantities = ((f"grad[{name}]", "backprop"), (f"agree[{name}]", "three-way"))
     verdict = derivative_at(engine, orders, point)
     exact, reason = verdict.value, verdict.problem or problem
+    if verdict.switch and not reason:
+        reason = taken_branch_problem(engine, orders, point)
     if reason:
         return [error_row(base, reason, quantity=q, method=m, point=label) for q, m in quantities]
     value = nodes[i].adjoint

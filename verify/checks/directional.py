@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 
-from verify.bounds.kinks import derivative_at, switch_at
+from verify.bounds.kinks import derivative_at, switch_at, taken_branch_problem
 from verify.bounds.backprop_rounding import U64, backprop_bound, magnitudes
 from verify.checks import backprop as reverse
 from verify.checks.common import graph_of
@@ -84,6 +84,9 @@ def _backprop_row(case, sub, along, point, direction, row, judge):
     floats = [p.float64 for p in point]
     nodes = graph.run(floats + [v.float64 for _, v in case.parameters])
     kink = None if switch_at(engine, point) else reverse._engine_kink(nodes)
+    kink = kink or next(filter(None, (
+        taken_branch_problem(engine, tuple(int(k == j) for k in range(len(point))), point)
+        for j, d in enumerate(direction) if d.float64 != 0)), None)
     if verdict.problem or kink:
         return error_row(base, verdict.problem or kink, quantity=quantity, method="backprop",
                          point=label)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from verify.bounds.kinks import derivative_at, switch_at
+from verify.bounds.kinks import derivative_at, switch_at, taken_branch_problem
 from verify.bounds.backprop_rounding import backprop_bound, magnitudes
 from verify.checks import backprop as reverse
 from verify.checks.common import graph_of
@@ -87,7 +87,8 @@ def _pass_rows(case, sub, output, base):
             orders = tuple(int(k == j) for k in range(size))
             quantity = f"jac[{output},{variable}]"
             verdict = derivative_at(engine, orders, point)
-            reason = verdict.problem or kink
+            reason = verdict.problem or kink or (
+                verdict.switch and taken_branch_problem(engine, orders, point))
             if reason:
                 rows.extend(error_row(base, reason, quantity=quantity, method=m, point=label)
                             for m in ("backprop", "forward-mode"))

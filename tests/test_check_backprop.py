@@ -260,3 +260,30 @@ def test_run_case_collects_the_graph_table(tmp_path):
     run = run_case(case, RunOptions(timeout=0))
     assert [kind for kind, _, _ in run.figures] == ["graph_table"]
     assert dict(run.tables)["graphs"][0]["node"] == "x"
+
+
+def test_backprop_at_a_where_switch_that_joins_smoothly(tmp_path):
+    # where(x < 0, sin(x), x) at 0: cos 0 = 1 from the left, 1 from the right; the point
+    # takes x (x < 0 fails), whose local derivative 1 is the derivative
+    _, rows, _ = _run(tmp_path, """
+name: joined
+function: where(x < 0, sin(x), x)
+at: {x: 0}
+checks: [backprop]
+""")
+    assert _row(rows, "grad[x]").status == "pass" and _row(rows, "grad[x]").numeric == 1.0
+    assert _row(rows, "agree[x]").status == "pass"
+
+
+def test_backprop_is_not_judged_where_the_point_takes_a_branch_f_is_not_beside_it(tmp_path):
+    # x**2 <= 0 holds at 0 only: f is sin(x) around 0 (f' = 1) and the point's own
+    # branch 0 has derivative 0, which is what the reverse pass follows
+    _, rows, _ = _run(tmp_path, """
+name: point_branch
+function: where(x**2 <= 0, 0, sin(x))
+at: {x: 0}
+checks: [backprop]
+""")
+    grad = _row(rows, "grad[x]")
+    assert grad.status == "error" and "the branch the point itself takes has 0.0" in grad.message
+    assert _row(rows, "agree[x]").status == "error"

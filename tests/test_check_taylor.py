@@ -201,3 +201,22 @@ def test_log_at_zero_is_called_a_branch_point_not_a_pole(tmp_path):
                              "checks: {taylor: {about: -1}}}")
     assert [r.status for r in rows] == ["error"]
     assert "branch point" in rows[0].message and "pole" not in rows[0].message
+
+
+def test_taylor_about_a_where_switch_stops_at_the_first_jump(tmp_path):
+    # where(x < 0, sin(x), x) about 0: sin and x agree to order 2 (0, 1, 0) and their
+    # third derivatives are -1 and 0, so coefficients 0..2 exist and the series stops
+    rows, _ = _run(tmp_path, """
+name: where_taylor
+function: where(x < 0, sin(x), x)
+at: {x: 0}
+checks:
+  taylor: {about: 0, order: 4}
+expect: {taylor: [0, 1, 0]}
+""")
+    for k, value in enumerate((0, 1, 0)):
+        assert _row(rows, f"expect:taylor[{k}]").status == "pass"
+        assert _row(rows, f"taylor[{k}]").exact == value
+    stop = _row(rows, "taylor[3]")
+    assert stop.status == "error" and "stops at order 2" in stop.message
+    assert "left -1.0, right 0.0" in stop.message

@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import mpmath
+import pytest
 
 from verify.core import functions
 from verify.checks.backprop import run_backprop
@@ -275,15 +276,34 @@ checks: [backprop]
     assert _row(rows, "agree[x]").status == "pass"
 
 
-def test_backprop_is_not_judged_where_the_point_takes_a_branch_f_is_not_beside_it(tmp_path):
-    # x**2 <= 0 holds at 0 only: f is sin(x) around 0 (f' = 1) and the point's own
-    # branch 0 has derivative 0, which is what the reverse pass follows
-    _, rows, _ = _run(tmp_path, """
-name: point_branch
-function: where(x**2 <= 0, 0, sin(x))
-at: {x: 0}
+@pytest.mark.parametrize("function", [
+    # x**2 <= 0 holds at 0 only: f is sin(x) around 0 (f' = 1); the pass follows the
+    # point's own branch 0, whose derivative is 0
+    "where(x**2 <= 0, 0, sin(x))",
+    # elu'(0) = 1 (exp(0) left, 1 right); the pass takes relu'(0) = 0 and, for the tie of
+    # exp(x) - 1 with the constant 0 in Min, 0
+    "elu(x)",
+])
+def test_backprop_is_not_judged_where_its_choice_at_a_tie_is_not_the_derivative(tmp_path,
+                                                                                  function):
+    _, rows, _ = _run(tmp_path, f"""
+name: convention
+function: "{function}"
+at: {{x: 0}}
 checks: [backprop]
 """)
     grad = _row(rows, "grad[x]")
-    assert grad.status == "error" and "the branch the point itself takes has 0.0" in grad.message
-    assert _row(rows, "agree[x]").status == "error"
+    assert grad.status == "skip" and "exists (1.0)" in grad.message
+    assert "choice at the tie" in grad.message and "gives 0.0" in grad.message
+    assert _row(rows, "agree[x]").status == "skip"
+
+
+def test_backprop_at_a_tie_whose_choice_is_the_derivative_is_judged(tmp_path):
+    # x*abs(x) at 0: abs'(0) = 0 in the pass, and the product rule gives 0*0 + x*0 = 0 = f'(0)
+    _, rows, _ = _run(tmp_path, """
+name: judged
+function: x*abs(x) + x
+at: {x: 0}
+checks: [backprop]
+""")
+    assert _row(rows, "grad[x]").status == "pass" and _row(rows, "grad[x]").numeric == 1.0

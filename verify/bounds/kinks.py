@@ -248,25 +248,50 @@ def _meets(engine, point, sides) -> bool:
     return value is not None and all(v is not None and _agree(v, value) for v in values)
 
 
-def taken_branch_problem(engine, orders, point) -> str | None:
-    """A message when, at a where(...) switch where the derivative ``orders``
-    exists, the branch the point itself takes has another derivative
-    (where(x**2 <= 0, a, b) at 0 takes a, while f is b beside it): a reverse
-    or forward pass follows that branch, so its result is not f's derivative.
-    None otherwise (also where the derivative does not exist: the caller says so)."""
-    if not any(isinstance(p, sympy.Piecewise) for p in _switches(engine, point)):
+def engine_choice_problem(engine, orders, point) -> str | None:
+    """At a switch where the first derivative ``orders`` exists, a message when
+    the reverse (and forward) pass's choice at the tie gives another value, else
+    None (also where the derivative does not exist: the caller says so).
+
+    The choice is verify/numeric/backprop.py's: a where follows the branch it
+    takes at the point itself, abs'(0) = 0, and a Max/Min tie is shared equally
+    among the tied arguments (none when a constant is tied). Such a pass only
+    needs values and first derivatives at the point, so each tied node is
+    replaced by an expression with that value and that derivative. elu(x) at 0
+    (relu'(0) = 0 and a tie with the constant 0) gives 0 where elu'(0) = 1;
+    where(x**2 <= 0, 0, sin(x)) at 0 takes 0 where f = sin(x) beside it.
+    """
+    switching = _switches(engine, point)
+    if not switching:
         return None
     value = derivative_at(engine, orders, point).value
     if value is None:
         return None
     values = {s: p.exact for s, p in zip(engine.symbols, point)}
-    taken = ExactFunction(taken_pieces(engine.expression, values), engine.variables, engine.data)
-    own = evaluate_safely(taken, orders, point)[0]
+    chosen = set(switching)
+
+    def choose(node, args):
+        rebuilt = node.func(*args) if args and tuple(args) != node.args else node
+        if node not in chosen:
+            return rebuilt
+        if isinstance(node, sympy.Piecewise):
+            return taken_pieces(rebuilt, values)
+        tied = _tied(node, values, args)
+        if not tied:
+            return rebuilt
+        if isinstance(node, sympy.Abs):
+            return sympy.Integer(0)  # the value 0 at the tie, the subgradient 0
+        constants = [a for a in tied if not a.free_symbols]
+        return constants[0] if constants else sympy.Add(*tied) / len(tied)
+
+    followed = ExactFunction(fold(engine.expression, choose), engine.variables, engine.data)
+    own = evaluate_safely(followed, orders, point)[0]
     if own is not None and _agree(own, value):
         return None
-    return (f"{switch_at(engine, point)}: {_quantity(engine, orders)} exists there "
-            f"({_text(value)}), but the branch the point itself takes has {_text(own)}; "
-            "the backprop engine follows that branch, so its result is not judged there")
+    return (f"{switch_at(engine, point)}, where {_quantity(engine, orders)} exists "
+            f"({_text(value)}); the backprop engine's choice at the tie (the branch a where "
+            f"takes at the point, abs'(0) = 0, a Max/Min tie shared) gives {_text(own)}, "
+            "which is a convention, not the derivative: not judged there")
 
 
 @functools.lru_cache(maxsize=512)

@@ -140,7 +140,7 @@ def test_a_function_without_a_switch_never_reaches_the_kink_machinery(monkeypatc
 
     def refuse(*args, **kwargs):
         raise AssertionError("the kink machinery ran for a function without a switch")
-    for name in ("_switching", "_pieces", "_piece_engine"):
+    for name in ("_switching", "_pieces", "piece_beside"):
         monkeypatch.setattr(kinks, name, refuse)
     smooth = engine("log(exp(x*y) + exp(y)) + sin(x)", ("x", "y"))
     point = [parse_value("0.5"), parse_value("-0.25")]

@@ -3,9 +3,7 @@
 A switch is a point where ``abs``, ``relu``/``Max``, ``Min`` or a
 ``where(c, a, b)`` (a SymPy Piecewise) changes branch. On each side of it
 (along one variable) the function equals a smooth piece: the branch that
-wins just beside the point, found from the Taylor coefficients of the
-competing arguments there (for where: of its comparison's lhs - rhs, whose
-first nonzero coefficient decides the comparison on each side). A derivative exists
+wins just beside the point (verify.bounds.branches). A derivative exists
 at a switch when the pieces' derivatives of every order up to the requested
 one agree (x*abs(x) at 0: first derivative 0 both sides, second -2 and 2);
 its value is then the pieces' common value, computed exactly. Where they
@@ -26,11 +24,10 @@ import sympy
 from verify.exact.symbolic import (ExactFunction, complex_piece, evaluate_safely, infinite_piece,
                                    taken_pieces)
 from verify.input.expressions import DataSum, fold
-from verify.core.functions import SWITCH_CLASSES, is_analytic, passes, pieces
+from verify.core.functions import SWITCH_CLASSES, is_analytic
+from verify.bounds.branches import PROBE, Undecided, piece_beside, show, tied_at
 
-TIE = mpmath.mpf("1e-25")
 AGREE = mpmath.mpf("1e-30")   # one-sided values are exact to far more digits than this
-PROBE = 12                    # Taylor coefficients compared to pick a branch
 _SWITCHING = (*SWITCH_CLASSES, sympy.Piecewise)  # abs, Max, Min, where
 
 
@@ -70,7 +67,7 @@ def derivative_at(engine, orders, point) -> Verdict:
     where = _where(engine, point)
     try:
         pieces, constant = _pieces(engine, point, switching, axes)
-    except _Undecided as undecided:
+    except Undecided as undecided:
         return Verdict(problem=f"{where} is a switch of {_show_all(switching)}: which branch "
                                f"{undecided} takes beside the point is not decided from "
                                f"{PROBE} Taylor coefficients, so {_quantity(engine, orders)} "
@@ -131,9 +128,9 @@ def _side_pieces(engine, point, index):
     if not switching:
         return None
     try:
-        return tuple(_piece_engine(engine, point, switching, [index], side)[0]
+        return tuple(piece_beside(engine, point, switching, [index], side)[0]
                      for side in (-1, 1))
-    except _Undecided:
+    except Undecided:
         return None
 
 
@@ -161,8 +158,8 @@ def sides_at(engine, point, index) -> tuple[Side, Side] | None:
     if not switching:
         return None
     try:
-        found = [_piece_engine(engine, point, switching, [index], side) for side in (-1, 1)]
-    except _Undecided:
+        found = [piece_beside(engine, point, switching, [index], side) for side in (-1, 1)]
+    except Undecided:
         return None
     return tuple(Side(piece, conditions) for piece, _, _, conditions in found)
 
@@ -276,7 +273,7 @@ def engine_choice_problem(engine, orders, point) -> str | None:
             return rebuilt
         if isinstance(node, sympy.Piecewise):
             return taken_pieces(rebuilt, values)
-        tied = _tied(node, values, args)
+        tied = tied_at(node, values, args)
         if not tied:
             return rebuilt
         if isinstance(node, sympy.Abs):
@@ -303,52 +300,9 @@ def _switching(engine, point) -> list:
         if not isinstance(piece, sympy.Piecewise) and (
                 piece.has(DataSum) or any(isinstance(a, DataSum) for a in piece.args)):
             continue
-        if _tied(piece, values):
+        if tied_at(piece, values):
             found.append(piece)
     return tuple(found)
-
-
-def _numbers(args, values):
-    # substitute exactly, then evaluate: evalf(subs=) may build Max(sin(1), 0.e-172),
-    # which SymPy refuses as "not comparable"
-    return [mpmath.mpf(sympy.re(a.xreplace(values).evalf(40)).evalf(40)) for a in args]
-
-
-def _tied(piece, values, args=None) -> list | None:
-    """The arguments tied for the winning branch of ``piece`` at the point (two or
-    more; ``args`` replaces its arguments, already made smooth), else None. For
-    a where (Piecewise): the comparisons' differences that are 0 there, or None."""
-    if isinstance(piece, sympy.Piecewise):
-        return _tied_conditions(piece if args is None else piece.func(*args), values)
-    args = list(piece.args if args is None else args)
-    try:
-        numbers = _numbers(args, values)
-    except (TypeError, ValueError):
-        return None
-    if isinstance(piece, sympy.Abs):
-        return [args[0], -args[0]] if abs(numbers[0]) <= TIE else None
-    best = max(numbers) if isinstance(piece, sympy.Max) else min(numbers)
-    scale = max(1, abs(best))
-    tied = [a for a, v in zip(args, numbers) if abs(v - best) <= TIE * scale]
-    return tied if len(tied) > 1 else None
-
-
-def _tied_conditions(piecewise, values) -> list | None:
-    try:
-        found = pieces(piecewise)
-    except ValueError:
-        return None
-    tied = []
-    for _, difference, test in found:
-        if test is None or difference.has(DataSum):
-            continue
-        try:
-            gap = _numbers([difference], values)[0]
-        except (TypeError, ValueError):
-            continue
-        if abs(gap) <= TIE:
-            tied.append(difference)
-    return tied or None
 
 
 def _pieces(engine, point, switching, axes):
@@ -364,7 +318,7 @@ def _pieces(engine, point, switching, axes):
     for k in axes:
         found = {}
         for side in (-1, 1):
-            piece, constant, across, _ = _piece_engine(engine, point, switching, [k, *axes],
+            piece, constant, across, _ = piece_beside(engine, point, switching, [k, *axes],
                                                        side)
             if not across:
                 break
@@ -372,150 +326,6 @@ def _pieces(engine, point, switching, axes):
         else:
             return found, constant
     return None, False
-
-
-class _Undecided(ArithmeticError):
-    """Which branch wins beside the point is not decided by the Taylor coefficients."""
-
-
-def _piece_engine(engine, point, switching, axes, side):
-    """(the smooth piece equal to f just beside ``point`` on ``side`` along ``axes[0]``,
-    whether no switching piece changes on the line/plane of ``axes``, whether each
-    that does changes with x_axes[0] alone).
-
-    A switching piece whose tied arguments are identical on that line (or plane),
-    other variables held at the point, does not switch there: its first argument
-    stands for it. Otherwise the winner comes from Taylor coefficients along axes[0].
-    """
-    values = {s: p.exact for s, p in zip(engine.symbols, point)}
-    held = {s: v for i, (s, v) in enumerate(values.items()) if i not in axes}
-    by = engine.symbols[axes[0]]
-    originals = set(switching)
-    constant, across = [True], [True]
-    others = {engine.symbols[i] for i in axes} - {by}
-
-    def combine(node, args):
-        rebuilt = node.func(*args) if args and tuple(args) != node.args else node
-        if isinstance(node, sympy.Piecewise):
-            if node not in originals or not isinstance(rebuilt, sympy.Piecewise):
-                return rebuilt
-            branch, where_conditions, changes, crosses = _where_branch(
-                rebuilt, values, held, by, others, side, node)
-            constant[0] = constant[0] and not changes
-            across[0] = across[0] and crosses
-            conditions.extend(where_conditions)
-            return branch
-        tied = _tied(node, values, args) if node in originals else None
-        if not tied:
-            return rebuilt
-        if all(_identical(tied[0], other, held) for other in tied[1:]):
-            return tied[0]
-        constant[0] = False
-        if any((other - tied[0]).xreplace(held).free_symbols & others for other in tied[1:]):
-            across[0] = False
-            return tied[0]
-        winner, fell = _winner(tied, not isinstance(node, sympy.Min), by, side, values, node)
-        # the piece holds while each of these differences' fell-order derivative keeps off 0
-        conditions.extend((winner - loser, k) for loser, k in fell.items())
-        conditions.extend((winner - a, 0) for a in args if not isinstance(node, sympy.Abs)
-                          and all(a is not t for t in tied))
-        return winner
-
-    conditions = []
-    expression = fold(engine.expression, combine)
-    piece = ExactFunction(expression, engine.variables, engine.data)
-    return piece, constant[0], across[0], tuple(conditions)
-
-
-def _where_branch(piecewise, values, held, by, others, side, node):
-    """(the branch of ``piecewise`` that holds just beside the point on ``side``
-    along ``by``, its conditions as in :class:`Side`, whether the branch may
-    change along the line, whether every tied comparison changes with ``by``
-    alone).
-
-    A comparison not tied at the point keeps its truth nearby. A tied one is
-    decided by the first nonzero Taylor coefficient of its difference along
-    ``by`` (order k, sign s: the difference has the sign of s * side**k); one
-    identically 0 on the line is decided by its test at the point.
-    """
-    conditions, changes, crosses = [], False, True
-    for value, difference, test in pieces(piecewise):
-        if test is None:
-            return value, conditions, changes, crosses
-        try:
-            gap = _numbers([difference], values)[0]
-        except (TypeError, ValueError):
-            raise _Undecided(_show(node)) from None
-        if abs(gap) > TIE:
-            conditions.append((difference, 0))
-            if passes(test, gap):
-                return value, conditions, changes, crosses
-            continue
-        if difference.xreplace(held).free_symbols & others:
-            crosses = False
-        sign, k = _leading(difference, by, values, held, node)
-        if k is None:  # identically 0 on the line: the point's own test holds all along it
-            holds = passes(test, 0)
-        else:
-            changes = True
-            holds = passes(test, sign * side ** k)
-            conditions.append((difference, k))
-        if holds:
-            return value, conditions, changes, crosses
-    raise _Undecided(_show(node))
-
-
-def _leading(difference, by, values, held, node):
-    """(sign, order) of the first nonzero Taylor coefficient of ``difference``
-    along ``by`` at the point, (0, None) when it is identically 0 on the line;
-    _Undecided when neither is shown."""
-    current = difference
-    for k in range(1, PROBE + 1):
-        current = sympy.diff(current, by)
-        try:
-            coefficient = _numbers([current], values)[0]
-        except (TypeError, ValueError):
-            raise _Undecided(_show(node)) from None
-        if abs(coefficient) > TIE:
-            return (1 if coefficient > 0 else -1), k
-    if _identical(difference, sympy.Integer(0), held):
-        return 0, None
-    raise _Undecided(_show(node))
-
-
-def _identical(a, b, held) -> bool:
-    difference = sympy.expand((a - b).xreplace(held))
-    if difference == 0:
-        return True
-    try:
-        return difference.equals(0) is True
-    except (TypeError, ValueError, ArithmeticError):
-        return False
-
-
-def _winner(tied, largest, by, side, values, node):
-    """(the argument that is largest (or smallest) just beside the point on ``side``,
-    {loser: order at which it fell behind}): compare the arguments' Taylor
-    coefficients along ``by``, lowest order first."""
-    candidates = list(tied)
-    current = {a: a for a in candidates}
-    fell = {}
-    for k in range(1, PROBE + 1):
-        scores = {}
-        for a in candidates:
-            current[a] = sympy.diff(current[a], by)
-            try:
-                scores[a] = side ** k * _numbers([current[a]], values)[0]
-            except (TypeError, ValueError):
-                raise _Undecided(_show(node)) from None
-        best = max(scores.values()) if largest else min(scores.values())
-        scale = max(abs(v) for v in scores.values())
-        kept = [a for a in candidates if abs(scores[a] - best) <= TIE * max(scale, 1)]
-        fell.update({a: k for a in candidates if a not in kept})
-        candidates = kept
-        if len(candidates) == 1:
-            return candidates[0], fell
-    raise _Undecided(_show(node))
 
 
 def _agree(a, b) -> bool:
@@ -553,23 +363,4 @@ def _quantity(engine, orders) -> str:
 
 
 def _show_all(pieces) -> str:
-    return " and ".join(_show(p) for p in pieces)
-
-
-def _show(piece) -> str:
-    if isinstance(piece, sympy.Piecewise):
-        return _show_where(piece).replace("Abs(", "abs(")
-    if isinstance(piece, sympy.Max) and 0 in piece.args and len(piece.args) == 2:
-        other = [a for a in piece.args if a != 0][0]
-        return f"relu({other})"
-    return str(piece).replace("Abs(", "abs(")
-
-
-def _show_where(piecewise) -> str:
-    """A Piecewise as the where(...) it was written as."""
-    (value, condition), rest = piecewise.args[0], piecewise.args[1:]
-    if not rest or condition is sympy.true:
-        return str(value)
-    otherwise = rest[0].expr if len(rest) == 1 and rest[0].cond is sympy.true \
-        else _show_where(sympy.Piecewise(*rest))
-    return f"where({condition}, {value}, {otherwise})"
+    return " and ".join(show(p) for p in pieces)

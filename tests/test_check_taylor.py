@@ -220,3 +220,17 @@ expect: {taylor: [0, 1, 0]}
     stop = _row(rows, "taylor[3]")
     assert stop.status == "error" and "stops at order 2" in stop.message
     assert "left -1.0, right 0.0" in stop.message
+
+
+def test_taylor_about_a_jump_of_a_where_says_f_is_not_continuous(tmp_path):
+    # x**2 <= 0 holds at 0 only: f(0) = 5 while f = cos(x) = 1 beside it
+    rows, _ = _run(tmp_path, """
+name: where_jump
+function: where(x**2 <= 0, 5, cos(x))
+at: {x: 0}
+checks:
+  taylor: {about: 0, order: 3}
+""")
+    assert [r.status for r in rows] == ["error"]
+    assert rows[0].message.startswith("no Taylor series about x=0: x=0 is a jump of where(")
+    assert "f = 5.0 at the point; beside it 1.0 (left), 1.0 (right)" in rows[0].message

@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import mpmath
+import pytest
 
 from verify.core import functions
 from verify.checks.backprop import run_backprop
@@ -260,3 +261,49 @@ def test_run_case_collects_the_graph_table(tmp_path):
     run = run_case(case, RunOptions(timeout=0))
     assert [kind for kind, _, _ in run.figures] == ["graph_table"]
     assert dict(run.tables)["graphs"][0]["node"] == "x"
+
+
+def test_backprop_at_a_where_switch_that_joins_smoothly(tmp_path):
+    # where(x < 0, sin(x), x) at 0: cos 0 = 1 from the left, 1 from the right; the point
+    # takes x (x < 0 fails), whose local derivative 1 is the derivative
+    _, rows, _ = _run(tmp_path, """
+name: joined
+function: where(x < 0, sin(x), x)
+at: {x: 0}
+checks: [backprop]
+""")
+    assert _row(rows, "grad[x]").status == "pass" and _row(rows, "grad[x]").numeric == 1.0
+    assert _row(rows, "agree[x]").status == "pass"
+
+
+@pytest.mark.parametrize("function", [
+    # x**2 <= 0 holds at 0 only: f is sin(x) around 0 (f' = 1); the pass follows the
+    # point's own branch 0, whose derivative is 0
+    "where(x**2 <= 0, 0, sin(x))",
+    # elu'(0) = 1 (exp(0) left, 1 right); the pass takes relu'(0) = 0 and, for the tie of
+    # exp(x) - 1 with the constant 0 in Min, 0
+    "elu(x)",
+])
+def test_backprop_is_not_judged_where_its_choice_at_a_tie_is_not_the_derivative(tmp_path,
+                                                                                  function):
+    _, rows, _ = _run(tmp_path, f"""
+name: convention
+function: "{function}"
+at: {{x: 0}}
+checks: [backprop]
+""")
+    grad = _row(rows, "grad[x]")
+    assert grad.status == "skip" and "exists (1.0)" in grad.message
+    assert "choice at the tie" in grad.message and "gives 0.0" in grad.message
+    assert _row(rows, "agree[x]").status == "skip"
+
+
+def test_backprop_at_a_tie_whose_choice_is_the_derivative_is_judged(tmp_path):
+    # x*abs(x) at 0: abs'(0) = 0 in the pass, and the product rule gives 0*0 + x*0 = 0 = f'(0)
+    _, rows, _ = _run(tmp_path, """
+name: judged
+function: x*abs(x) + x
+at: {x: 0}
+checks: [backprop]
+""")
+    assert _row(rows, "grad[x]").status == "pass" and _row(rows, "grad[x]").numeric == 1.0

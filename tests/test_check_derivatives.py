@@ -125,3 +125,28 @@ def test_complex_step_near_underflow_is_judged_with_the_subnormal_loss(tmp_path)
     assert row["status"] == "pass"
     assert row["abs_error"] > 1e-306          # the loss is real
     assert row["tolerance"] < abs(row["exact"])  # and the row still tells right from wrong
+
+
+def test_gradient_and_hessian_at_a_where_switch(tmp_path):
+    # where(x < 0, x**2*y, x**3*y) + y**2 at (0, 1): d/dx is 0 from both sides; along y
+    # the comparison x < 0 is false all along the line x = 0, so f = x**3*y + y**2 there
+    # (d/dy = 2, d2/dy2 = 2); d2/dx2 is 2y = 2 from the left, 6xy = 0 from the right
+    (case,), errors = load_one(tmp_path, """
+name: where_gradient
+function: where(x < 0, x**2*y, x**3*y) + y**2
+at: {x: 0, y: 1}
+checks:
+  gradient: {methods: [forward, central]}
+  hessian: {methods: [central]}
+""")
+    assert not errors
+    rows = [r for check in case.checks for r in run_derivative(case, check,
+                                                                RunOptions(timeout=0))]
+    by = {(r.method, r.quantity): r for r in rows}
+    assert by[("forward", "grad[x]")].status == "pass" and by[("forward", "grad[x]")].exact == 0
+    assert by[("central", "grad[x]")].status == "skip"     # straddles; f'' jumps
+    assert {by[(m, "grad[y]")].status for m in ("forward", "central")} == {"pass"}
+    assert by[("central", "grad[y]")].exact == 2
+    assert by[("central", "hess[y,y]")].status == "pass" and by[("central", "hess[y,y]")].exact == 2
+    kink = by[("central", "hess[x,x]")]
+    assert kink.status == "error" and "= 2.0 (left), 0.0 (right)" in kink.message

@@ -124,6 +124,25 @@ def test_at_a_kink_every_method_is_an_error(tmp_path):
     assert all("kink of abs(x)" in r.message for r in rows)
 
 
+def test_at_a_where_switch_a_kink_is_an_error_and_a_smooth_join_a_skip(tmp_path):
+    # where(x < 0, -x, 2*x): slopes -1 and 2 at 0; where(x < 0, sin(x), x): 1 and 1
+    _, kink, _ = run(tmp_path, """\
+        name: kink
+        function: where(x < 0, -x, 2*x)
+        at: {x: 0}
+        checks: {error_curve: {methods: [forward]}}
+        """)
+    assert [r.status for r in kink] == ["error"] and "kink of where" in kink[0].message
+    _, joined, _ = run(tmp_path, """\
+        name: joined
+        function: where(x < 0, sin(x), x)
+        at: {x: 0}
+        checks: {error_curve: {methods: [forward]}}
+        """)
+    assert [r.status for r in joined] == ["skip"]
+    assert "the first derivatives exist there" in joined[0].message
+
+
 def test_a_bad_range_is_an_input_error(tmp_path):
     _, rows, _ = run(tmp_path, """\
         name: bad

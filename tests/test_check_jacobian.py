@@ -180,3 +180,23 @@ def test_bad_vector_input_is_an_error_naming_the_key(tmp_path):
         at: {x: 1}
         """)
     assert "output name '1bad'" in message
+
+
+def test_jacobian_entries_at_a_where_switch(tmp_path):
+    # f1 joins smoothly at 0 (cos 0 = 1 both sides); f2 = sin(x) beside 0 but its
+    # point takes the branch 0: reverse and forward passes follow it, so they are skipped
+    _, rows = _rows(tmp_path, """
+name: where_rows
+function: ["where(x < 0, sin(x), x)", "where(x**2 <= 0, 0, sin(x))"]
+at: {x: 0}
+checks:
+  jacobian: {methods: [forward]}
+""")
+    by = {(r.method, r.quantity): r for r in rows}
+    for method in ("forward", "backprop", "forward-mode"):
+        assert by[(method, "jac[f1,x]")].status == "pass"
+        assert by[(method, "jac[f1,x]")].numeric == 1.0
+    assert by[("forward", "jac[f2,x]")].status == "pass"
+    for method in ("backprop", "forward-mode"):
+        assert by[(method, "jac[f2,x]")].status == "skip"
+        assert "gives 0.0" in by[(method, "jac[f2,x]")].message

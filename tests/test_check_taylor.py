@@ -201,3 +201,36 @@ def test_log_at_zero_is_called_a_branch_point_not_a_pole(tmp_path):
                              "checks: {taylor: {about: -1}}}")
     assert [r.status for r in rows] == ["error"]
     assert "branch point" in rows[0].message and "pole" not in rows[0].message
+
+
+def test_taylor_about_a_where_switch_stops_at_the_first_jump(tmp_path):
+    # where(x < 0, sin(x), x) about 0: sin and x agree to order 2 (0, 1, 0) and their
+    # third derivatives are -1 and 0, so coefficients 0..2 exist and the series stops
+    rows, _ = _run(tmp_path, """
+name: where_taylor
+function: where(x < 0, sin(x), x)
+at: {x: 0}
+checks:
+  taylor: {about: 0, order: 4}
+expect: {taylor: [0, 1, 0]}
+""")
+    for k, value in enumerate((0, 1, 0)):
+        assert _row(rows, f"expect:taylor[{k}]").status == "pass"
+        assert _row(rows, f"taylor[{k}]").exact == value
+    stop = _row(rows, "taylor[3]")
+    assert stop.status == "error" and "stops at order 2" in stop.message
+    assert "left -1.0, right 0.0" in stop.message
+
+
+def test_taylor_about_a_jump_of_a_where_says_f_is_not_continuous(tmp_path):
+    # x**2 <= 0 holds at 0 only: f(0) = 5 while f = cos(x) = 1 beside it
+    rows, _ = _run(tmp_path, """
+name: where_jump
+function: where(x**2 <= 0, 5, cos(x))
+at: {x: 0}
+checks:
+  taylor: {about: 0, order: 3}
+""")
+    assert [r.status for r in rows] == ["error"]
+    assert rows[0].message.startswith("no Taylor series about x=0: x=0 is a jump of where(")
+    assert "f = 5.0 at the point; beside it 1.0 (left), 1.0 (right)" in rows[0].message

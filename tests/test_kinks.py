@@ -140,7 +140,7 @@ def test_a_function_without_a_switch_never_reaches_the_kink_machinery(monkeypatc
 
     def refuse(*args, **kwargs):
         raise AssertionError("the kink machinery ran for a function without a switch")
-    for name in ("_switching", "_where_switch", "_pieces", "_piece_engine"):
+    for name in ("_switching", "_pieces", "piece_beside"):
         monkeypatch.setattr(kinks, name, refuse)
     smooth = engine("log(exp(x*y) + exp(y)) + sin(x)", ("x", "y"))
     point = [parse_value("0.5"), parse_value("-0.25")]
@@ -156,3 +156,102 @@ def test_a_function_without_a_switch_never_reaches_the_kink_machinery(monkeypatc
     monkeypatch.undo()
     assert "kink of abs(x - y)" in kink_at(engine("abs(x - y) + x", ("x", "y")),
                                             [parse_value("1"), parse_value("1")])
+
+
+# where(c, a, b) at a point where c's two sides are equal (issue 13 item 3, CASES.md
+# v1.1): each side takes the branch c decides there; the one-sided derivatives are
+# those branches' derivatives, written out here by hand
+WHERE_JOINS = [
+    # (function, x, order, the common one-sided value)
+    ("elu(x)", "0", 1, 1),                                   # exp(0) = 1 left, 1 right
+    ("where(x < 0, x**2, x**3)", "0", 1, 0),                 # 2x = 0 left, 3x^2 = 0 right
+    ("where(x < 0, sin(x), x)", "0", 1, 1),                  # cos 0 = 1 left, 1 right
+    ("where(x < 0, sin(x), x)", "0", 2, 0),                  # -sin 0 = 0 left, 0 right
+    ("where(x**2 < 1, x**2, 2*abs(x) - 1)", "1", 1, 2),      # 2x = 2 inside, 2 outside
+    ("where(x**2 < 1, x**2, 2*abs(x) - 1)", "-1", 1, -2),    # -2 outside (left), 2x = -2 inside
+    ("where(x >= 0, x, sin(x))", "0", 1, 1),                 # the comparison flipped
+    ("where(0 < x**3, x**3, 0)", "0", 2, 0),                 # x**3's first coefficient is of order 3
+]
+WHERE_KINKS = [
+    # (function, x, order, left, right)
+    ("elu(x)", "0", 2, "1.0", "0.0"),                        # exp(0) left, 0 right
+    ("where(x < 0, x**2, x**3)", "0", 2, "2.0", "0.0"),
+    ("where(x < 0, sin(x), x)", "0", 3, "-1.0", "0.0"),      # -cos 0 left, 0 right
+    ("where(x**2 < 1, x**2, 2*abs(x) - 1)", "1", 2, "2.0", "0.0"),
+    ("where(x**2 < 1, x**2, 2*abs(x) - 1)", "-1", 2, "0.0", "2.0"),
+    ("where(x < 0, -x, 2*x)", "0", 1, "-1.0", "2.0"),
+]
+
+
+@pytest.mark.parametrize("text, x, order, value", WHERE_JOINS)
+def test_a_where_whose_branches_join_smoothly_has_the_derivative(text, x, order, value):
+    verdict = derivative_at(engine(text), (order,), [parse_value(x)])
+    assert verdict.problem is None and verdict.value == value
+    assert "switch" in verdict.switch
+
+
+@pytest.mark.parametrize("text, x, order, left, right", WHERE_KINKS)
+def test_a_where_whose_one_sided_derivatives_differ_is_a_kink(text, x, order, left, right):
+    verdict = derivative_at(engine(text), (order,), [parse_value(x)])
+    assert verdict.value is None and "is a kink of" in verdict.problem
+    assert f"= {left} (left), {right} (right)" in verdict.problem
+
+
+def test_a_where_whose_branches_do_not_meet_is_a_jump_not_a_kink():
+    # where(x < 0, 0, 1): 0 left, 1 right and at the point; no derivative exists
+    jump = derivative_at(engine("where(x < 0, 0, 1)"), (1,), [parse_value("0")]).problem
+    assert "is a jump of where(x < 0, 0, 1): f is not continuous there" in jump
+    assert "f = 1.0 at the point; beside it 0.0 (left), 1.0 (right)" in jump
+    # x**2 <= 0 holds at 0 only: cos(x) on both sides, 5 at the point itself
+    point = derivative_at(engine("where(x**2 <= 0, 5, cos(x))"), (1,), [parse_value("0")])
+    assert "f = 5.0 at the point; beside it 1.0 (left), 1.0 (right)" in point.problem
+    # ... but with the value cos(0) = 1 there, f is cos(x) near 0: f' = 0, f'' = -1
+    joined = engine("where(x**2 <= 0, 1, cos(x))")
+    assert derivative_at(joined, (1,), [parse_value("0")]).value == 0
+    assert derivative_at(joined, (2,), [parse_value("0")]).value == -1
+
+
+def test_a_where_comparison_not_decided_stays_an_error_and_an_identity_is_no_switch():
+    # x**13's first nonzero coefficient is past the 12 compared: no verdict, no pass
+    undecided = derivative_at(engine("where(x**13 < 0, x, sin(x))"), (1,), [parse_value("0")])
+    assert undecided.value is None and "not decided" in undecided.problem
+    # (x+1)^2 - x^2 - 2x - 1 is 0 everywhere: '< 0' never holds, f = sin(x), f' = cos 0
+    identity = engine("where((x + 1)**2 - x**2 - 2*x - 1 < 0, x, sin(x))")
+    assert derivative_at(identity, (1,), [parse_value("0")]).value == 1
+
+
+def test_a_where_away_from_its_switch_and_its_kink_message():
+    assert kink_at(engine("where(x < 0, -x, x)"), [parse_value("0.5")]) is None
+    assert "kink of where(x < 0, -x, x)" in kink_at(engine("where(x < 0, -x, x)"),
+                                                   [parse_value("0")])
+
+
+PROPERTY_BRANCHES = ["sin(x)", "exp(x)", "cos(2*x) + x", "log(1 + x**2)", "tanh(x)*exp(x)",
+                     "sigmoid(x)", "x**3 - 2*x"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_where_joined_at_zero_with_a_term_of_order_k_is_a_kink_of_order_k(seed):
+    # b = a + c x^k agrees with a to order k - 1 at 0 and differs by c k! at order k
+    import random
+    import sympy
+    rng = random.Random(seed)
+    a = rng.choice(PROPERTY_BRANCHES)
+    k, c = rng.randint(1, 4), rng.choice([-3, -1, 2, 5])
+    f = engine(f"where(x < 0, {a}, {a} + {c}*x**{k})")
+    x = f.symbols[0]  # the parser's symbol (it carries assumptions)
+    at = [parse_value("0")]
+    for n in range(1, k):
+        verdict = derivative_at(f, (n,), at)
+        assert verdict.problem is None
+        assert abs(float(verdict.value) - float(sympy.diff(parse(a), x, n).subs(x, 0))) < 1e-12
+    kink = derivative_at(f, (k,), at)
+    assert kink.value is None and "kink of where" in kink.problem
+    left = float(sympy.diff(parse(a), x, k).subs(x, 0))
+    assert mpmath_text(left) + " (left), " + mpmath_text(left + c * sympy.factorial(k)) \
+        + " (right)" in kink.problem
+
+
+def mpmath_text(value):
+    import mpmath
+    return mpmath.nstr(mpmath.mpf(float(value)), 12, min_fixed=-6)

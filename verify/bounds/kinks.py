@@ -1,14 +1,16 @@
 """Where the mathematics breaks: points outside the domain, poles, kinks.
 
-A switch is a point where ``abs``, ``relu``/``Max`` or ``Min`` changes
-branch. On each side of it (along one variable) the function equals a
-smooth piece: the branch that wins just beside the point, found from the
-Taylor coefficients of the competing arguments there. A derivative exists
+A switch is a point where ``abs``, ``relu``/``Max``, ``Min`` or a
+``where(c, a, b)`` (a SymPy Piecewise) changes branch. On each side of it
+(along one variable) the function equals a smooth piece: the branch that
+wins just beside the point (verify.bounds.branches). A derivative exists
 at a switch when the pieces' derivatives of every order up to the requested
 one agree (x*abs(x) at 0: first derivative 0 both sides, second -2 and 2);
 its value is then the pieces' common value, computed exactly. Where they
 differ the point is a kink: no derivative there is right or wrong, and we
-say so with the one-sided derivatives.
+say so with the one-sided derivatives. A where's pieces need not meet:
+where the sides' values differ from each other or from f's value at the
+point, f has a jump there and no derivative.
 """
 from __future__ import annotations
 
@@ -19,14 +21,14 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
-from verify.exact.symbolic import ExactFunction, complex_piece, evaluate_safely, infinite_piece
+from verify.exact.symbolic import (ExactFunction, complex_piece, evaluate_safely, infinite_piece,
+                                   taken_pieces)
 from verify.input.expressions import DataSum, fold
-from verify.core.functions import SWITCH_CLASSES, is_analytic, pieces
+from verify.core.functions import SWITCH_CLASSES, is_analytic
+from verify.bounds.branches import PROBE, Undecided, piece_beside, show, tied_at
 
-TIE = mpmath.mpf("1e-25")
 AGREE = mpmath.mpf("1e-30")   # one-sided values are exact to far more digits than this
-PROBE = 12                    # Taylor coefficients compared to pick a branch
-_SWITCHING = SWITCH_CLASSES  # abs, Max, Min
+_SWITCHING = (*SWITCH_CLASSES, sympy.Piecewise)  # abs, Max, Min, where
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,6 @@ def derivative_at(engine, orders, point) -> Verdict:
         # no switch anywhere: no kink to look for, the derivative is the exact value
         value, reason = evaluate_safely(engine, orders, point)
         return Verdict(value=value, problem=reason)
-    reason = _where_switch(engine, point)
-    if reason:
-        return Verdict(problem=reason)
     switching = _switches(engine, point)
     if not switching:
         value, reason = evaluate_safely(engine, orders, point)
@@ -68,7 +67,7 @@ def derivative_at(engine, orders, point) -> Verdict:
     where = _where(engine, point)
     try:
         pieces, constant = _pieces(engine, point, switching, axes)
-    except _Undecided as undecided:
+    except Undecided as undecided:
         return Verdict(problem=f"{where} is a switch of {_show_all(switching)}: which branch "
                                f"{undecided} takes beside the point is not decided from "
                                f"{PROBE} Taylor coefficients, so {_quantity(engine, orders)} "
@@ -77,6 +76,9 @@ def derivative_at(engine, orders, point) -> Verdict:
         return Verdict(problem=f"{where} is a switch of {_show_all(switching)}, not all "
                                "across one and the same variable: the mixed derivative "
                                f"{_quantity(engine, orders)} is not judged there")
+    jump = _jump(engine, point, switching, pieces)
+    if jump:
+        return Verdict(problem=jump)
     below = sorted((b for b in itertools.product(*(range(k + 1) for k in orders)) if any(b)),
                    key=sum)
     for beta in below:
@@ -98,6 +100,8 @@ def first_jump(engine, point, index, start, stop) -> int | None:
     sides = _side_pieces(engine, point, index)
     if sides is None:
         return None
+    if start == 0 and not _meets(engine, point, sides):
+        return 0
     for n in range(start, stop + 1):
         a, b = _side_values(sides, point, index, n)
         if a is None or b is None or not _agree(a, b):
@@ -124,9 +128,9 @@ def _side_pieces(engine, point, index):
     if not switching:
         return None
     try:
-        return tuple(_piece_engine(engine, point, switching, [index], side)[0]
+        return tuple(piece_beside(engine, point, switching, [index], side)[0]
                      for side in (-1, 1))
-    except _Undecided:
+    except Undecided:
         return None
 
 
@@ -154,8 +158,8 @@ def sides_at(engine, point, index) -> tuple[Side, Side] | None:
     if not switching:
         return None
     try:
-        found = [_piece_engine(engine, point, switching, [index], side) for side in (-1, 1)]
-    except _Undecided:
+        found = [piece_beside(engine, point, switching, [index], side) for side in (-1, 1)]
+    except Undecided:
         return None
     return tuple(Side(piece, conditions) for piece, _, _, conditions in found)
 
@@ -196,7 +200,7 @@ def switch_at(engine, point) -> str | None:
 
 
 def _switches(engine, point) -> tuple:
-    """The abs/Max/Min pieces tied at ``point``; none without looking when the
+    """The abs/Max/Min/where pieces tied at ``point``; none without looking when the
     function has no switch anywhere."""
     return _switching(engine, tuple(point)) if has_switch(engine) else ()
 
@@ -214,24 +218,77 @@ def _domain_problem(engine, point) -> str | None:
     return reason or infinite_piece(engine, point) or complex_piece(engine, point)
 
 
-@functools.lru_cache(maxsize=512)
-def _where_switch(engine, point) -> str | None:
-    """A message when ``point`` is on a switch of a where(...): its comparison's
-    two sides are equal there. Such a point is treated as a kink (the pieces'
-    one-sided derivatives are not compared)."""
+def _jump(engine, point, switching, found) -> str | None:
+    """A message when f's pieces beside a where(...) switch do not all take f's
+    value at the point (a jump: no derivative there), else None. abs, Max and
+    Min are continuous, so only a switching where is looked at."""
+    if not any(isinstance(p, sympy.Piecewise) for p in switching):
+        return None
+    zero = (0,) * len(point)
+    value = evaluate_safely(engine, zero, point)[0]
+    sides = {key: evaluate_safely(piece, zero, point)[0] for key, piece in found.items()}
+    if value is not None and all(v is not None and _agree(v, value) for v in sides.values()):
+        return None
+    shown = "; ".join(f"{_text(sides[(i, -1)])} (left), {_text(sides[(i, 1)])} (right)"
+                      + (f" along {engine.variables[i]}" if len(engine.variables) > 1 else "")
+                      for i in sorted({i for i, _ in sides}))
+    return (f"{_where(engine, point)} is a jump of {_show_all(switching)}: f is not continuous "
+            f"there (f = {_text(value)} at the point; beside it {shown}), so no derivative "
+            "exists there")
+
+
+def _meets(engine, point, sides) -> bool:
+    """Whether both side pieces take f's value at the point (see :func:`_jump`)."""
+    zero = (0,) * len(point)
+    value = evaluate_safely(engine, zero, point)[0]
+    values = [evaluate_safely(piece, zero, point)[0] for piece in sides]
+    return value is not None and all(v is not None and _agree(v, value) for v in values)
+
+
+def engine_choice_problem(engine, orders, point) -> str | None:
+    """At a switch where the first derivative ``orders`` exists, a message when
+    the reverse (and forward) pass's choice at the tie gives another value, else
+    None (also where the derivative does not exist: the caller says so).
+
+    The choice is verify/numeric/backprop.py's: a where follows the branch it
+    takes at the point itself, abs'(0) = 0, and a Max/Min tie is shared equally
+    among the tied arguments (none when a constant is tied). Such a pass only
+    needs values and first derivatives at the point, so each tied node is
+    replaced by an expression with that value and that derivative. elu(x) at 0
+    (relu'(0) = 0 and a tie with the constant 0) gives 0 where elu'(0) = 1;
+    where(x**2 <= 0, 0, sin(x)) at 0 takes 0 where f = sin(x) beside it.
+    """
+    switching = _switches(engine, point)
+    if not switching:
+        return None
+    value = derivative_at(engine, orders, point).value
+    if value is None:
+        return None
     values = {s: p.exact for s, p in zip(engine.symbols, point)}
-    for piecewise in sorted(engine.expression.atoms(sympy.Piecewise), key=sympy.default_sort_key):
-        for _, difference, test in pieces(piecewise):
-            if test is None or difference.has(DataSum):
-                continue
-            try:
-                gap = _numbers([difference], values)[0]
-            except (TypeError, ValueError):
-                continue
-            if abs(gap) <= TIE:
-                return (f"{_where(engine, point)} is a switch of where({piecewise.args[0][1]}, "
-                        "...): derivatives are not judged at a switch point of where")
-    return None
+    chosen = set(switching)
+
+    def choose(node, args):
+        rebuilt = node.func(*args) if args and tuple(args) != node.args else node
+        if node not in chosen:
+            return rebuilt
+        if isinstance(node, sympy.Piecewise):
+            return taken_pieces(rebuilt, values)
+        tied = tied_at(node, values, args)
+        if not tied:
+            return rebuilt
+        if isinstance(node, sympy.Abs):
+            return sympy.Integer(0)  # the value 0 at the tie, the subgradient 0
+        constants = [a for a in tied if not a.free_symbols]
+        return constants[0] if constants else sympy.Add(*tied) / len(tied)
+
+    followed = ExactFunction(fold(engine.expression, choose), engine.variables, engine.data)
+    own = evaluate_safely(followed, orders, point)[0]
+    if own is not None and _agree(own, value):
+        return None
+    return (f"{switch_at(engine, point)}, where {_quantity(engine, orders)} exists "
+            f"({_text(value)}); the backprop engine's choice at the tie (the branch a where "
+            f"takes at the point, abs'(0) = 0, a Max/Min tie shared) gives {_text(own)}, "
+            "which is a convention, not the derivative: not judged there")
 
 
 @functools.lru_cache(maxsize=512)
@@ -239,33 +296,13 @@ def _switching(engine, point) -> list:
     values = {s: p.exact for s, p in zip(engine.symbols, point)}
     found = []
     for piece in sorted(engine.expression.atoms(*_SWITCHING), key=sympy.default_sort_key):
-        if piece.has(DataSum) or any(isinstance(a, DataSum) for a in piece.args):
+        # a where's value may sum over data rows; its comparisons' sums are skipped in _tied
+        if not isinstance(piece, sympy.Piecewise) and (
+                piece.has(DataSum) or any(isinstance(a, DataSum) for a in piece.args)):
             continue
-        if _tied(piece, values):
+        if tied_at(piece, values):
             found.append(piece)
     return tuple(found)
-
-
-def _numbers(args, values):
-    # substitute exactly, then evaluate: evalf(subs=) may build Max(sin(1), 0.e-172),
-    # which SymPy refuses as "not comparable"
-    return [mpmath.mpf(sympy.re(a.xreplace(values).evalf(40)).evalf(40)) for a in args]
-
-
-def _tied(piece, values, args=None) -> list | None:
-    """The arguments tied for the winning branch of ``piece`` at the point (two or
-    more; ``args`` replaces its arguments, already made smooth), else None."""
-    args = list(piece.args if args is None else args)
-    try:
-        numbers = _numbers(args, values)
-    except (TypeError, ValueError):
-        return None
-    if isinstance(piece, sympy.Abs):
-        return [args[0], -args[0]] if abs(numbers[0]) <= TIE else None
-    best = max(numbers) if isinstance(piece, sympy.Max) else min(numbers)
-    scale = max(1, abs(best))
-    tied = [a for a, v in zip(args, numbers) if abs(v - best) <= TIE * scale]
-    return tied if len(tied) > 1 else None
 
 
 def _pieces(engine, point, switching, axes):
@@ -281,7 +318,7 @@ def _pieces(engine, point, switching, axes):
     for k in axes:
         found = {}
         for side in (-1, 1):
-            piece, constant, across, _ = _piece_engine(engine, point, switching, [k, *axes],
+            piece, constant, across, _ = piece_beside(engine, point, switching, [k, *axes],
                                                        side)
             if not across:
                 break
@@ -289,85 +326,6 @@ def _pieces(engine, point, switching, axes):
         else:
             return found, constant
     return None, False
-
-
-class _Undecided(ArithmeticError):
-    """Which branch wins beside the point is not decided by the Taylor coefficients."""
-
-
-def _piece_engine(engine, point, switching, axes, side):
-    """(the smooth piece equal to f just beside ``point`` on ``side`` along ``axes[0]``,
-    whether no switching piece changes on the line/plane of ``axes``, whether each
-    that does changes with x_axes[0] alone).
-
-    A switching piece whose tied arguments are identical on that line (or plane),
-    other variables held at the point, does not switch there: its first argument
-    stands for it. Otherwise the winner comes from Taylor coefficients along axes[0].
-    """
-    values = {s: p.exact for s, p in zip(engine.symbols, point)}
-    held = {s: v for i, (s, v) in enumerate(values.items()) if i not in axes}
-    by = engine.symbols[axes[0]]
-    originals = set(switching)
-    constant, across = [True], [True]
-    others = {engine.symbols[i] for i in axes} - {by}
-
-    def combine(node, args):
-        rebuilt = node.func(*args) if args and tuple(args) != node.args else node
-        tied = _tied(node, values, args) if node in originals else None
-        if not tied:
-            return rebuilt
-        if all(_identical(tied[0], other, held) for other in tied[1:]):
-            return tied[0]
-        constant[0] = False
-        if any((other - tied[0]).xreplace(held).free_symbols & others for other in tied[1:]):
-            across[0] = False
-            return tied[0]
-        winner, fell = _winner(tied, not isinstance(node, sympy.Min), by, side, values, node)
-        # the piece holds while each of these differences' fell-order derivative keeps off 0
-        conditions.extend((winner - loser, k) for loser, k in fell.items())
-        conditions.extend((winner - a, 0) for a in args if not isinstance(node, sympy.Abs)
-                          and all(a is not t for t in tied))
-        return winner
-
-    conditions = []
-    expression = fold(engine.expression, combine)
-    piece = ExactFunction(expression, engine.variables, engine.data)
-    return piece, constant[0], across[0], tuple(conditions)
-
-
-def _identical(a, b, held) -> bool:
-    difference = sympy.expand((a - b).xreplace(held))
-    if difference == 0:
-        return True
-    try:
-        return difference.equals(0) is True
-    except (TypeError, ValueError, ArithmeticError):
-        return False
-
-
-def _winner(tied, largest, by, side, values, node):
-    """(the argument that is largest (or smallest) just beside the point on ``side``,
-    {loser: order at which it fell behind}): compare the arguments' Taylor
-    coefficients along ``by``, lowest order first."""
-    candidates = list(tied)
-    current = {a: a for a in candidates}
-    fell = {}
-    for k in range(1, PROBE + 1):
-        scores = {}
-        for a in candidates:
-            current[a] = sympy.diff(current[a], by)
-            try:
-                scores[a] = side ** k * _numbers([current[a]], values)[0]
-            except (TypeError, ValueError):
-                raise _Undecided(_show(node)) from None
-        best = max(scores.values()) if largest else min(scores.values())
-        scale = max(abs(v) for v in scores.values())
-        kept = [a for a in candidates if abs(scores[a] - best) <= TIE * max(scale, 1)]
-        fell.update({a: k for a in candidates if a not in kept})
-        candidates = kept
-        if len(candidates) == 1:
-            return candidates[0], fell
-    raise _Undecided(_show(node))
 
 
 def _agree(a, b) -> bool:
@@ -405,11 +363,4 @@ def _quantity(engine, orders) -> str:
 
 
 def _show_all(pieces) -> str:
-    return " and ".join(_show(p) for p in pieces)
-
-
-def _show(piece) -> str:
-    if isinstance(piece, sympy.Max) and 0 in piece.args and len(piece.args) == 2:
-        other = [a for a in piece.args if a != 0][0]
-        return f"relu({other})"
-    return str(piece).replace("Abs(", "abs(")
+    return " and ".join(show(p) for p in pieces)

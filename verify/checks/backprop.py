@@ -44,11 +44,11 @@ import numpy as np
 from verify.numeric import differences
 from verify.bounds.backprop_rounding import backprop_bound, magnitudes
 from verify.bounds.predicted import partial_bound
-from verify.checks.compare import (error_row, expectation_allowance, judge_agreement,
+from verify.checks.compare import (error_row, expectation_allowance, judge_agreement, skip_row,
                                    judge_expectation, judge_numeric, located, where)
 from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
 from verify.input.expressions import symbol
-from verify.bounds.kinks import derivative_at, point_problem, switch_at
+from verify.bounds.kinks import derivative_at, engine_choice_problem, point_problem, switch_at
 from verify.core.functions import is_analytic
 from verify.checks.common import PointContext, graph_of, numeric_function, smooth_between
 
@@ -212,6 +212,10 @@ def _gradient_rows(at, walk, i, problem):
     exact, reason = verdict.value, verdict.problem or problem
     if reason:
         return [error_row(base, reason, quantity=q, method=m, point=label) for q, m in quantities]
+    convention = verdict.switch and engine_choice_problem(engine, orders, point)
+    if convention:
+        return [skip_row(base, convention, quantity=q, method=m, point=label)
+                for q, m in quantities]
     value = nodes[i].adjoint
     bound = backprop_bound(engine, orders, point, walk.sizes[id(nodes[i])], walk.graph.operations)
     grad = _judge(at, base, f"grad[{name}]", value, exact, bound)

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 
-from verify.bounds.kinks import derivative_at, switch_at
+from verify.bounds.kinks import derivative_at, engine_choice_problem, switch_at
 from verify.bounds.backprop_rounding import U64, backprop_bound, magnitudes
 from verify.checks import backprop as reverse
 from verify.checks.common import graph_of
-from verify.checks.compare import error_row, where
+from verify.checks.compare import error_row, skip_row, where
 from verify.core.tolerances import SAFETY
 from verify.exact.symbolic import exact_function
 from verify.input.expressions import symbol
@@ -87,6 +87,11 @@ def _backprop_row(case, sub, along, point, direction, row, judge):
     if verdict.problem or kink:
         return error_row(base, verdict.problem or kink, quantity=quantity, method="backprop",
                          point=label)
+    convention = next(filter(None, (
+        engine_choice_problem(engine, tuple(int(k == j) for k in range(len(point))), point)
+        for j, d in enumerate(direction) if d.float64 != 0)), None)
+    if convention:
+        return skip_row(base, convention, quantity=quantity, method="backprop", point=label)
     sizes = magnitudes(nodes)
     v = [d.float64 for d in direction]
     size = len(case.variables)

@@ -23,11 +23,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from verify.bounds.kinks import derivative_at, switch_at
+from verify.bounds.kinks import derivative_at, engine_choice_problem, switch_at
 from verify.bounds.backprop_rounding import backprop_bound, magnitudes
 from verify.checks import backprop as reverse
 from verify.checks.common import graph_of
-from verify.checks.compare import error_row, judge_numeric, located, where
+from verify.checks.compare import error_row, judge_numeric, located, skip_row, where
 from verify.exact.symbolic import exact_function
 from verify.input.expectations import Expect
 from verify.input.options import Check
@@ -88,9 +88,12 @@ def _pass_rows(case, sub, output, base):
             quantity = f"jac[{output},{variable}]"
             verdict = derivative_at(engine, orders, point)
             reason = verdict.problem or kink
-            if reason:
-                rows.extend(error_row(base, reason, quantity=quantity, method=m, point=label)
-                            for m in ("backprop", "forward-mode"))
+            convention = not reason and verdict.switch and \
+                engine_choice_problem(engine, orders, point)
+            if reason or convention:
+                row = error_row if reason else skip_row
+                rows.extend(row(base, reason or convention, quantity=quantity, method=m,
+                                point=label) for m in ("backprop", "forward-mode"))
                 continue
             bound = backprop_bound(engine, orders, point, sizes[id(nodes[j])], graph.operations)
             seed = [float(k == j) for k in range(size)]

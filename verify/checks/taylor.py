@@ -117,6 +117,9 @@ def switch_rows(case, engine, base, about, order, *, asked=True):
     stops = (f"the Taylor series about {at} stops at order {jump - 1}: the one-sided "
              f"derivatives of order {jump} differ there ({sides}), so no coefficient of order "
              f"{jump} or more exists")
+    if jump == 0:  # a where whose pieces do not meet f's value: a jump, no series at all
+        jumped = derivative_at(engine, (1,), [about]).problem
+        stops = f"no Taylor series about {at}: " + (jumped or f"f jumps there ({sides})")
     if len(case.expect.taylor) > jump:
         rows.append(error_row(where(case, "expect", line), stops,
                               quantity=f"expect:taylor[{jump}]", point=at))

@@ -17,6 +17,7 @@ import itertools
 from dataclasses import dataclass
 
 import mpmath
+import numpy as np
 import sympy
 
 from verify.exact.symbolic import ExactFunction, complex_piece, evaluate_safely, infinite_piece
@@ -413,3 +414,14 @@ def _show(piece) -> str:
         other = [a for a in piece.args if a != 0][0]
         return f"relu({other})"
     return str(piece).replace("Abs(", "abs(")
+
+
+def engine_kink(nodes) -> str | None:
+    """The message for the first node of a reverse-mode run that sat at a kink
+    (a tie of abs, Max, Min, relu, in some data rows or all), or None."""
+    for node in nodes:
+        if node.kink:
+            rows = " in some data rows" if isinstance(node.value, np.ndarray) else ""
+            return (f"node '{node.name}' is at a kink ({node.op} at a tie){rows}: the function is "
+                    "not differentiable there (the graph table shows the subgradient used)")
+    return None

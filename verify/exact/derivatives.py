@@ -231,7 +231,8 @@ def at_point(engine, point, index, count: int) -> list:
 
     Examples
     --------
-    >>>     >>> from verify.exact.symbolic import ExactFunction
+    >>> import sympy
+    >>> from verify.exact.symbolic import ExactFunction
     >>> from verify.input.expressions import parse
     >>> from verify.input.values import Value
     >>> at_point(ExactFunction(parse("x**3"), ("x",)), (Value("2", sympy.Integer(2)),), 0, 4)

@@ -128,3 +128,17 @@ def test_a_tiny_derivative_is_not_called_zero():
     function = engine("sum(sin(x - c)) + 1e-20*x**2", ROWS)
     found = derivatives.at_point(function, (parse_value("0"),), 0, 3)
     assert float(found[2]) == pytest.approx(2e-20, rel=1e-15)
+
+
+def test_balls_call_zero_only_what_is_zero():
+    square = derivatives.at_point(engine("x**2"), (parse_value("3"),), 0, 4)
+    assert [float(d) for d in square] == [9.0, 6.0, 2.0, 0.0, 0.0]
+    assert square[3] == 0 and square[4] == 0
+    # f = 1 + 1e-28-sized terms: numerical differentiation called every derivative zero
+    tiny = derivatives.at_point(engine("3*exp(-(2*x**3 + x)**2)**3 + 1"),
+                                (parse_value("-1.2"),), 0, 6)
+    assert all(d != 0 and d is not None for d in tiny[1:])
+    assert 1e-30 < abs(float(tiny[1])) < 1e-20
+    # huge values: f'' is not zero beside f^(11) ~ 1e180
+    big = derivatives.at_point(engine("exp(exp(x**2 + 3*x**3))"), (parse_value("1.33"),), 0, 11)
+    assert all(d not in (0, None) for d in big)

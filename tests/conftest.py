@@ -5,6 +5,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (and in CI): a failure
+# is reproducible, and the suite's time does not depend on the draw.
+settings.register_profile("verify", derandomize=True, database=None)
+settings.load_profile("verify")
 
 # The hostile corpus is data for test_hostile.py, not cases for the verify
 # pytest plugin to collect (they are meant to be broken).

@@ -120,24 +120,3 @@ def test_the_mixed_bound_has_no_leading_term_stand_in():
     assert straddling.total == float("inf")
     inside = mixed_bound(engine, at, Difference(-2e12, 1e-8, "central", 2), 0, 1, unit_roundoff=U)
     assert inside.kind == "rigorous" and inside.total < 2e12
-
-
-def test_a_wide_box_is_bounded_on_pieces_without_forming_the_sympy_derivative(monkeypatch):
-    """Over the whole box the interval series of this sigmoid meets an edge;
-    on pieces it holds. The maximum is still rigorous (above |f^(7)| at every
-    sampled point), and SymPy's 7th derivative (minutes for nested functions)
-    is never formed."""
-    import mpmath
-    from verify.bounds import predicted
-    engine = ExactFunction(parse("1/(exp(-x**4/2 - 3*x**2/2 + atan(x**4 - 3*x**3)) + 1)"),
-                           ("x",))
-    box, floats = [(1.028, 1.542)], [1.285]
-    assert predicted._series_maximum(engine, (7,), box, floats) is None
-    f = engine.compiled((0,)).mp
-    monkeypatch.setattr(type(engine), "derivative",
-                        lambda *a: pytest.fail("the SymPy derivative was formed"))
-    maximum, kind = predicted._maximum(engine, (7,), box, floats)
-    assert kind == "rigorous"
-    with mpmath.workdps(30):
-        sampled = max(abs(mpmath.diff(f, mpmath.mpf(x), 7)) for x in np.linspace(1.028, 1.542, 13))
-    assert sampled <= maximum < 1e3 * sampled

@@ -327,3 +327,22 @@ checks:
     row = by(rows, "central4", "best_h")
     assert row.status == "inconclusive"
     assert "changes too much over the stencil above h = " in row.message
+
+
+def test_a_derivative_no_route_decides_leaves_the_rows_inconclusive(tmp_path):
+    """f'' of sin(x - 1) + sin(x + 1) (a sum over data rows) is 0 at 0, which no
+    enclosure can show: forward's model (led by f'') makes no claim, where the
+    old numerical-differentiation fallback called f'' zero by a threshold."""
+    _, rows, _ = run(tmp_path, """\
+name: data_curve
+function: sum(sin(x - c))
+data: {c: [1, -1]}
+at: {x: 0}
+checks:
+  error_curve: {h_min: 1e-12, h_max: 0.1, num: 40, methods: [forward, central]}
+""")
+    for quantity in ("best_h", "order"):
+        row = by(rows, "forward", quantity)
+        assert row.status == "inconclusive"
+        assert "order 2 at the point cannot be told from 0" in row.message
+    assert by(rows, "central", "best_h").status == "pass"

@@ -61,3 +61,18 @@ def test_compiling_does_not_rebuild_the_tree(monkeypatch):
         assert abs(fn.mp(mpmath.mpf("0.5")) - mpmath.exp(mpmath.sin(mpmath.exp(mpmath.cos(
             mpmath.tanh(mpmath.mpf("0.125") + mpmath.sin(0.5)))))) - mpmath.log(1.25) / 3) \
             < mpmath.mpf(10) ** -28
+
+
+@pytest.mark.parametrize("at_zero", [None, 0, 1])
+def test_heaviside_is_printed_as_a_call_in_the_mpmath_backend(at_zero):
+    """SymPy's mpmath printer rewrites Heaviside (the derivative of Max, Min,
+    relu) as a Piecewise and solves its inequality, minutes on a nested
+    derivative; ours prints a call. Values match NumPy's on both sides and at 0."""
+    import inspect
+    x = symbol("x")
+    e = sympy.Heaviside(x) if at_zero is None else sympy.Heaviside(x, at_zero)
+    compiled = Compiled(e * sympy.exp(x), ("x",), ())
+    assert "mpmath_heaviside" in inspect.getsource(compiled._outer_fn("mpmath"))
+    for v in (-1.5, 0.0, 2.0):
+        assert float(compiled.mp(mpmath.mpf(v))) == float(compiled.numpy(v))
+    assert float(compiled.mp(mpmath.mpf(0))) == (0.5 if at_zero is None else at_zero)

@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 from verify.bounds import model as error_models
 from verify.numeric import curves
 from verify.exact.compiled import Compiled
+from verify.exact.derivatives import at_point
+from verify.exact.symbolic import ExactFunction
 from verify.input.expressions import parse
+from verify.input.values import parse_value
 from verify.numeric.stencils import stencil
 
 U = 2.0 ** -53
@@ -50,17 +53,6 @@ def test_steps_reject_bad_ranges(args, message):
 ])
 def test_error_coefficients_are_the_textbook_ones(method, k, expected):
     assert error_models.moment(method, 1, k) == pytest.approx(expected, rel=1e-12, abs=1e-300)
-
-
-def test_taylor_derivatives_are_exact_to_many_digits_and_zeros_are_zero():
-    square = curves.taylor_derivatives(mp_function("x**2"), mpmath.mpf(3), 5)
-    assert [float(d) for d in square] == [9.0, 6.0, 2.0, 0.0, 0.0, 0.0]
-    sine = curves.taylor_derivatives(mp_function("sin(x)"), mpmath.mpf(0), 5)
-    assert [float(d) for d in sine] == pytest.approx([0, 1, 0, -1, 0, 1], abs=1e-25)
-    assert sine[2] == 0 and sine[4] == 0
-    exp = curves.taylor_derivatives(mp_function("exp(x)"), mpmath.mpf(1), 7)
-    with mpmath.workdps(30):
-        assert all(abs(d - mpmath.e) < mpmath.mpf(10) ** -25 for d in exp)
 
 
 def test_model_of_forward_difference_of_x_squared():
@@ -205,7 +197,7 @@ def test_analyse_reads_the_valley_of_exp_central():
         side = curves.ExactArithmetic(g, mpmath.mpf(1), hs, 50)
         emp = side.errors("central", exact)
     e64 = curves.float_errors(curves.float_quotients(f, [1.0], 0, "central", hs), exact)
-    derivatives = curves.taylor_derivatives(g, mpmath.mpf(1), 8)
+    derivatives = at_point(ExactFunction(parse("exp(x)"), ("x",)), (parse_value("1"),), 0, 8)
     model = error_models.error_model("central", derivatives, value_error=2 * U * math.e,
                                unit_roundoff=U)
     curve = curves.analyse("central", hs, e64, emp, model, nominal=2)
@@ -215,24 +207,6 @@ def test_analyse_reads_the_valley_of_exp_central():
     assert curve.slope == pytest.approx(2.0, abs=0.1)
     # the textbook optimum for central differences: (3 u |f| / |f'''|)^(1/3)
     assert curve.predicted_h == pytest.approx((3 * 2 * U * math.e / math.e) ** (1 / 3), rel=0.05)
-
-
-def test_ball_derivatives_call_zero_only_what_is_zero():
-    import sympy
-    from verify.input.values import Value
-    (x,) = parse("x").free_symbols
-    square = curves.ball_derivatives(parse("x**2"), x, Value("3", sympy.Integer(3)), 4)
-    assert [float(d) for d in square] == [9.0, 6.0, 2.0, 0.0, 0.0]
-    assert square[3] == 0 and square[4] == 0
-    # f = 1 + 1e-28-sized terms: the mpmath route called every derivative zero
-    tiny = curves.ball_derivatives(parse("3*exp(-(2*x**3 + x)**2)**3 + 1"), x,
-                                   Value("-1.2", sympy.Rational(-6, 5)), 6)
-    assert all(d != 0 and d is not None for d in tiny[1:])
-    assert 1e-30 < abs(float(tiny[1])) < 1e-20
-    # huge values: f'' is not zero beside f^(11) ~ 1e180
-    big = curves.ball_derivatives(parse("exp(exp(x**2 + 3*x**3))"), x,
-                                  Value("1.33", sympy.Rational(133, 100)), 11)
-    assert all(d not in (0, None) for d in big)
 
 
 def test_a_derivative_that_cannot_be_told_from_zero_makes_the_model_unsure():

@@ -255,3 +255,21 @@ def test_where_joined_at_zero_with_a_term_of_order_k_is_a_kink_of_order_k(seed):
 def mpmath_text(value):
     import mpmath
     return mpmath.nstr(mpmath.mpf(float(value)), 12, min_fixed=-6)
+
+
+def test_tied_pieces_are_compared_beside_the_point_without_simplifying(monkeypatch):
+    """Whether two tied arguments are one function is decided at probe points
+    beside the switch (SymPy's equals simplifies: a minute for this Max at 0).
+    Identical pieces make no switch; different ones are told apart."""
+    import sympy
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("equals called")
+    monkeypatch.setattr(sympy.Expr, "equals", refuse)
+    nested = "Max(sqrt(1 + (x/(2 + acos(tanh(cosh(tanh(y)))/2)**2))**2), cos(x))"
+    engine = ExactFunction(parse(nested), ("x", "y"))
+    problem = point_problem(engine, [parse_value("0"), parse_value("0")])
+    assert "finite differences straddle the switch" in problem
+    same = ExactFunction(parse("Max(sin(x)**2 + cos(x)**2, 1) + x**3"), ("x",))
+    verdict = derivative_at(same, (1,), [parse_value("0")])
+    assert verdict.problem is None and verdict.value == 0

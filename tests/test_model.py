@@ -7,6 +7,8 @@ import pytest
 import sympy
 
 from verify.bounds import model as error_models
+from verify.exact.derivatives import at_point
+from verify.exact.symbolic import ExactFunction
 from verify.input.expressions import parse
 from verify.input.values import Value
 from verify.numeric import curves
@@ -62,7 +64,7 @@ def test_the_model_holds_only_where_the_function_stays_close_to_its_taylor_term(
     (x,) = parse("x").free_symbols
     text = "atan(exp(-(3*x**3)**2)) + x**3/2 - x/2 + 1"
     at = Value("-1.367", sympy.Rational(-1367, 1000))
-    derivatives = curves.ball_derivatives(parse(text), x, at, 9)
+    derivatives = at_point(ExactFunction(parse(text), ("x",)), (at,), 0, 9)
     model = error_models.error_model("central4", derivatives, value_error=4 * U,
                                      unit_roundoff=U)
     hs = curves.steps(1e-16, 1.0, 100)
@@ -71,6 +73,6 @@ def test_the_model_holds_only_where_the_function_stays_close_to_its_taylor_term(
     assert 1e-4 < limit < 0.2
     smooth = parse("exp(x)")
     one = Value("1", sympy.Integer(1))
-    steady = error_models.error_model("central", curves.ball_derivatives(smooth, x, one, 7),
+    steady = error_models.error_model("central", at_point(ExactFunction(smooth, ("x",)), (one,), 0, 7),
                                       value_error=U, unit_roundoff=U)
     assert error_models.holds_below(steady, "central", smooth, x, one, hs) > 1e-2

@@ -13,6 +13,7 @@ The same bound judges a written 16- or 17-digit number as a float64 result.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,3 +66,17 @@ def backprop_bound(engine, orders, point, magnitude, operations) -> BackpropBoun
     steps = 2.0 * operations * U64 * float(np.max(magnitude))
     shift = representation(engine, orders, point)
     return BackpropBound(SAFETY * (running + steps) + shift, running, steps, shift)
+
+
+def ulps_from_exact(value, exact) -> str:
+    """How far a float64 backprop ``value`` is from ``exact``, in ulps of the exact
+    value's nearest float (the message of a backprop row)."""
+    if not math.isfinite(value):
+        return f"backprop gave {value}"
+    nearest = float(exact)
+    if nearest == 0:
+        return "exact 0, backprop 0" if value == 0 else f"exact 0, backprop {value:.3g}"
+    count = abs(value - nearest) / float(np.spacing(abs(nearest)))
+    count = round(count) if count < 1e15 else count
+    return f"{count:.3g} ulps from the exact value" if isinstance(count, float) else \
+        f"{count} ulp{'s' if count != 1 else ''} from the exact value"

@@ -97,7 +97,7 @@ def piece_beside(engine, point, switching, axes, side):
         tied = tied_at(node, values, args) if node in originals else None
         if not tied:
             return rebuilt
-        if all(_identical(tied[0], other, held) for other in tied[1:]):
+        if all(_identical(tied[0], other, held, values) for other in tied[1:]):
             return tied[0]
         constant[0] = False
         if any((other - tied[0]).xreplace(held).free_symbols & others for other in tied[1:]):
@@ -167,19 +167,41 @@ def _leading(difference, by, values, held, node):
             raise Undecided(show(node)) from None
         if abs(coefficient) > TIE:
             return (1 if coefficient > 0 else -1), k
-    if _identical(difference, sympy.Integer(0), held):
+    if _identical(difference, sympy.Integer(0), held, values):
         return 0, None
     raise Undecided(show(node))
 
 
-def _identical(a, b, held) -> bool:
+# points beside the switch where two pieces are compared (one offset per variable,
+# scaled by its position); odd denominators keep them off the points where
+# sin(pi x)-like pieces vanish together
+PROBES = (sympy.Rational(3, 97), sympy.Rational(-5, 89), sympy.Rational(7, 83))
+
+
+def _identical(a, b, held, values) -> bool:
+    """``a`` equals ``b`` near the point for every value of the variables not
+    ``held``. The difference is evaluated at PROBES beside the point: a gap at
+    one of them settles it; agreement to TIE at two or more counts as
+    identity. (SymPy's ``equals`` simplifies, which takes minutes on nested
+    compositions.) Where no probe can be evaluated: not identical, so the
+    caller goes on to break the tie or says it is undecided."""
     difference = sympy.expand((a - b).xreplace(held))
     if difference == 0:
         return True
-    try:
-        return difference.equals(0) is True
-    except (TypeError, ValueError, ArithmeticError):
-        return False
+    free = sorted(difference.free_symbols, key=str)
+    agreed = 0
+    for offset in PROBES:
+        env = {s: values.get(s, sympy.Integer(0)) + offset * (k + 1) for k, s in enumerate(free)}
+        try:
+            gap = sympy.N(difference.xreplace(env), 40)
+        except (TypeError, ValueError, ArithmeticError):
+            continue
+        if not (gap.is_real and gap.is_finite):
+            continue
+        if abs(mpmath.mpf(gap)) > TIE:
+            return False
+        agreed += 1
+    return agreed >= 2
 
 
 def _winner(tied, largest, by, side, values, node):

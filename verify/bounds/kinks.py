@@ -19,6 +19,7 @@ import itertools
 from dataclasses import dataclass
 
 import mpmath
+import numpy as np
 import sympy
 
 from verify.exact.symbolic import (ExactFunction, complex_piece, evaluate_safely, infinite_piece,
@@ -364,3 +365,14 @@ def _quantity(engine, orders) -> str:
 
 def _show_all(pieces) -> str:
     return " and ".join(show(p) for p in pieces)
+
+
+def engine_kink(nodes) -> str | None:
+    """The message for the first node of a reverse-mode run that sat at a kink
+    (a tie of abs, Max, Min, relu, in some data rows or all), or None."""
+    for node in nodes:
+        if node.kink:
+            rows = " in some data rows" if isinstance(node.value, np.ndarray) else ""
+            return (f"node '{node.name}' is at a kink ({node.op} at a tie){rows}: the function is "
+                    "not differentiable there (the graph table shows the subgradient used)")
+    return None

@@ -20,12 +20,10 @@ import mpmath
 import numpy as np
 import sympy
 
-from mpmath import iv
-
+from verify.exact import derivatives
 from verify.exact.symbolic import DerivativeTooLarge, point_key
 from verify.core.functions import complex_ulps
 from verify.input.expressions import operations
-from verify.exact.intervals import NotSmooth, ends_of, interval_max_abs, widened
 from verify.bounds.model import method_model, rounding_term, truncation_term
 from verify.bounds.rounding import running_error
 from verify.core.tolerances import SAFETY
@@ -53,82 +51,15 @@ def _orders(size, *pairs):
     return tuple(orders)
 
 
-def _series_maximum(engine, orders, box, floats):
-    """max |d^m f / dx_i^m| over the box by interval Taylor arithmetic, or None.
-
-    The m-th Taylor coefficient about an interval encloses f^(m)(xi)/m! for
-    every xi in it, without forming the m-th SymPy derivative (which for
-    Squire and Trapp's function at m = 11 takes SymPy seconds).
-    """
-    from verify.exact.series import Interval, NoRule, NotAnalytic, expand
-    moved = [i for i, k in enumerate(orders) if k]
-    if len(moved) != 1 or engine.data:
-        return None
-    index, m = moved[0], orders[moved[0]]
-    # the other variables are constants of the expansion (numbers of its kind), not
-    # substituted into the SymPy tree: that re-evaluates the whole tree per entry
-    others = [(s, floats[j]) for j, s in enumerate(engine.symbols) if j != index]
-    lo, hi = box[index]
-    pad = (abs(lo) + abs(hi)) * 1e-25
-    fast = _ball_series(engine.expression, engine.symbols[index], (lo - pad, hi + pad), m,
-                        others, tuple(floats))
-    if fast is not None:
-        return fast
-    saved, iv.dps = iv.dps, 30
-    try:
-        held = {s: iv.mpf(float(x)) for s, x in others}
-        coefficients = expand(engine.expression, engine.symbols[index],
-                              widened(lo, hi, 1e-25), m, Interval(), held)
-        low, high = ends_of(coefficients[m])
-    except (NotSmooth, NotAnalytic, NoRule, ZeroDivisionError, ValueError, TypeError,
-            ArithmeticError):
-        return None
-    finally:
-        iv.dps = saved
-    if not (mpmath.isfinite(low) and mpmath.isfinite(high)):
-        return None
-    return float(max(abs(low), abs(high)) * mpmath.factorial(m))
-
-
-def _ball_series(expr, symbol, span, m, others=(), point=None):
-    """m! |c_m| of ``expr`` about the ball ``span`` (lo, hi) on flint balls, the
-    ``others`` (symbol, float) held, or None when balls have no rule or meet an
-    edge (the mpmath expansion decides). ``point`` (every variable's float)
-    names the held values, so what does not move is computed once per point."""
-    from verify.exact import balls
-    from verify.exact.series import Ball, NoRule, NotAnalytic, constants_at, expand
-    try:
-        with balls.precision(30):
-            held = {s: balls.arb(float(x)) for s, x in others}  # floats: exact
-            shared = constants_at(expr, ("ball", 30, point)) if point is not None else None
-            coefficient = expand(expr, symbol, balls.span(*span), m, Ball(), held, shared)[m]
-            top = balls.max_abs(coefficient * balls.arb.fac_ui(m))
-    except (balls.NoBall, balls.BallNotSmooth, NotSmooth, NotAnalytic, NoRule,
-            ZeroDivisionError, ValueError, TypeError, ArithmeticError):
-        return None
-    return float(top) if mpmath.isfinite(top) else None
-
-
-SERIES_PIECES = 16  # a wide box's series maximum is retried on this many pieces
-
-
 def _maximum(engine, orders, box, floats):
-    """(max |d^orders f| over box, kind)."""
-    through_series = _series_maximum(engine, orders, box, floats)
-    if through_series is None and _series_maximum(engine, orders, _centre(box),
-                                                  floats) is not None:
-        # it holds at the centre (a rule exists, no edge there): the box was too wide
-        through_series = _split_series_maximum(engine, orders, box, floats)
-    if through_series is not None:
-        return through_series, "rigorous"
+    """(max |d^orders f| over box, kind): rigorous from :mod:`verify.exact.derivatives`,
+    else the derivative's largest value at the box's corners and the point."""
     try:
-        expr = engine.derivative(orders)
+        found = derivatives.max_abs(engine, orders, box, floats)
     except DerivativeTooLarge:  # no bound (inconclusive), not a crash of the check
         return float("inf"), "none (the derivative is too large to form)"
-    try:
-        return float(interval_max_abs(expr, engine.variables, box, engine.data)), "rigorous"
-    except (NotSmooth, ValueError, TypeError):
-        pass
+    if found is not None:
+        return found, "rigorous"
     samples = []
     for corner in (0, 1):
         at = [lo if corner == 0 else hi for lo, hi in box]
@@ -141,36 +72,6 @@ def _maximum(engine, orders, box, floats):
     except (ArithmeticError, ValueError):
         pass
     return (float(max(samples)) if samples else float("inf")), "leading term"
-
-
-def _centre(box):
-    return [((lo + hi) / 2, (lo + hi) / 2) for lo, hi in box]
-
-
-def _split_series_maximum(engine, orders, box, floats, pieces=SERIES_PIECES, depth=3):
-    """The largest series maximum over ``pieces`` pieces of the box's moving
-    side (a piece without one split again, ``depth`` times), or None when a
-    piece has none. Interval arithmetic overestimates on a wide box (a log or
-    sqrt of an enclosure reaching below zero); on pieces it often holds, and
-    the maximum over the union is the largest of the pieces' maxima:
-    rigorous, and milliseconds where forming the m-th SymPy derivative of a
-    nested function takes SymPy minutes."""
-    moved = [i for i, k in enumerate(orders) if k]
-    if depth == 0 or len(moved) != 1 or box[moved[0]][0] == box[moved[0]][1]:
-        return None
-    side = moved[0]
-    lo, hi = box[side]
-    cuts = [lo + (hi - lo) * k / pieces for k in range(pieces)] + [hi]
-    largest = 0.0
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        part = [*box[:side], (a, b), *box[side + 1:]]
-        found = _series_maximum(engine, orders, part, floats)
-        if found is None:
-            found = _split_series_maximum(engine, orders, part, floats, 4, depth - 1)
-        if found is None:
-            return None
-        largest = max(largest, found)
-    return largest
 
 
 def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None) -> Bound:

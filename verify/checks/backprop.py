@@ -36,19 +36,18 @@ the subgradient the engine used.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from verify.numeric import differences
-from verify.bounds.backprop_rounding import backprop_bound, magnitudes
+from verify.bounds.backprop_rounding import backprop_bound, magnitudes, ulps_from_exact
 from verify.bounds.predicted import partial_bound
 from verify.checks.compare import (error_row, expectation_allowance, judge_agreement, skip_row,
                                    judge_expectation, judge_numeric, located, where)
 from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
 from verify.input.expressions import symbol
-from verify.bounds.kinks import derivative_at, engine_choice_problem, point_problem, switch_at
+from verify.bounds.kinks import derivative_at, engine_choice_problem, engine_kink, point_problem, switch_at
 from verify.core.functions import is_analytic
 from verify.checks.common import PointContext, graph_of, numeric_function, smooth_between
 
@@ -74,33 +73,12 @@ def adjoint_function(case, name) -> ExactFunction:
     return _adjoint_function(case.graph, name, case.variables, case.parameters, case.data)
 
 
-def _ulps(value, exact) -> str:
-    if not math.isfinite(value):
-        return f"backprop gave {value}"
-    nearest = float(exact)
-    if nearest == 0:
-        return "exact 0, backprop 0" if value == 0 else f"exact 0, backprop {value:.3g}"
-    count = abs(value - nearest) / float(np.spacing(abs(nearest)))
-    count = round(count) if count < 1e15 else count
-    return f"{count:.3g} ulps from the exact value" if isinstance(count, float) else \
-        f"{count} ulp{'s' if count != 1 else ''} from the exact value"
-
-
 def _judge(at, base, quantity, value, exact, bound):
     difference = differences.Difference(float(value), None, "backprop", 1,
-                                        _ulps(float(value), exact))
+                                        ulps_from_exact(float(value), exact))
     return judge_numeric(located(base, method="backprop", quantity=quantity, point=at.label),
                          exact=exact, difference=difference, bound=bound,
                          tolerance=at.case.tolerance)
-
-
-def _engine_kink(nodes) -> str | None:
-    for node in nodes:
-        if node.kink:
-            rows = " in some data rows" if isinstance(node.value, np.ndarray) else ""
-            return (f"node '{node.name}' is at a kink ({node.op} at a tie){rows}: the function is "
-                    "not differentiable there (the graph table shows the subgradient used)")
-    return None
 
 
 def _finite_difference(at, index):
@@ -178,9 +156,9 @@ def run_backprop(case, check, options, artifacts):
         at = PointContext.of(case, point, check=check, engine=engine, base=base, index=index)
         label, floats = at.label, at.floats
         nodes = graph.run(floats + [v.float64 for _, v in case.parameters])
-        problem = point_problem(engine, point) or _engine_kink(nodes)
+        problem = point_problem(engine, point) or engine_kink(nodes)
         # a switch found exactly (not one inside data rows) is judged per variable
-        engine_kink = None if switch_at(engine, point) else _engine_kink(nodes)
+        kink = None if switch_at(engine, point) else engine_kink(nodes)
         plain = describe(nodes, case, graph)
         artifacts.add_rows("graphs", graph_rows(case, label, plain))
         artifacts.add_figure("graph_table", f"{case.name}: backprop at {label}",
@@ -188,7 +166,7 @@ def run_backprop(case, check, options, artifacts):
                               "problem": problem or ""})
         walk = _Walk(graph, nodes, magnitudes(nodes))
         for i in range(len(case.variables)):
-            rows.extend(_gradient_rows(at, walk, i, engine_kink))
+            rows.extend(_gradient_rows(at, walk, i, kink))
         rows.extend(_adjoint_rows(at, walk, problem))
     return rows
 

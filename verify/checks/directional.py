@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 
-from verify.bounds.kinks import derivative_at, engine_choice_problem, switch_at
+from verify.bounds.kinks import derivative_at, engine_choice_problem, engine_kink, switch_at
 from verify.bounds.backprop_rounding import U64, backprop_bound, magnitudes
-from verify.checks import backprop as reverse
 from verify.checks.common import graph_of
 from verify.checks.compare import error_row, skip_row, where
 from verify.core.tolerances import SAFETY
@@ -83,7 +82,7 @@ def _backprop_row(case, sub, along, point, direction, row, judge):
     graph = graph_of(sub)
     floats = [p.float64 for p in point]
     nodes = graph.run(floats + [v.float64 for _, v in case.parameters])
-    kink = None if switch_at(engine, point) else reverse._engine_kink(nodes)
+    kink = None if switch_at(engine, point) else engine_kink(nodes)
     if verdict.problem or kink:
         return error_row(base, verdict.problem or kink, quantity=quantity, method="backprop",
                          point=label)

@@ -35,6 +35,7 @@ from verify.numeric import curves
 from verify.checks.compare import (error_row, inconclusive_row, judge_best_h, judge_order,
                                    located, skip_row, where)
 from verify.numeric.differences import unit_roundoff
+from verify.exact.derivatives import along, at_point
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import differentiable_switch, point_problem
 from verify.core.functions import is_analytic
@@ -104,12 +105,9 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
 
     deepest = max(1 + error_models.nominal_order(m) + error_models.EXTRA_TERMS
                   for m in s["methods"])
-    line = _along(engine, point, index)
+    line = along(engine, point, index)
     try:
-        derivatives = None if line is None else curves.ball_derivatives(
-            line, engine.symbols[index], point[index], deepest)
-        derivatives_are_rigorous = derivatives is not None
-        derivatives = derivatives or curves.taylor_derivatives(g, coordinates[index], deepest)
+        derivatives = at_point(engine, point, index, deepest)
     except (ArithmeticError, ValueError, TypeError) as exc:
         return [error_row(base, f"the higher derivatives behind the error model could not be "
                                 f"evaluated at {label} ({exc})", method=m, quantity=names[0],
@@ -146,7 +144,7 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         cut = "" if exact_side.cut_above is None else (
             f"the exact side was cut short above h = {float(exact_side.cut_above):.3g} after "
             f"{curves.EXACT_SECONDS:g} s (its values need ever more digits there)")
-        if derivatives_are_rigorous and s["analytic"]:
+        if line is not None and s["analytic"]:
             # (near a switch the model is not bounded: a kink in reach is a failure to show)
             model = replace(model, holds_below=error_models.holds_below(
                 model, method, line, engine.symbols[index], point[index], hs))
@@ -171,19 +169,6 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
             "variable": variable, "point": label, "dtype": np.dtype(s["dtype"]).name,
             "dps": dps, "h_min": float(hs[0]), "h_max": float(hs[-1]), "methods": drawn})
     return rows
-
-
-def _along(engine, point, index):
-    """The function along variable ``index``, the other coordinates held
-    exactly (for ball arithmetic); None where balls cannot serve (data sums,
-    a coordinate with no exact value)."""
-    if engine.data:
-        return None
-    held = {s: getattr(p, "exact", None) for j, (s, p) in enumerate(zip(engine.symbols, point))
-            if j != index}
-    if any(v is None for v in held.values()):
-        return None
-    return engine.expression.xreplace(held) if held else engine.expression
 
 
 def _finite_steps(engine, f, floats, index, hs, methods):

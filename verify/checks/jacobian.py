@@ -23,9 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from verify.bounds.kinks import derivative_at, engine_choice_problem, switch_at
-from verify.bounds.backprop_rounding import backprop_bound, magnitudes
-from verify.checks import backprop as reverse
+from verify.bounds.kinks import derivative_at, engine_choice_problem, engine_kink, switch_at
+from verify.bounds.backprop_rounding import backprop_bound, magnitudes, ulps_from_exact
 from verify.checks.common import graph_of
 from verify.checks.compare import error_row, judge_numeric, located, skip_row, where
 from verify.exact.symbolic import exact_function
@@ -82,7 +81,7 @@ def _pass_rows(case, sub, output, base):
         nodes = graph.run(floats + parameters)
         sizes = magnitudes(nodes)
         # a switch found exactly is judged per entry; one inside data rows stops all
-        kink = None if switch_at(engine, point) else reverse._engine_kink(nodes)
+        kink = None if switch_at(engine, point) else engine_kink(nodes)
         for j, variable in enumerate(case.variables):
             orders = tuple(int(k == j) for k in range(size))
             quantity = f"jac[{output},{variable}]"
@@ -108,6 +107,6 @@ def _pass_rows(case, sub, output, base):
 def judge(base, method, quantity, label, value, exact, bound, tolerance):
     """A float64 pass (reverse or forward) against the exact value and its rounding bound."""
     difference = differences.Difference(float(value), None, method, 1,
-                                        reverse._ulps(float(value), exact))
+                                        ulps_from_exact(float(value), exact))
     return judge_numeric(located(base, method=method, quantity=quantity, point=label),
                          exact=exact, difference=difference, bound=bound, tolerance=tolerance)

@@ -31,8 +31,9 @@ from verify.checks.compare import (Allowance, Result, error_row, judge_expectati
                                    located, skip_row, where)
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.exact.singularities import radius_of_convergence
-from verify.exact.taylor import (NotAnalytic, enclosures, exact_coefficients, numeric_coefficients,
-                      partial_sum, remainder_bounds)
+from verify.exact.derivatives import coefficient_enclosures
+from verify.exact.taylor import NotAnalytic, exact_coefficients, partial_sum, remainder_bounds
+from verify.numeric.taylor_coefficients import numeric_coefficients
 from verify.checks.common import plain_floats
 from verify.bounds.kinks import derivative_at, first_jump, is_switch, one_sided
 
@@ -248,7 +249,7 @@ def figure_data(engine, name, about, order, series, radius, sums_at):
         coefficients = np.array([float(v) for v in series.values[:top + 1]])
         sums = {str(n): plain_floats(np.polyval(coefficients[:n + 1][::-1], t)) for n in orders}
     with mpmath.workdps(DPS):
-        pieces = enclosures(engine, [mpmath.mpf(g) for g in grid], max(orders) + 1)
+        pieces = coefficient_enclosures(engine, [mpmath.mpf(g) for g in grid], max(orders) + 1)
     bound = {}
     for n in orders:
         tops = [p[n + 1] for p in pieces]

@@ -25,8 +25,9 @@ from verify.input.expressions import DataSum, symbol
 
 # SymPy prints Max/Min for mpmath through Piecewise, which for nested ones takes
 # seconds to print; plain max/min of mpmath numbers are exact and instant.
-_MP_MAX, _MP_MIN = sympy.Function("mpmath_max"), sympy.Function("mpmath_min")
-_MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a)}
+_MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a),
+             "mpmath_heaviside": lambda x, at_zero: (
+                 mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else at_zero)}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -42,8 +43,6 @@ def _lambdify(args, expr, backend):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if backend == "mpmath":
-            if expr.has(sympy.Max, sympy.Min):
-                expr = expr.replace(sympy.Max, _MP_MAX).replace(sympy.Min, _MP_MIN)
             modules = [_MP_NAMES, "mpmath"]
             printer = _renaming(MpmathPrinter, names, _MP_NAMES)
         else:
@@ -65,6 +64,21 @@ def _renaming(base, names, user_functions):
 
         def _print_Dummy(self, expr):  # the placeholders of data sums
             return names[expr] if expr in names else super()._print_Dummy(expr)
+
+        if user_functions is _MP_NAMES:
+            # printed, not substituted: rebuilding a large tree (expr.replace)
+            # re-evaluates every node's assumptions, minutes on a nested derivative
+            def _print_Max(self, expr):
+                return f"mpmath_max({', '.join(self._print(a) for a in expr.args)})"
+
+            def _print_Min(self, expr):
+                return f"mpmath_min({', '.join(self._print(a) for a in expr.args)})"
+
+            def _print_Heaviside(self, expr):
+                # SymPy's own route rewrites it as a Piecewise and solves the
+                # inequality for a set: seconds to minutes per derivative
+                at_zero = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+                return f"mpmath_heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
     return Renaming({"fully_qualified_modules": False, "inline": True,
                      "allow_unknown_functions": True,
                      "user_functions": {k: k for k in user_functions}})

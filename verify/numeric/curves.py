@@ -18,12 +18,11 @@ float64 error within AGREEMENT of the exact-arithmetic one), fitted over
 FIT_DECADES decades from the smallest of them, where the leading term of
 the expansion rules.
 
-The higher derivatives in T come from ball Taylor arithmetic
-(:func:`ball_derivatives`, over :func:`verify.exact.balls.taylor_coefficient`),
-rigorous, so a derivative is called zero only when it is; where balls have
-no rule, from mpmath's Taylor expansion of the compiled function at 30
-digits (:func:`taylor_derivatives`). The exact f^(n)(x) the errors are
-measured against comes from SymPy at ``dps`` + 10 digits.
+The higher derivatives in T come from
+:func:`verify.exact.derivatives.at_point`, rigorously, so a derivative is
+called zero only when it is, and one no route tells from zero makes the
+model claim nothing. The exact f^(n)(x) the errors are measured against
+comes from SymPy at ``dps`` + 10 digits.
 
 References
 ----------
@@ -52,12 +51,10 @@ AGREEMENT = 0.1       # float64 within 10% of exact arithmetic: rounding observe
 FIT_DECADES = 1.5     # the slope is fitted over this many decades above the valley
 NEXT_TERMS = 0.1      # the later terms of the expansion at most this part of the leading one
 MIN_FIT_POINTS = 3
-TAYLOR_DPS = 30       # digits of the higher derivatives behind the model
 MAX_WINDOW = 101      # steps in the running median (about a decade of them)
 FLOOR = 3.0           # the valley floor: steps around the lowest within this factor of it
 EXACT_SECONDS = 8.0   # time for the exact side of the curves at one point and variable
 EXACT_MAX_DPS = 200   # digits of the exact side at most (its cost grows with them)
-BALL_DPS = (40, 80, 160)  # digits tried for the ball derivatives behind the model
 
 
 @dataclass(frozen=True)
@@ -91,61 +88,6 @@ def steps(h_min: float, h_max: float, num: int) -> np.ndarray:
     if num < 2:
         raise ValueError("`num` must be at least 2.")
     return np.geomspace(h_min, h_max, num)
-
-
-def ball_derivatives(expr, symbol, about, count: int) -> list | None:
-    """f^(k)(x) for k = 0..count by ball Taylor arithmetic
-    (:func:`verify.exact.balls.taylor_coefficient`), rigorously: each entry
-    is an mpf whose ball excludes 0, exactly 0, or None where the ball still
-    holds 0 at the highest precision tried (the derivative cannot be told
-    from zero, so no model may claim it vanishes). None as a whole where
-    balls have no rule (the caller falls back to :func:`taylor_derivatives`).
-
-    ``about`` is the point's coordinate as a case Value (exact where it is).
-    """
-    from verify.exact import balls
-    from verify.exact.series import NoRule, NotAnalytic
-    found = None
-    for dps in BALL_DPS:
-        try:
-            with balls.precision(dps):
-                centre = balls.exact_point(about)
-                found = [balls.taylor_coefficient(expr, symbol, centre, k)
-                         for k in range(count + 1)]
-        except (balls.NoBall, balls.BallNotSmooth, NoRule, NotAnalytic, ArithmeticError,
-                ValueError, TypeError):
-            return None
-        if all(_decided(c) for c in found):
-            break
-    return [_ball_value(c) for c in found]
-
-
-def _decided(ball) -> bool:
-    return ball.is_exact() or not ball.contains(0)
-
-
-def _ball_value(ball):
-    from verify.exact import balls
-    if ball.is_exact() and ball.mid() == 0:
-        return mpmath.mpf(0)
-    if ball.contains(0):
-        return None
-    return balls.ends(ball.mid())[0]
-
-
-def taylor_derivatives(g, x, count: int, *, dps: int = TAYLOR_DPS) -> list:
-    """f^(k)(x) for k = 0..count of a function ``g`` of one mpmath number.
-
-    Entries far below the others (relative 10^(-dps/2)) are exact zeros
-    seen through numerical differentiation, and are returned as 0.
-    """
-    with mpmath.workdps(dps):
-        coefficients = mpmath.taylor(g, mpmath.mpf(x), count)
-        coefficients = [mpmath.re(c) for c in coefficients]
-        scale = max(abs(c) for c in coefficients)
-        tiny = scale * mpmath.mpf(10) ** (-dps // 2)
-        return [mpmath.mpf(0) if abs(c) <= tiny else c * mpmath.factorial(k)
-                for k, c in enumerate(coefficients)]
 
 
 def float_quotients(f, point, index, method, hs, *, order=1, dtype=np.float64):

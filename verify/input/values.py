@@ -44,9 +44,11 @@ class Value:
     exact: sympy.Expr
     half_unit: Fraction | None = None
 
-    @property
+    @functools.cached_property
     def float64(self) -> float:
-        """The nearest float64 (correctly rounded from 40 digits)."""
+        """The nearest float64 (correctly rounded from 40 digits); kept on the
+        value (the fields are frozen), as a layer's bounds ask for every
+        coordinate of the point tens of thousands of times."""
         return float(self.mp(40))
 
     def mp(self, dps: int) -> mpmath.mpf:

@@ -49,3 +49,13 @@ def test_a_decimal_with_thousands_of_digits_is_an_input_error_not_a_crash():
     with pytest.raises(ExpressionError, match="is written with more than 1000 digits"):
         parse_value("0." + "1" * 5000)
     assert parse_value("0." + "1" * 900).exact.q == 10 ** 900
+
+
+def test_float64_is_kept_per_value_and_survives_a_pickle():
+    import pickle
+    third, tenth = parse_value("1/3"), parse_value("0.1")
+    assert (third.float64, tenth.float64) == (1 / 3, 0.1)
+    assert "float64" in vars(third)  # computed once, kept on this value only
+    assert "float64" not in vars(parse_value("0.2"))
+    copy = pickle.loads(pickle.dumps(third))
+    assert copy == third and copy.float64 == 1 / 3

@@ -196,8 +196,8 @@ def partial_with_bound(at, index, method, order=1, h=None):
                           unit_roundoff=at.unit_roundoff) if difference.ok else None
     if len(_DIFFERENCES) > 4096:  # keep memory bounded on big runs
         _DIFFERENCES.clear()
-    _DIFFERENCES[key] = (difference, bound)
-    return difference, bound
+    _DIFFERENCES[key] = difference, bound
+    return _DIFFERENCES[key]
 
 
 _DIFFERENCES = {}

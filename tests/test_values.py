@@ -59,3 +59,16 @@ def test_float64_is_kept_per_value_and_survives_a_pickle():
     assert "float64" not in vars(parse_value("0.2"))
     copy = pickle.loads(pickle.dumps(third))
     assert copy == third and copy.float64 == 1 / 3
+
+
+def test_hash_is_the_fields_hash_kept_per_value_and_not_pickled():
+    """A point's coordinates are hashed at every cache lookup: the hash is kept,
+    and is the one the frozen dataclass would compute, so equal values still
+    meet in a dict; a pickle leaves it out (a string's hash differs between
+    processes, and a worker must compute its own)."""
+    import pickle
+    value = parse_value("0.5403")
+    assert hash(value) == hash((value.text, value.exact, value.half_unit))
+    assert "_hash" in vars(value)
+    assert {value: 1}[parse_value("0.5403")] == 1
+    assert "_hash" not in vars(pickle.loads(pickle.dumps(value)))

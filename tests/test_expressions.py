@@ -129,17 +129,3 @@ def test_a_literal_with_too_many_digits_is_refused():
     with pytest.raises(ExpressionError, match="more than 1000 digits"):
         parse("x + 0." + "1" * 1500)
 
-
-def test_operations_reuses_subtree_sizes_across_expressions_and_still_counts_right():
-    """A layer's partial derivatives share their subtrees: sizes are kept per
-    node, so the second count walks only the new nodes, and is still exact."""
-    import sympy
-    from verify.input import expressions
-    from verify.input.expressions import operations, symbol
-    x, y = symbol("x"), symbol("y")
-    shared = sympy.log(sympy.exp(x) + sympy.exp(y))
-    assert operations(shared) == 4
-    assert shared in expressions._SIZES
-    assert operations(sympy.sin(shared) * y) == 6
-    assert operations(sympy.cos(shared) + x * y) == 7
-    assert operations(sympy.sin(shared) * y, limit=3) == 4  # past the limit, whatever is known

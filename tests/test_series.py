@@ -167,15 +167,3 @@ def test_expansions_along_different_variables_share_the_constants_of_one_point()
     # exp(y - z) is free of x: computed once, while expanding along x, and reused
     assert parse("exp(y - z)") in shared
 
-
-def test_structure_is_shared_by_node_across_expressions():
-    import sympy
-    from verify.exact import series
-    from verify.input.expressions import symbol
-    x, y = symbol("x"), symbol("y")
-    inner = sympy.exp(x * y) + x
-    series._structure(sympy.log(inner))
-    later = series._structure(sympy.sin(inner) * y)
-    assert later[inner] == (frozenset({x, y}), False)
-    assert later[sympy.sin(inner) * y][0] == frozenset({x, y})
-    assert series._structure(sympy.cos(x))[sympy.cos(x)] == (frozenset({x}), False)

@@ -128,4 +128,3 @@ def test_a_literal_with_too_many_digits_is_refused():
     from verify.input.expressions import ExpressionError, parse
     with pytest.raises(ExpressionError, match="more than 1000 digits"):
         parse("x + 0." + "1" * 1500)
-

@@ -166,4 +166,3 @@ def test_expansions_along_different_variables_share_the_constants_of_one_point()
                        for a, b in zip(alone, together))
     # exp(y - z) is free of x: computed once, while expanding along x, and reused
     assert parse("exp(y - z)") in shared
-

@@ -28,3 +28,54 @@ def test_a_span_over_a_pole_is_not_admissible_on_pieces_either():
     assert admissible(0.8, 0.95)
     assert not admissible(0.8, 1.2)  # the pole at 1
     assert not admissible(-0.1, 0.5)  # log's edge at 0
+
+
+def _layer_context(expression, variables, at):
+    """A PointContext of a small layer-like function at the point ``at``."""
+    from verify.checks.common import PointContext, numeric_function
+    from verify.input.values import parse_value
+    engine = ExactFunction(parse(expression), variables)
+    point = tuple(parse_value(str(v)) for v in at)
+    return PointContext(None, None, engine, point, [p.float64 for p in point],
+                        "", {}, f=numeric_function(engine))
+
+
+LOGSUMEXP = "log(exp(a*4/5 + b) + exp(c*4/5 - a) + exp(b*c))"
+
+
+@pytest.mark.parametrize("method", ["central", "richardson", "complex_step"])
+def test_partial_with_bound_is_the_difference_and_bound_computed_directly(method):
+    from verify.bounds.predicted import partial_bound
+    from verify.checks import common
+    from verify.numeric import differences
+    at = _layer_context(LOGSUMEXP, ("a", "b", "c"), (0.3, -0.7, 1.1))
+    for index in range(3):
+        guard = None if method == "complex_step" else smooth_between(
+            at.engine, tuple(2 if k == index else 0 for k in range(3)), index, at.floats)
+        direct = differences.partial(at.f, at.floats, index, method=method, admissible=guard)
+        bound = partial_bound(at.engine, at.point, direct, index, unit_roundoff=2.0 ** -53)
+        shared, shared_bound = common.partial_with_bound(at, index, method)
+        assert shared == direct and shared_bound == bound
+        assert abs(shared.value - float(at.engine.value(
+            tuple(int(k == index) for k in range(3)), at.point))) <= shared_bound.total
+
+
+def test_partial_with_bound_is_computed_once_and_never_shared_between_functions(monkeypatch):
+    from verify.checks import common
+    from verify.numeric import differences
+    monkeypatch.setattr(common, "_DIFFERENCES", {})
+    calls = []
+    real = differences.partial
+    monkeypatch.setattr(differences, "partial", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = _layer_context(LOGSUMEXP, ("a", "b", "c"), (0.3, -0.7, 1.1))
+    again = common.partial_with_bound(first, 1, "central")
+    assert common.partial_with_bound(first, 1, "central") is again and len(calls) == 1
+    # another entry, step, point or function: computed, not taken from the memo
+    assert common.partial_with_bound(first, 2, "central")[0].value != again[0].value
+    assert common.partial_with_bound(first, 1, "central", h=1e-4)[0].h == pytest.approx(1e-4)
+    moved = _layer_context(LOGSUMEXP, ("a", "b", "c"), (0.3, -0.6, 1.1))
+    assert common.partial_with_bound(moved, 1, "central")[0].value != again[0].value
+    other = _layer_context("3*" + LOGSUMEXP, ("a", "b", "c"), (0.3, -0.7, 1.1))
+    tripled = common.partial_with_bound(other, 1, "central")[0].value
+    assert tripled == pytest.approx(3 * again[0].value, rel=1e-8)
+    assert len(calls) == 5

@@ -76,3 +76,42 @@ def test_heaviside_is_printed_as_a_call_in_the_mpmath_backend(at_zero):
     for v in (-1.5, 0.0, 2.0):
         assert float(compiled.mp(mpmath.mpf(v))) == float(compiled.numpy(v))
     assert float(compiled.mp(mpmath.mpf(0))) == (0.5 if at_zero is None else at_zero)
+
+
+def test_names_compiled_without_scipy_are_not_scipy_specials():
+    """NumPy alone compiles a text whose names are all NUMPY_ONLY_NAMES: that is
+    only the same function as lambdify's SciPy-first namespace would give when
+    scipy.special defines none of them."""
+    from verify.exact.compiled import NUMPY_ONLY_NAMES
+    specials = {}
+    exec("from scipy.special import *", specials)  # noqa: S102 - a fixed import, no case text
+    assert not NUMPY_ONLY_NAMES & set(specials)
+
+
+def test_a_function_without_erf_compiles_without_importing_scipy_and_erf_with_it():
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np\n"
+            "from verify.exact.compiled import Compiled\n"
+            "from verify.input.expressions import parse\n"
+            "f = Compiled(parse('log(exp(a) + exp(b)) - Max(a, 0)*abs(b) + tanh(a*b)'), ('a', 'b'))\n"
+            "print(f.numpy(np.array([0.5]), np.array([-1.5]))[0], 'scipy' in sys.modules)\n"
+            "g = Compiled(parse('erf(a)'), ('a',))\n"
+            "print(repr(g.numpy(np.array([0.5]))[0]), 'scipy' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    value, imported = out[0].split()
+    assert float(value) == pytest.approx(math.log(math.exp(0.5) + math.exp(-1.5)) - 0.5 * 1.5
+                                         + math.tanh(-0.75), rel=1e-15)
+    assert imported == "False"
+    from scipy import special
+    assert out[1].split() == [repr(special.erf(np.float64(0.5))), "True"]
+
+
+@pytest.mark.parametrize("text", ["erf(x)*exp(x)", "sin(x)/x + sqrt(abs(x)) + atan(x)",
+                                  "where(x > 0, x**3, asinh(x))"])
+def test_numpy_only_and_scipy_namespaces_give_the_same_bits(text):
+    expr = parse(text)
+    reference = sympy.lambdify((symbol("x"),), expr, modules=["scipy", "numpy"])
+    points = np.linspace(-2.0, 2.0, 17) + 0.0625
+    assert np.array_equal(Compiled(expr, ("x",)).numpy(points), reference(points))

@@ -288,3 +288,21 @@ def test_tensor_gradients_show_as_a_matrix_with_the_worst_entry_marked(tmp_path)
     # exact, the numeric value of the method that erred most (richardson), backprop
     assert ">8<" in worst and ">8.00004<" in worst and "richardson" in worst \
         and ">7.99999<" in worst
+
+
+def test_a_page_of_graph_tables_is_written_without_matplotlib(tmp_path):
+    """The graph table is HTML: matplotlib (0.8 s to import) loads only for a
+    plotted figure."""
+    import subprocess
+    import sys
+    case = tmp_path / "one.yaml"
+    case.write_text("cases: [{name: lab, function: 'exp(w*x)', variables: [w], "
+                    "parameters: {x: 0.5}, at: {w: 1.5}, checks: [backprop]}]\n")
+    code = ("import sys\n"
+            "from verify import api\n"
+            f"api.run({str(case)!r}, out={str(tmp_path / 'out')!r})\n"
+            "print('matplotlib' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split()[-1] == "False"
+    assert "<table" in (tmp_path / "out" / "report.html").read_text()

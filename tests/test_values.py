@@ -49,3 +49,26 @@ def test_a_decimal_with_thousands_of_digits_is_an_input_error_not_a_crash():
     with pytest.raises(ExpressionError, match="is written with more than 1000 digits"):
         parse_value("0." + "1" * 5000)
     assert parse_value("0." + "1" * 900).exact.q == 10 ** 900
+
+
+def test_float64_is_kept_per_value_and_survives_a_pickle():
+    import pickle
+    third, tenth = parse_value("1/3"), parse_value("0.1")
+    assert (third.float64, tenth.float64) == (1 / 3, 0.1)
+    assert "float64" in vars(third)  # computed once, kept on this value only
+    assert "float64" not in vars(parse_value("0.2"))
+    copy = pickle.loads(pickle.dumps(third))
+    assert copy == third and copy.float64 == 1 / 3
+
+
+def test_hash_is_the_fields_hash_kept_per_value_and_not_pickled():
+    """A point's coordinates are hashed at every cache lookup: the hash is kept,
+    and is the one the frozen dataclass would compute, so equal values still
+    meet in a dict; a pickle leaves it out (a string's hash differs between
+    processes, and a worker must compute its own)."""
+    import pickle
+    value = parse_value("0.5403")
+    assert hash(value) == hash((value.text, value.exact, value.half_unit))
+    assert "_hash" in vars(value)
+    assert {value: 1}[parse_value("0.5403")] == 1
+    assert "_hash" not in vars(pickle.loads(pickle.dumps(value)))

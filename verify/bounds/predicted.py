@@ -215,7 +215,8 @@ def _representation(engine, orders, point) -> float:
         return 0.0
     try:
         written = engine.value(orders, point)
-        nearest = engine.value(orders, [mpmath.mpf(f) for f in floats])
+        # a tuple, whose key the exact engine makes once (a list's, at every lookup)
+        nearest = engine.value(orders, tuple(mpmath.mpf(f) for f in floats))
     except (ArithmeticError, ValueError):
         return float("inf")
     return float(abs(written - nearest))

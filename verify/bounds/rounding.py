@@ -75,12 +75,20 @@ class _Memo(dict):
         self.shared = _shared(rows_and_u)
         if len(self.shared) > 100_000:  # many points: keep memory bounded
             self.shared.clear()
+        self._held_parts = {}  # free symbols -> their held values (None: not all held)
 
     def _key(self, expr):
         known = self.structure.get(expr)
-        if known is None or not known[0] or known[1] or not known[0] <= self.held.keys():
+        if known is None or not known[0] or known[1]:
             return None
-        return expr, frozenset((s, self.held[s]) for s in known[0])
+        # nodes of a layer share a few sets of free symbols: each set's part of the
+        # key is made once per walk, not once per node
+        part = self._held_parts.get(known[0], False)
+        if part is False:
+            part = frozenset((s, self.held[s]) for s in known[0]) \
+                if known[0] <= self.held.keys() else None
+            self._held_parts[known[0]] = part
+        return None if part is None else (expr, part)
 
     def __contains__(self, expr):
         if dict.__contains__(self, expr):

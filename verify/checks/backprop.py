@@ -36,20 +36,19 @@ the subgradient the engine used.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from verify.numeric import differences
 from verify.bounds.backprop_rounding import backprop_bound, magnitudes, ulps_from_exact
-from verify.bounds.predicted import partial_bound
 from verify.checks.compare import (error_row, expectation_allowance, judge_agreement, skip_row,
                                    judge_expectation, judge_numeric, located, where)
 from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
 from verify.input.expressions import symbol
 from verify.bounds.kinks import derivative_at, engine_choice_problem, engine_kink, point_problem, switch_at
 from verify.core.functions import is_analytic
-from verify.checks.common import PointContext, graph_of, numeric_function, smooth_between
+from verify.checks.common import PointContext, graph_of, numeric_function, partial_with_bound
 
 @functools.lru_cache(maxsize=256)
 def _adjoint_function(graph, name, variables, parameters, data) -> ExactFunction:
@@ -84,19 +83,13 @@ def _judge(at, base, quantity, value, exact, bound):
 def _finite_difference(at, index):
     """The first of the check's methods (complex step falls back to central
     where it does not apply), with its bound; (difference, None) if not finite."""
-    engine, floats = at.engine, at.floats
+    engine = at.engine
     method = at.check.option("methods")[0]
     if method == "complex_step" and not is_analytic(engine.expression):
         method = "central"
-    orders = tuple(2 if k == index else 0 for k in range(len(floats)))
-    guard = smooth_between(engine, orders, index, floats) if method != "complex_step" else None
-    difference = differences.partial(
-        numeric_function(engine, at.dtype), floats, index, method=method,
-        h=at.check.step(method), dtype=at.dtype, admissible=guard)
-    if not difference.ok:
-        return difference, None
-    return difference, partial_bound(engine, at.point, difference, index,
-                                     unit_roundoff=at.unit_roundoff)
+    # the gradient check's difference of the same entry, method and step when it ran
+    return partial_with_bound(replace(at, f=numeric_function(engine, at.dtype)), index, method,
+                              h=at.check.step(method))
 
 
 def _plain(v):

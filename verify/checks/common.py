@@ -9,10 +9,12 @@ import numpy as np
 import sympy
 
 from verify.bounds.backprop_rounding import backprop_bound, formula_running_error, magnitudes
-from verify.bounds.predicted import representation
+from verify.bounds.predicted import partial_bound, representation
 from verify.core.tolerances import SAFETY
 from verify.exact.compiled import Compiled
+from verify.exact.symbolic import point_key
 from verify.input.expressions import symbol
+from verify.numeric import differences
 from verify.numeric.backprop import from_expression, from_graph
 from verify.numeric.differences import unit_roundoff
 from verify.exact.intervals import NotSmooth, excludes_zero, interval_max_abs
@@ -165,6 +167,40 @@ def smooth_between(engine, orders, index, floats):
 
 
 GUARD_PIECES = 8
+
+
+def partial_with_bound(at, index, method, order=1, h=None):
+    """(difference, bound) of the ``order``-th partial derivative by variable
+    ``index`` at the point of ``at`` (its numeric function ``at.f``), by
+    ``method`` at step ``h`` (None: the method's standard step), the stencil
+    guarded by :func:`smooth_between`; the bound is None when the difference is
+    not finite.
+
+    Computed once per (exact function, numeric function, point, entry, method,
+    order, step, dtype): the gradient check and backprop's three-way row ask
+    for the same central difference of every entry of a layer, and each costs
+    a guard and a bound. The key holds every input of the result, so entries
+    of different functions, points or steps never share one.
+    """
+    key = (at.engine, at.f, point_key(at.point), index, method, order, h,
+           np.dtype(at.dtype).type)
+    known = _DIFFERENCES.get(key)
+    if known is not None:
+        return known
+    guard = None if method == "complex_step" else smooth_between(
+        at.engine, tuple(order + 1 if k == index else 0 for k in range(len(at.floats))),
+        index, at.floats)
+    difference = differences.partial(at.f, at.floats, index, method=method, order=order, h=h,
+                                     dtype=at.dtype, admissible=guard)
+    bound = partial_bound(at.engine, at.point, difference, index,
+                          unit_roundoff=at.unit_roundoff) if difference.ok else None
+    if len(_DIFFERENCES) > 4096:  # keep memory bounded on big runs
+        _DIFFERENCES.clear()
+    _DIFFERENCES[key] = difference, bound
+    return _DIFFERENCES[key]
+
+
+_DIFFERENCES = {}
 
 
 def _pieces(lo, hi, count):

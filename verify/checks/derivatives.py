@@ -12,8 +12,8 @@ from verify.exact.symbolic import exact_function
 from verify.bounds.kinks import derivative_at, first_jump, sides_at
 from verify.core.functions import is_analytic
 from verify.numeric.stencils import OFFERED, stencil
-from verify.checks.common import (PointContext, dtype_of, numeric_function, pieces_between,
-                                  smooth_between, smooth_over_box)
+from verify.checks.common import (PointContext, dtype_of, numeric_function, partial_with_bound,
+                                  pieces_between, smooth_over_box)
 
 
 def _quantity(variables, orders):
@@ -142,15 +142,9 @@ def _one(at, cell, target, exact):
             offered = list(OFFERED[method])
             return skip_row(base, f"{method} offers derivative orders {offered[0]} to "
                                   f"{offered[-1]}, not {order}", **cell)
-        guard = smooth_between(engine, tuple(k + (1 if n == index else 0)
-                                             for n, k in enumerate(orders)), index, floats)
 
-        def compute(h):
-            difference = differences.partial(
-                at.f, floats, index, method=method, order=order, h=h, dtype=at.dtype,
-                admissible=guard if method != "complex_step" else None)
-            return difference, (partial_bound(engine, point, difference, index, unit_roundoff=u)
-                                if difference.ok else None)
+        def compute(h):  # shared with backprop's three-way row (computed once)
+            return partial_with_bound(at, index, method, order, h)
     difference, bound = compute(given)
     hint = None
     if at.case.tolerance is None and difference.ok and vacuous(bound.total, exact) \

@@ -29,9 +29,15 @@ from typing import Callable
 import mpmath
 import numpy as np
 import sympy
-from scipy import special
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+def _erf(z):
+    """SciPy's erf (real and complex arguments), imported on first use: the
+    import costs about 0.3 s, which a run without erf need not pay."""
+    from scipy import special
+    return special.erf(z)
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ PRIMITIVES = (
     _primitive("log", sympy.log, np.log, math.log, mpmath.log,
                lambda lib, a, out: 1.0 / a, "log", domain=(0.0, math.inf), open_ends=True),
     # SciPy's complex erf errs by up to ~21 units (measured by fuzzing), not one
-    _primitive("erf", sympy.erf, special.erf, math.erf, mpmath.erf,
+    _primitive("erf", sympy.erf, _erf, math.erf, mpmath.erf,
                lambda lib, a, out: _TWO_OVER_SQRT_PI * lib.exp(-a * a), "erf",
                monotone=True, complex_ulps=32.0),
     _primitive("asinh", sympy.asinh, np.arcsinh, math.asinh, mpmath.asinh,

@@ -44,10 +44,25 @@ class Value:
     exact: sympy.Expr
     half_unit: Fraction | None = None
 
-    @property
+    @functools.cached_property
     def float64(self) -> float:
-        """The nearest float64 (correctly rounded from 40 digits)."""
+        """The nearest float64 (correctly rounded from 40 digits); kept on the
+        value (the fields are frozen), as a layer's bounds ask for every
+        coordinate of the point tens of thousands of times."""
         return float(self.mp(40))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        # the dataclass's own hash of the fields, kept: caches keyed by a point
+        # hash its hundred coordinates at every lookup on a layer
+        return hash((self.text, self.exact, self.half_unit))
+
+    def __getstate__(self) -> dict:
+        # a string's hash differs between processes: a worker computes its own
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     def mp(self, dps: int) -> mpmath.mpf:
         """The exact value as an mpmath number good to ``dps`` digits."""

@@ -58,9 +58,18 @@ OPEN_NAV_GROUP = 200  # a group of the case list with more entries starts collap
 
 def renderers() -> dict:
     """Figure kind (from Artifacts.add_figure) -> ``function(title, data) -> HTML fragment``."""
-    from verify.report import plots  # matplotlib loads only when a figure is drawn
-    return {"graph_table": graph_table.render, "error_curve": plots.error_curve,
-            "taylor": plots.taylor, "descent": plots.descent}
+    return {"graph_table": graph_table.render, "error_curve": _plotted("error_curve"),
+            "taylor": _plotted("taylor"), "descent": _plotted("descent")}
+
+
+def _plotted(kind):
+    """``plots.<kind>``, with matplotlib (about 0.8 s to import) loaded when such
+    a figure is drawn, not for a page whose figures are all graph tables."""
+    def draw(title, data):
+        from verify.report import plots
+        return getattr(plots, kind)(title, data)
+    draw.__name__ = kind
+    return draw
 
 
 def render_figure(kind: str, title: str, data: dict) -> str:

@@ -17,6 +17,7 @@ import math
 import mpmath
 import sympy
 from flint import arb, ctx, fmpq
+from mpmath.libmp import from_man_exp
 
 from verify.core.functions import in_domain, primitive_of
 
@@ -85,14 +86,16 @@ def ends(ball):
 
 
 def _mpf(value, direction):
-    mid, rad = value.mid(), value.rad()
-    man, exp = (int(v) for v in mid.man_exp())
-    with mpmath.workprec(max(ctx.prec, man.bit_length(), 64) + 20):  # exactly
-        centre = mpmath.mpf((man, exp))
-        if rad == 0:
-            return centre
+    """mid + direction * rad of ``value``, exactly: integer arithmetic on the
+    mantissas, made an mpf without rounding (mpmath's sum at a working
+    precision would round, and cost a precision switch per end)."""
+    man, exp = (int(v) for v in value.mid().man_exp())
+    rad = value.rad()
+    if rad != 0:
         rman, rexp = (int(v) for v in rad.man_exp())
-        return centre + direction * mpmath.mpf((rman, rexp))
+        low = min(exp, rexp)
+        man, exp = (man << (exp - low)) + direction * (rman << (rexp - low)), low
+    return mpmath.mp.make_mpf(from_man_exp(man, exp))
 
 
 def max_abs(ball) -> mpmath.mpf:

@@ -61,3 +61,17 @@ def test_a_balls_ends_are_read_exactly_and_enclose_it():
             assert exactly(balls._mpf(ball, 1)) == mid + rad
             low, high = balls.ends(ball)
             assert exactly(low) <= mid - rad and mid + rad <= exactly(high)
+
+
+def test_end_point_rules_and_domain_tests_stay_in_balls(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("a ball's ends went through mpmath")
+    x = symbol("x")
+    expr = parse("log(2 + atan(x)) + sqrt(3 + x**2) + asin(x/4) + (1 + x**2)**(1/3)")
+    with balls.precision(30):
+        expected = balls.evaluate(expr, {x: balls.span(0.25, 0.5)}, {})
+        monkeypatch.setattr(balls, "_mpf", refuse)
+        ball = balls.evaluate(expr, {x: balls.span(0.25, 0.5)}, {})
+    assert ball.mid() == expected.mid() and ball.rad() == expected.rad()
+    # the function at 0.3 and 0.4, in float64
+    assert ball.contains(3.691240310872208) and ball.contains(3.7958371076682895)

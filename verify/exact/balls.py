@@ -85,6 +85,14 @@ def ends(ball):
     return _mpf(ball.lower(), -1), _mpf(ball.upper(), 1)
 
 
+def bounds(ball):
+    """(lower, upper) of a finite ball as exact balls (no radius): the ends
+    without a round trip through mpmath, for comparisons and end-point rules."""
+    if not ball.is_finite():
+        raise BallNotSmooth("unbounded on the interval")
+    return ball.lower(), ball.upper()
+
+
 def _mpf(value, direction):
     """mid + direction * rad of ``value``, exactly: integer arithmetic on the
     mantissas, made an mpf without rounding (mpmath's sum at a working
@@ -181,7 +189,7 @@ def _node(expr, env, memo):
         raise NoBall(f"no ball rule for {type(expr).__name__}")
     x = evaluate(expr.args[0], env, memo)
     if any(math.isfinite(end) for end in primitive.domain):
-        lo, hi = ends(x)
+        lo, hi = bounds(x)
         if not in_domain(primitive, lo, hi):
             raise BallNotSmooth(f"{primitive.name} outside its domain on the interval")
     return apply(primitive, x)
@@ -200,8 +208,8 @@ def apply(primitive, x):
             if primitive.name == "tan":
                 raise BallNotSmooth("tan may have a pole in the interval")
             return getattr(x, method)()
-    low, high = ends(x)
-    return getattr(to_arb(low), method)().union(getattr(to_arb(high), method)())
+    low, high = bounds(x)
+    return getattr(low, method)().union(getattr(high, method)())
 
 
 def _power(expr, base):
@@ -213,7 +221,7 @@ def _power(expr, base):
                 raise BallNotSmooth("division by an interval holding 0")
             return 1 / base ** (-n)
         return base ** n
-    lo, _ = ends(base)
+    lo, _ = bounds(base)
     if lo <= 0:
         raise NoBall("a power of an interval reaching 0: mpmath decides")
     if e == sympy.S.Half:

@@ -39,3 +39,39 @@ def test_exact_values_from_ball_taylor_arithmetic_match_sympy_to_36_digits():
         with mpmath.workdps(60):
             slow = engine.compiled((order,)).mp(point)
             assert abs(fast - slow) <= abs(slow) * mpmath.mpf(10) ** -36
+
+
+def test_a_balls_ends_are_read_exactly_and_enclose_it():
+    from fractions import Fraction
+
+    from flint import arb
+
+    def exactly(binary):  # an arf or an mpf, as a fraction
+        if isinstance(binary, mpmath.mpf):
+            sign, man, exp, _ = binary._mpf_
+            man = -man if sign else man
+        else:
+            man, exp = (int(v) for v in binary.man_exp())
+        return Fraction(int(man)) * Fraction(2) ** int(exp)
+    with balls.precision(20):  # 76 bits: mid - rad needs more, which mpmath's sum would round
+        for ball in (arb(1.3).exp(), arb(-0.7).atan(), arb(2).sqrt() * 1e-300):
+            mid, rad = exactly(ball.mid()), exactly(ball.rad())
+            assert rad > 0
+            assert exactly(balls._mpf(ball, -1)) == mid - rad
+            assert exactly(balls._mpf(ball, 1)) == mid + rad
+            low, high = balls.ends(ball)
+            assert exactly(low) <= mid - rad and mid + rad <= exactly(high)
+
+
+def test_end_point_rules_and_domain_tests_stay_in_balls(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("a ball's ends went through mpmath")
+    x = symbol("x")
+    expr = parse("log(2 + atan(x)) + sqrt(3 + x**2) + asin(x/4) + (1 + x**2)**(1/3)")
+    with balls.precision(30):
+        expected = balls.evaluate(expr, {x: balls.span(0.25, 0.5)}, {})
+        monkeypatch.setattr(balls, "_mpf", refuse)
+        ball = balls.evaluate(expr, {x: balls.span(0.25, 0.5)}, {})
+    assert ball.mid() == expected.mid() and ball.rad() == expected.rad()
+    # the function at 0.3 and 0.4, in float64
+    assert ball.contains(3.691240310872208) and ball.contains(3.7958371076682895)

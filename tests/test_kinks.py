@@ -273,3 +273,18 @@ def test_tied_pieces_are_compared_beside_the_point_without_simplifying(monkeypat
     same = ExactFunction(parse("Max(sin(x)**2 + cos(x)**2, 1) + x**3"), ("x",))
     verdict = derivative_at(same, (1,), [parse_value("0")])
     assert verdict.problem is None and verdict.value == 0
+
+
+def test_a_value_proved_real_by_balls_skips_the_symbolic_pole_and_complex_search(monkeypatch):
+    from verify.bounds import kinks
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("searched the pieces symbolically although balls proved them real")
+    monkeypatch.setattr(kinks, "infinite_piece", refuse)
+    monkeypatch.setattr(kinks, "complex_piece", refuse)
+    smooth = engine("tanh(log(1 + x**2)) + sqrt(2 + sin(x))")
+    assert derivative_at(smooth, (1,), [parse_value("-1.4")]).problem is None
+    monkeypatch.undo()
+    # where balls refuse (a log of a negative number), the search still names the piece
+    message = derivative_at(engine("tanh(log(x))"), (1,), [parse_value("-1.4")]).problem
+    assert message is not None and "log(x) is not defined at x=-1.4" in message

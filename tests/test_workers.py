@@ -134,3 +134,28 @@ def test_the_memory_cap_is_an_allowance_above_the_address_space_the_worker_start
     done = subprocess.run([sys.executable, "-c", CAPPED], capture_output=True, text=True,
                           timeout=60, cwd=ROOT)
     assert done.stdout.split("\n")[0] == "small ok, huge refused", done.stderr[-2000:]
+
+
+REBUILD = """
+import pickle, sys, sympy
+def refuse(*args):
+    raise RuntimeError("evaluated again")
+kept = sympy.sin.eval, sympy.exp.eval
+sympy.sin.eval = sympy.exp.eval = classmethod(refuse)  # an evaluation on loading would raise
+trees = pickle.loads(sys.stdin.buffer.read())
+sympy.sin.eval, sympy.exp.eval = kept  # printing evaluates exp(1)
+print("\\n".join(sympy.srepr(t) for t in trees))
+"""
+
+
+def test_sympy_trees_cross_the_pipe_unevaluated_and_node_for_node_the_same():
+    from verify.input.expressions import parse
+    from verify.workers import dumps
+    trees = [parse(text) for text in (
+        "exp(sin(x**2 + 1/3*x)) * sigmoid(2*x) - 3", "where(x > 1, log(1 + x**2), sin(x))",
+        "Max(x, sin(x)) + abs(x - 2)**3 + erf(x)", "-x")]
+    done = subprocess.run([sys.executable, "-c", REBUILD], input=dumps(trees),
+                          capture_output=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-500:]
+    import sympy
+    assert done.stdout.decode().split("\n")[:len(trees)] == [sympy.srepr(t) for t in trees]

@@ -25,7 +25,7 @@ import yaml
 
 from verify.checks.compare import Result
 from verify.input.loading import CaseError, line_of, read_nodes
-from verify.workers import Worker, _context, jobs_from, start_worker
+from verify.workers import Worker, _context, jobs_from, send, start_worker
 
 
 # What a loading worker reports, in this order per case: Begin, Key (each key
@@ -133,7 +133,7 @@ def file_entries(job, options, send) -> None:
 def _load_worker(connection, options):
     start_worker(options)
     for job in jobs_from(connection):
-        file_entries(job, options, connection.send)
+        file_entries(job, options, functools.partial(send, connection))
 
 
 def entries_in_process(jobs, options):
@@ -181,7 +181,7 @@ def entries_in_workers(jobs, options, *, workers: int):
                 if slot.job is None and pending:
                     index, job = pending.pop()
                     slot.job = _Loading(index, job, options.timeout)
-                    slot.connection.send(job)
+                    send(slot.connection, job)
             busy = [s for s in slots if s.job is not None]
             deadlines = [s.job.deadline for s in busy if s.job.deadline is not None]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None

@@ -115,9 +115,12 @@ INPUTS = {
 
 def run_verify(root, paths, out, timeout, cwd):
     """One CLI run in a fresh process: ``(seconds, exit, stdout, stderr, parent peak RSS MB)``.
-    The peak is the verify process's own (RUSAGE_SELF), not its workers'."""
-    code = ("import resource, sys\nfrom verify.cli import main\ntry:\n    status = main(sys.argv[1:])\n"
-            "finally:\n    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    The peak is the verify process's own, not its workers': VmHWM of its own
+    memory map. (RUSAGE_SELF's ru_maxrss is not: Linux carries it across fork
+    and exec, so it would report the pytest worker that started the run.)"""
+    code = ("import sys\nfrom verify.cli import main\ntry:\n    status = main(sys.argv[1:])\n"
+            "finally:\n    peak = [line.split()[1] for line in open('/proc/self/status')\n"
+            "            if line.startswith('VmHWM:')][0]\n"
             "    sys.stderr.write(f'\\nPARENT_PEAK_KB {peak}\\n')\nsys.exit(status)\n")
     env = dict(os.environ, PYTHONPATH=str(root))
     env.pop("CI", None)

@@ -215,8 +215,11 @@ def has_switch(engine) -> bool:
 
 @functools.lru_cache(maxsize=512)
 def _domain_problem(engine, point) -> str | None:
-    _, reason = evaluate_safely(engine, (0,) * len(point), point)
-    return reason or infinite_piece(engine, point) or complex_piece(engine, point)
+    orders = (0,) * len(point)
+    _, reason = evaluate_safely(engine, orders, point)
+    if reason or engine.real_by_balls(orders, point):  # balls: no infinite or complex piece
+        return reason
+    return infinite_piece(engine, point) or complex_piece(engine, point)
 
 
 def _jump(engine, point, switching, found) -> str | None:

@@ -17,6 +17,7 @@ import math
 import mpmath
 import sympy
 from flint import arb, ctx, fmpq
+from mpmath.libmp import from_man_exp
 
 from verify.core.functions import in_domain, primitive_of
 
@@ -84,15 +85,25 @@ def ends(ball):
     return _mpf(ball.lower(), -1), _mpf(ball.upper(), 1)
 
 
+def bounds(ball):
+    """(lower, upper) of a finite ball as exact balls (no radius): the ends
+    without a round trip through mpmath, for comparisons and end-point rules."""
+    if not ball.is_finite():
+        raise BallNotSmooth("unbounded on the interval")
+    return ball.lower(), ball.upper()
+
+
 def _mpf(value, direction):
-    mid, rad = value.mid(), value.rad()
-    man, exp = (int(v) for v in mid.man_exp())
-    with mpmath.workprec(max(ctx.prec, man.bit_length(), 64) + 20):  # exactly
-        centre = mpmath.mpf((man, exp))
-        if rad == 0:
-            return centre
+    """mid + direction * rad of ``value``, exactly: integer arithmetic on the
+    mantissas, made an mpf without rounding (mpmath's sum at a working
+    precision would round, and cost a precision switch per end)."""
+    man, exp = (int(v) for v in value.mid().man_exp())
+    rad = value.rad()
+    if rad != 0:
         rman, rexp = (int(v) for v in rad.man_exp())
-        return centre + direction * mpmath.mpf((rman, rexp))
+        low = min(exp, rexp)
+        man, exp = (man << (exp - low)) + direction * (rman << (rexp - low)), low
+    return mpmath.mp.make_mpf(from_man_exp(man, exp))
 
 
 def max_abs(ball) -> mpmath.mpf:
@@ -178,7 +189,7 @@ def _node(expr, env, memo):
         raise NoBall(f"no ball rule for {type(expr).__name__}")
     x = evaluate(expr.args[0], env, memo)
     if any(math.isfinite(end) for end in primitive.domain):
-        lo, hi = ends(x)
+        lo, hi = bounds(x)
         if not in_domain(primitive, lo, hi):
             raise BallNotSmooth(f"{primitive.name} outside its domain on the interval")
     return apply(primitive, x)
@@ -197,8 +208,8 @@ def apply(primitive, x):
             if primitive.name == "tan":
                 raise BallNotSmooth("tan may have a pole in the interval")
             return getattr(x, method)()
-    low, high = ends(x)
-    return getattr(to_arb(low), method)().union(getattr(to_arb(high), method)())
+    low, high = bounds(x)
+    return getattr(low, method)().union(getattr(high, method)())
 
 
 def _power(expr, base):
@@ -210,7 +221,7 @@ def _power(expr, base):
                 raise BallNotSmooth("division by an interval holding 0")
             return 1 / base ** (-n)
         return base ** n
-    lo, _ = ends(base)
+    lo, _ = bounds(base)
     if lo <= 0:
         raise NoBall("a power of an interval reaching 0: mpmath decides")
     if e == sympy.S.Half:

@@ -298,7 +298,7 @@ class Ball:
             raise self.balls.BallNotSmooth("tan may have a pole in the interval")
         primitive = BY_NAME.get(name) if isinstance(name, str) else None
         if primitive is not None and any(mpmath.isfinite(end) for end in primitive.domain):
-            lo, hi = self.balls.ends(u0)
+            lo, hi = self.balls.bounds(u0)
             low, high = primitive.domain
             if not (low < lo and hi < high):  # the ends are branch points
                 raise self.balls.BallNotSmooth(f"{name} reaching the edge of its domain")

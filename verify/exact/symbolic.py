@@ -53,6 +53,7 @@ class ExactFunction:
         self._too_large = {}  # orders -> message, so a refused derivative is not redone
         self._balls = {}  # (point, dps) -> its coordinates as balls (see _ball_value)
         self._values = {}  # (orders, point) -> exact value, computed once
+        self._by_balls = set()  # the keys of _values that real balls computed
 
     def __repr__(self):
         return f"ExactFunction({self.expression}, {self.variables})"
@@ -108,15 +109,24 @@ class ExactFunction:
         key = _point_key(orders, point)
         if key in self._values:  # the checks ask for the same entries (and representation)
             return self._values[key]
-        value = self._value(tuple(orders), point)
+        value = self._value(tuple(orders), point, key)
         if len(self._values) > 4096:  # keep memory bounded on big cases
             self._values.clear()
+            self._by_balls.clear()
         self._values[key] = value
         return value
 
-    def _value(self, orders, point):
+    def real_by_balls(self, orders, point) -> bool:
+        """Whether the value of ``orders`` at ``point`` (asked before) came from
+        real ball arithmetic: every node of the expansion then had a finite
+        real ball (a pole, a domain edge or a complex value raises), so no
+        piece is infinite or complex there."""
+        return _point_key(orders, point) in self._by_balls
+
+    def _value(self, orders, point, key=None):
         fast = self._ball_value(orders, point)
         if fast is not None:
+            self._by_balls.add(key)
             return fast
         fn = self.compiled(tuple(orders))
 

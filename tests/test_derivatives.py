@@ -1,5 +1,7 @@
 """Higher derivatives (verify.exact.derivatives): enclosures hold the true values,
 the routes are tried in order, and what no route decides is not guessed."""
+import functools
+
 import mpmath
 import numpy as np
 import pytest
@@ -32,9 +34,13 @@ def engine(text, data=()):
 
 def reference(text, m, x):
     """f^(m)(x) from SymPy's derivative, evaluated by mpmath at 50 digits."""
-    expr = sympy.diff(sympy.sympify(text), X, m)
     with mpmath.workdps(50):
-        return sympy.lambdify(X, expr, "mpmath")(mpmath.mpf(x))
+        return _reference_function(text, m)(mpmath.mpf(x))
+
+
+@functools.lru_cache(maxsize=None)
+def _reference_function(text, m):
+    return sympy.lambdify(X, sympy.diff(sympy.sympify(text), X, m), "mpmath")
 
 
 @pytest.mark.parametrize("text, data, written", FUNCTIONS)

@@ -1,7 +1,7 @@
 import sympy
 import pytest
 
-from verify.input.expressions import DataSum, ExpressionError, parse, parse_number, symbol
+from verify.input.expressions import DataSum, ExpressionError, operations, parse, parse_number, symbol
 
 x, y = symbol("x"), symbol("y")
 
@@ -128,3 +128,19 @@ def test_a_literal_with_too_many_digits_is_refused():
     from verify.input.expressions import ExpressionError, parse
     with pytest.raises(ExpressionError, match="more than 1000 digits"):
         parse("x + 0." + "1" * 1500)
+
+
+def test_sizes_kept_across_expressions_count_the_same_as_a_fresh_count():
+    """operations() keeps subtree sizes across calls (a layer's derivatives share
+    subtrees): a later expression sharing them, and a limit below a size
+    already known, give what a fresh count gives."""
+    from verify.input import expressions
+    shared = parse("sin(x*y + exp(x))**2 + tanh(y)")
+    larger = parse("sin(x*y + exp(x))**2 + tanh(y) + cos(sin(x*y + exp(x)))")
+    first, second = operations(shared), operations(larger)
+    limited = operations(larger, limit=3)
+    expressions._SIZES.clear()
+    assert operations(larger) == second
+    assert operations(shared) == first
+    expressions._SIZES.clear()
+    assert limited == operations(larger, limit=3) and limited > 3

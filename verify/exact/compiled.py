@@ -69,13 +69,18 @@ NUMPY_ONLY_NAMES = frozenset("""
 """.split())
 
 
+# NumPy's own functions by name: lambdify's "numpy" module means ``from numpy
+# import *``, which loads NumPy's lazy submodules (f2py, 0.1 s) on a first call
+_NUMPY_NAMESPACE = {name: getattr(np, name) for name in NUMPY_ONLY_NAMES if hasattr(np, name)}
+
+
 def _numpy_modules(text, arguments):
     """lambdify's modules for the printed ``text``: NumPy alone when every name in
     it is one of NUMPY_ONLY_NAMES (or an argument), else SciPy then NumPy (erf).
     SciPy's namespace imports scipy.special, about 0.3 s a run without erf
     need not pay."""
     names = set(re.findall(r"\b[A-Za-z_]\w*", text)) - set(arguments)
-    return ["numpy"] if names <= NUMPY_ONLY_NAMES else ["scipy", "numpy"]
+    return [_NUMPY_NAMESPACE] if names <= NUMPY_ONLY_NAMES else ["scipy", "numpy"]
 
 
 def _renaming(base, names, user_functions):

@@ -92,6 +92,9 @@ def _structure(expr):
     def visit(e):
         if e in found:
             return found[e]
+        if e in _NODES:  # a subtree of an expression seen before (a layer's derivatives)
+            found[e] = _NODES[e]
+            return found[e]
         if e.is_Symbol:
             found[e] = (frozenset((e,)), False)
         elif isinstance(e, DataSum):
@@ -102,7 +105,13 @@ def _structure(expr):
                         any(p[1] for p in parts))
         return found[e]
     visit(expr)
+    if len(_NODES) > 100_000:  # keep memory bounded
+        _NODES.clear()
+    _NODES.update(found)
     return found
+
+
+_NODES = {}  # node -> (free symbols, holds a data sum), whatever expression it came from
 
 
 # --- coefficient kinds ---------------------------------------------------------------

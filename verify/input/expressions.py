@@ -51,15 +51,20 @@ def allow_deep_recursion() -> None:
         sys.setrecursionlimit(RECURSION_LIMIT)
 
 
-def fold(expr, combine):
+def fold(expr, combine, known=None):
     """``combine(node, [results of its args])`` bottom-up over ``expr``.
 
     Each distinct subexpression is combined once, and the walk uses a stack,
     not recursion, so a graph written out 250 levels deep (or one that
     doubles per node) costs one step per distinct piece. ``combine`` may
-    raise to stop the walk early.
+    raise to stop the walk early. ``known`` (node -> result of the same
+    ``combine``, kept by the caller across calls) is read first and receives
+    every result, so a later expression sharing subtrees combines only its new
+    nodes.
     """
-    done = {}
+    if known is not None and len(known) > 100_000:  # keep memory bounded
+        known.clear()
+    done = known if known is not None else {}
     stack = [(expr, False)]
     while stack:
         node, ready = stack.pop()
@@ -98,9 +103,16 @@ def operations(expr, *, limit=None) -> int:
             raise _PastLimit(total)
         return total
     try:
-        return fold(expr, size)
+        total = fold(expr, size, _SIZES)
     except _PastLimit as past:
         return past.size
+    # a size known from an earlier count may be far past the limit: say "past it"
+    return total if limit is None or total <= limit else limit + 1
+
+
+# node -> its size, whatever expression it came from: a layer's hundred partial
+# derivatives share most of their subtrees, each counted once
+_SIZES = {}
 
 
 class DataSum(sympy.Function):

@@ -234,3 +234,30 @@ checks:
     assert [r.status for r in rows] == ["error"]
     assert rows[0].message.startswith("no Taylor series about x=0: x=0 is a jump of where(")
     assert "f = 5.0 at the point; beside it 1.0 (left), 1.0 (right)" in rows[0].message
+
+
+def test_the_radius_estimate_uses_ball_values_not_exact_coefficients_of_order_30(
+        tmp_path, monkeypatch):
+    """SymPy cannot solve tanh(sin(x) + x**2) = i pi/2, so the radius is the root
+    test's estimate 1/|c_30|^(1/30). Its coefficients come from ball values
+    (exact ones of order 30 about a point such as -0.059 took minutes): the
+    estimate equals the one from the exact coefficients, computed here."""
+    import mpmath
+
+    from verify.checks import taylor as check
+    from verify.exact.symbolic import exact_function
+    from verify.exact.taylor import exact_coefficients
+    text = "name: c\nfunction: tanh(sin(x) + x**2)\nat: {x: 0.25}\nchecks:\n  taylor: {about: 0}\n"
+    (case,), _ = load_one(tmp_path, text)
+    exact = exact_coefficients(exact_function(case), case.checks[0].option("about"),
+                               check.ESTIMATE_ORDER).values
+    wanted = float(abs(mpmath.mpf(exact[-1])) ** (-mpmath.mpf(1) / check.ESTIMATE_ORDER))
+    orders = []
+    real = check.exact_coefficients
+    monkeypatch.setattr(check, "exact_coefficients",
+                        lambda engine, at, order: orders.append(order) or real(engine, at, order))
+    rows, _ = _run(tmp_path, text)
+    radius = _row(rows, "radius")
+    assert "estimated from the coefficients" in radius.message
+    assert abs(radius.exact - wanted) <= 1e-12 * wanted
+    assert max(orders) < check.ESTIMATE_ORDER

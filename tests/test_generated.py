@@ -13,8 +13,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import smooth_cases  # noqa: E402
 
-DERIVATIVE_CASES = 150
-GRADIENT_CASES = 75
+DERIVATIVE_CASES = 100
+GRADIENT_CASES = 50
 CURVE_CASES = 40  # about 10 s on one core
 
 

@@ -185,21 +185,13 @@ def test_import_verify_stays_light():
 
 
 def test_tensor_inputs_need_pytorch():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="torch code needs torch, which is not installed"):
-            verify.check_gradient(value, gradient, EXPRESSION, at=AT, tensors=True)
-    else:  # with PyTorch the code receives tensors of the dtype
-        seen = []
-
-        def torch_gradient(x, y):
-            seen.append(x.dtype)
-            return (2 * x * y.sin(), x**2 * y.cos())
-
-        verify.check_gradient(None, torch_gradient, EXPRESSION, at=AT, tensors=True,
-                              dtype="float32")
-        assert str(seen[0]) == "torch.float32"
+    import importlib.util
+    if importlib.util.find_spec("torch") is not None:
+        # importing torch here would grow this worker by hundreds of MB; with torch,
+        # tests/test_frameworks.py checks that tensor inputs reach the code in their dtype
+        pytest.skip("torch is installed: tests/test_frameworks.py covers tensors=True")
+    with pytest.raises(ImportError, match="torch code needs torch, which is not installed"):
+        verify.check_gradient(value, gradient, EXPRESSION, at=AT, tensors=True)
 
 
 def test_the_function_meant_for_tests_asserts_and_the_table_functions_return_their_table():

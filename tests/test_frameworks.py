@@ -115,6 +115,18 @@ def test_torch_autograd_in_float64_and_float32(tmp_path):
         1e6 * _by(table, "torch float64", "grad[x]").tolerance
 
 
+@_isolated("torch")
+def test_tensor_inputs_reach_torch_code_in_their_dtype(tmp_path):
+    """``tensors=True``: the gradient code receives torch tensors of the dtype asked for."""
+    seen = []
+
+    def torch_gradient(x, y):
+        seen.append(x.dtype)
+        return (2 * x * y.sin() + y * (x * y).exp(), x**2 * y.cos() + x * (x * y).exp())
+    verify.check_gradient(None, torch_gradient, EXPRESSION, at=AT, tensors=True, dtype="float32")
+    assert str(seen[0]) == "torch.float32"
+
+
 def _wrong_torch_sin(torch):
     class WrongSin(torch.autograd.Function):
         """sin with the derivative's sign flipped: the bug to catch."""

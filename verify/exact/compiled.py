@@ -24,8 +24,8 @@ from sympy.printing.pycode import MpmathPrinter
 from verify.input.expressions import DataSum, symbol
 
 
-# SymPy prints Max/Min for mpmath through Piecewise, which for nested ones takes
-# seconds to print; plain max/min of mpmath numbers are exact and instant.
+# Max, Min and Heaviside for mpmath (see _MpmathCalls): plain max/min of mpmath
+# numbers are exact and instant.
 _MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a),
              "mpmath_heaviside": lambda x, at_zero: (
                  mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else at_zero)}
@@ -45,7 +45,7 @@ def _lambdify(args, expr, backend):
         warnings.simplefilter("ignore")
         if backend == "mpmath":
             modules = [_MP_NAMES, "mpmath"]
-            printer = _renaming(MpmathPrinter, names, _MP_NAMES)
+            printer = _renaming(_MpmathCalls, names, _MP_NAMES)
         else:
             printer = _renaming(SciPyPrinter, names, {})
         # lambdify is given the printed text: from a tree it would also put every
@@ -83,6 +83,24 @@ def _numpy_modules(text, arguments):
     return [_NUMPY_NAMESPACE] if names <= NUMPY_ONLY_NAMES else ["scipy", "numpy"]
 
 
+class _MpmathCalls(MpmathPrinter):
+    """Max, Min and Heaviside printed as calls of _MP_NAMES. Printed, not
+    substituted: rebuilding a large tree (expr.replace) re-evaluates every
+    node's assumptions, and SymPy's own route for Heaviside rewrites it as a
+    Piecewise and solves the inequality for a set; each takes minutes on a
+    nested derivative."""
+
+    def _print_Max(self, expr):
+        return f"mpmath_max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Min(self, expr):
+        return f"mpmath_min({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Heaviside(self, expr):
+        at_zero = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+        return f"mpmath_heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
+
+
 def _renaming(base, names, user_functions):
     """``base`` (lambdify's printer for the backend, with lambdify's settings)
     printing each argument symbol by its name in ``names``."""
@@ -93,20 +111,6 @@ def _renaming(base, names, user_functions):
         def _print_Dummy(self, expr):  # the placeholders of data sums
             return names[expr] if expr in names else super()._print_Dummy(expr)
 
-        if user_functions is _MP_NAMES:
-            # printed, not substituted: rebuilding a large tree (expr.replace)
-            # re-evaluates every node's assumptions, minutes on a nested derivative
-            def _print_Max(self, expr):
-                return f"mpmath_max({', '.join(self._print(a) for a in expr.args)})"
-
-            def _print_Min(self, expr):
-                return f"mpmath_min({', '.join(self._print(a) for a in expr.args)})"
-
-            def _print_Heaviside(self, expr):
-                # SymPy's own route rewrites it as a Piecewise and solves the
-                # inequality for a set: seconds to minutes per derivative
-                at_zero = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
-                return f"mpmath_heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
     return Renaming({"fully_qualified_modules": False, "inline": True,
                      "allow_unknown_functions": True,
                      "user_functions": {k: k for k in user_functions}})

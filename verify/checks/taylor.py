@@ -61,7 +61,8 @@ def run_taylor(case, check, options=None, artifacts=None):
         return at_switch if at_switch is not None else \
             [error_row(base, f"no Taylor series about {at}: {exc}", quantity="taylor", point=at)]
     radius = radius_of_convergence(
-        engine, about.mp(80), lambda: _estimate_coefficients(engine, about, max(order, ESTIMATE_ORDER)))
+        engine, about.mp(80),
+        lambda: _estimate_coefficients(engine, about, max(order, ESTIMATE_ORDER)))
     rows = _coefficient_rows(case, engine, base, about, at, order, series, radius)
     rows.append(skip_row(base, f"informational: radius of convergence about {at}: "
                                f"{radius.describe()}", quantity="radius", point=at, method="exact",

@@ -18,7 +18,8 @@ from verify.input.expressions import RESERVED, DataSum, ExpressionError, fold, p
 from verify.input.expectations import Expect, read_expect
 from verify.input.loading import CaseError, Source, items, kind_of, line_of, suggest
 from verify.input.options import Check, normal_name, read_checks, read_point
-from verify.input.shapes import expand_adjoints, expand_case_values, order_entries, read_shapes, tensor_label
+from verify.input.shapes import (expand_adjoints, expand_case_values, order_entries, read_shapes,
+                                 tensor_label)
 from verify.input.tensors import Tensor, entry_name, indices, split_entry
 from verify.input.values import MAX_MAGNITUDE, Value, parse_value
 

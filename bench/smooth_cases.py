@@ -90,7 +90,7 @@ def _representable(function: str, point: dict) -> bool:
     names = sorted(str(s) for s in expr.free_symbols)
     try:
         value = complex(Compiled(expr, tuple(names)).mp(*[point[n] for n in names]))
-    except (ArithmeticError, ValueError, TypeError):
+    except (ArithmeticError, ValueError, TypeError, MemoryError):  # tanh(exp(exp(9)))
         return False
     return abs(value.imag) == 0 and math.isfinite(value.real) and abs(value.real) < 1e300
 

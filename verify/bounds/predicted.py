@@ -26,6 +26,7 @@ from verify.core.functions import complex_ulps
 from verify.input.expressions import operations
 from verify.bounds.model import method_model, rounding_term, truncation_term
 from verify.bounds.rounding import running_error
+from verify.bounds.tangent_rounding import NoTangentRule, tangent_running_error
 from verify.core.tolerances import SAFETY
 from verify.numeric.stencils import mixed_stencil, stencil
 
@@ -91,14 +92,13 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
     if model.rounding_power == 0:  # complex step: no stencil, f^(3) at the point only
         maximum, kind = _maximum(engine, orders, box, floats)
         kind = "leading term"
-        _, errors = running_error(engine.derivative(_orders(size, (index, 1))), engine.variables,
-                                  np.array([floats]), unit_roundoff, engine.data)
+        tangent_error = _tangent_error(engine, floats, index, unit_roundoff)
         # a complex form may err by more than the one unit of a real libm function;
         # Im f(x + ih) is about h f'(x), subnormal when f' is near 1e-300: each of
         # the (up to four real) operations of a complex one may then lose an
         # absolute smallest subnormal, which the division by h magnifies
         underflow = 4 * operations(engine.expression) * _smallest_subnormal(unit_roundoff) / h
-        rounding = (rounding_term(model, h, float(errors[0]) + unit_roundoff * abs(difference.value))
+        rounding = (rounding_term(model, h, tangent_error + unit_roundoff * abs(difference.value))
                     + underflow) * complex_ulps(engine.expression)
     else:
         st = stencil(difference.method, n, difference.levels)
@@ -120,6 +120,19 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
         engine = sides[0].piece if floats[index] < point[index].exact else sides[1].piece
     shift = representation(engine, _orders(size, (index, n)), point)
     return Bound(SAFETY * (truncation + rounding) + shift, truncation, rounding, shift, kind)
+
+
+def _tangent_error(engine, floats, index, unit_roundoff) -> float:
+    """The rounding bound of the complex step's tangent: the forward-mode walk
+    of f (:mod:`verify.bounds.tangent_rounding`), or, where it has no rule,
+    the running error of the formed derivative."""
+    try:
+        return tangent_running_error(engine.expression, engine.variables, floats, index,
+                                     unit_roundoff, engine.data)[1]
+    except NoTangentRule:
+        first = engine.derivative(_orders(len(floats), (index, 1)))
+        return float(running_error(first, engine.variables, np.array([floats]), unit_roundoff,
+                                   engine.data)[1][0])
 
 
 def _smallest_subnormal(unit_roundoff) -> float:

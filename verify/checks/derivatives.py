@@ -7,7 +7,8 @@ from dataclasses import replace
 
 from verify.numeric import differences
 from verify.bounds.predicted import mixed_bound, partial_bound
-from verify.checks.compare import error_row, judge_numeric, located, skip_row, vacuous, where
+from verify.checks.compare import (UNDERFLOW, error_row, judge_numeric, located, skip_row,
+                                   vacuous, where)
 from verify.exact.symbolic import exact_function
 from verify.bounds.kinks import derivative_at, first_jump, sides_at
 from verify.core.functions import is_analytic
@@ -150,7 +151,9 @@ def _one(at, cell, target, exact):
     if at.case.tolerance is None and difference.ok and vacuous(bound.total, exact) \
             and method != "complex_step":
         centre = compute(None)[0] if given is not None else difference
-        searched = _conclusive_step(compute, centre, exact) if centre.ok else None
+        # below the underflow floor every allowance is at least |exact|: no step can do
+        searched = _conclusive_step(compute, centre, exact) \
+            if centre.ok and abs(exact) > UNDERFLOW else None
         if searched and given is None:
             # CASES.md v1.1: the default step is one where the method is conclusive
             difference, bound = searched

@@ -1,0 +1,98 @@
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from verify.bounds.predicted import partial_bound
+from verify.bounds.tangent_rounding import (NoTangentRule, _second_derivative,
+                                            tangent_running_error)
+from verify.checks.common import numeric_function
+from verify.core.functions import PRIMITIVES
+from verify.exact.symbolic import ExactFunction
+from verify.input.expressions import parse
+from verify.input.values import parse_value
+from verify.numeric.differences import derivative
+
+U = 2.0 ** -53
+
+
+def test_the_tangent_of_a_product_and_its_rounding():
+    # d(x*x) = x + x: two products of two factors, each rounded once, and the
+    # inputs' own unit each, weighted by the other factor
+    d, error = tangent_running_error(parse("x*x"), ("x",), [3.0], 0, U)
+    assert d == 6.0
+    assert error == pytest.approx(2 * U * 3.0 * 1.0 + 2 * U * 6.0)
+
+
+def test_variables_held_have_no_tangent():
+    d, error = tangent_running_error(parse("x*y + y"), ("x", "y"), [2.0, 5.0], 1, U)
+    assert d == 3.0 and error > 0
+    d, _ = tangent_running_error(parse("x*y + y"), ("x", "y"), [2.0, 5.0], 0, U)
+    assert d == 5.0
+
+
+@pytest.mark.parametrize("primitive", PRIMITIVES, ids=lambda p: p.name)
+def test_second_derivatives_come_from_the_registrys_first(primitive):
+    t = {"acosh": 1.7, "log": 1.3}.get(primitive.name, 0.3)
+    with mpmath.workdps(30):
+        exact = mpmath.diff(primitive.mpmath, t, 2)
+    assert float(_second_derivative(primitive.name)(t)) == pytest.approx(float(exact), rel=1e-12)
+
+
+def test_the_second_derivative_of_tanh_does_not_cancel_where_tanh_is_one():
+    # SymPy's 1 - tanh(t)**2 is 0 in float64 at t = 25; -2 sinh / cosh**3 is not
+    exact = float(-2 * mpmath.sinh(25) / mpmath.cosh(25) ** 3)
+    assert _second_derivative("tanh")(25.0) == pytest.approx(exact, rel=1e-13)
+
+
+def test_data_sums_add_the_rows_tangents():
+    from verify.input.data import Column
+    column = Column("x", ("1", "2", "3"), (1.0, 2.0, 3.0))
+    d, error = tangent_running_error(parse("sum(w*x)", data={"rows": 3}), ("w",), [2.0], 0, U,
+                                     (column,))
+    assert d == 6.0 and 0 < error < 1e-14
+
+
+def test_a_switch_has_no_tangent_rule():
+    with pytest.raises(NoTangentRule):
+        tangent_running_error(parse("abs(x)"), ("x",), [1.0], 0, U)
+
+
+# Analytic trees with arguments scaled to reach the saturated ends of tanh, the
+# large values of exp and cancellation in sums: where the complex step's error
+# is largest relative to f'
+_UNARY = ["sin({})", "cos({})", "atan({})", "tanh({})", "tanh(8*({}))", "exp({})", "erf({})",
+          "log(1 + ({})**2)", "sqrt(1 + ({})**2)", "sigmoid(6*({}))", "asinh({})",
+          "sinh(tanh({}))", "cosh(tanh({}))", "tan(tanh({}))", "({})**2", "({})**3",
+          "1/(2 + ({})**2)"]
+_BINARY = ["({}) + ({})", "({}) - ({})", "({})*({})", "({})/(2 + ({})**2)"]
+_TREES = st.recursive(
+    st.sampled_from(["x", "x", "x", "2", "0.5"]),
+    lambda inner: st.one_of(
+        st.builds(lambda f, a: f.format(a), st.sampled_from(_UNARY), inner),
+        st.builds(lambda f, a, b: f.format(a, b), st.sampled_from(_BINARY), inner, inner)),
+    max_leaves=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_TREES, st.integers(-40, 40))
+def test_the_complex_step_is_within_its_bound_on_random_functions(text, k):
+    expr = parse(text)
+    assume(expr.free_symbols)
+    engine = ExactFunction(expr, ("x",))
+    at = [parse_value(repr(k / 16))]
+    try:
+        exact = engine.value((1,), at)
+    except (ArithmeticError, ValueError):
+        assume(False)
+    assume(mpmath.isfinite(exact) and abs(exact) > 1e-290)
+    d = derivative(numeric_function(engine), at[0].float64, method="complex_step")
+    assume(d.ok)
+    bound = partial_bound(engine, at, d, 0, unit_roundoff=U)
+    assert math.isfinite(bound.total)
+    assert abs(d.value - float(exact)) <= bound.total, (text, k / 16, float(exact), bound)
+    # and the bound is informative: far below |f'| (a vacuous bound passes anything)
+    assert bound.total < 1e-9 * abs(float(exact)) or not np.isfinite(float(exact))

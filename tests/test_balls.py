@@ -75,3 +75,20 @@ def test_end_point_rules_and_domain_tests_stay_in_balls(monkeypatch):
     assert ball.mid() == expected.mid() and ball.rad() == expected.rad()
     # the function at 0.3 and 0.4, in float64
     assert ball.contains(3.691240310872208) and ball.contains(3.7958371076682895)
+
+
+@pytest.mark.parametrize("text, exponent", [("(2 + sin(x))**(-3/2)", mpmath.mpf(-1.5)),
+                                            ("(2 + sin(x))**(1/3)", mpmath.mpf(1) / 3),
+                                            ("(2 + sin(x))**0.7", mpmath.mpf(0.7))])
+def test_series_of_a_fractional_power_on_balls_holds_every_sampled_derivative(text, exponent):
+    from verify.exact.derivatives import ball_max_abs
+    top = ball_max_abs(parse(text), symbol("x"), (0.1, 0.2), 3)
+    with mpmath.workdps(30):
+        sampled = max(abs(mpmath.diff(lambda t: (2 + mpmath.sin(t)) ** exponent, x, 3))
+                      for x in mpmath.linspace(0.1, 0.2, 9))
+    assert top is not None and sampled <= top <= 2 * sampled  # O(width) overestimation
+
+
+def test_a_fractional_power_of_a_ball_reaching_zero_is_not_decided_by_balls():
+    from verify.exact.derivatives import ball_max_abs
+    assert ball_max_abs(parse("(x + 0.1)**(1/3)"), symbol("x"), (-0.2, 0.1), 2) is None

@@ -208,8 +208,15 @@ def apply(primitive, x):
             if primitive.name == "tan":
                 raise BallNotSmooth("tan may have a pole in the interval")
             return getattr(x, method)()
+    return apply_monotone(lambda end: getattr(end, method)(), x)
+
+
+def apply_monotone(fn, x):
+    """fn over the ball x, for fn monotone on it: the union of its values at the ends."""
+    if x.rad() == 0:
+        return fn(x)
     low, high = bounds(x)
-    return getattr(low, method)().union(getattr(high, method)())
+    return fn(low).union(fn(high))
 
 
 def _power(expr, base):

@@ -7,8 +7,8 @@ route is chosen here, in this order (the first that decides wins):
    (:mod:`verify.exact.balls`, :class:`verify.exact.series.Ball`), about a
    point or over a box: rigorous, and without forming the SymPy derivative;
 2. **interval series**: the same series in mpmath's ``iv``
-   (:class:`verify.exact.series.Interval`), where balls have no rule (a
-   non-integer power) or meet an edge that mpmath may not confirm;
+   (:class:`verify.exact.series.Interval`), where balls meet an edge that
+   mpmath may not confirm (a power of an interval reaching 0);
 3. **SymPy**: the k-th derivative formed by :mod:`verify.exact.symbolic`,
    enclosed over the box by :func:`verify.exact.intervals.interval_max_abs`
    (or, at a point, shown nonzero by interval arithmetic and valued by

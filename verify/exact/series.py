@@ -301,8 +301,6 @@ class Ball:
             if u0.contains(0):
                 raise self.balls.BallNotSmooth("division by an interval holding 0")
             return 1 / u0
-        if isinstance(name, tuple) and name[1] != sympy.S.Half:
-            raise self.balls.NoBall("powers: mpmath decides")
         if name == "tan" and u0.cos().contains(0):
             raise self.balls.BallNotSmooth("tan may have a pole in the interval")
         primitive = BY_NAME.get(name) if isinstance(name, str) else None
@@ -311,8 +309,14 @@ class Ball:
             low, high = primitive.domain
             if not (low < lo and hi < high):  # the ends are branch points
                 raise self.balls.BallNotSmooth(f"{name} reaching the edge of its domain")
-        if isinstance(name, tuple):
-            return u0.sqrt()
+        if isinstance(name, tuple):  # a power that is not an integer: real for u > 0 only
+            if not u0 > 0:
+                raise self.balls.BallNotSmooth(f"power {name[1]} of an interval reaching 0")
+            if name[1] == sympy.S.Half:
+                return u0.sqrt()
+            # monotone for u > 0: from the ends (exp(p log u) of the whole ball is wider)
+            exponent = self.balls.constant(name[1])
+            return self.balls.apply_monotone(lambda end: end ** exponent, u0)
         if not self.balls.has_rule(name):
             raise self.balls.NoBall(f"no ball rule for {name}")
         value = self.balls.apply(BY_NAME[name], u0)

@@ -178,11 +178,15 @@ def _conclusive_step(compute, centre, exact):
     """(difference, bound) at the step near ``centre.h`` with the smallest
     bound, when that bound is conclusive (below |exact|); else None.
 
-    The ladder is centre.h * 4^k, then the best step's neighbours at half
-    that spacing. The standard step assumes derivatives of the size of the
-    function's values; for high orders (the 10th derivative of sin(x**2))
-    the next derivatives are larger by orders of magnitude and a smaller
-    step is needed, which only the bound itself can tell.
+    The ladder is centre.h * 4^k (k = -10..2, not 0), then the best step's
+    neighbours at half that spacing. The standard step assumes derivatives
+    of the size of the function's values; for high orders (the 10th
+    derivative of sin(x**2)) the next derivatives are larger by orders of
+    magnitude and a smaller step is needed, which only the bound itself can
+    tell. The bound is truncation, growing with h, plus rounding, falling
+    with it: the ladder is walked down from the centre while the bound
+    falls and up while it falls, and only when that walk finds nothing
+    conclusive is every rung tried.
     """
     tried = {}
 
@@ -193,12 +197,34 @@ def _conclusive_step(compute, centre, exact):
             tried[h] = (difference, bound) if ok else None
         return tried[h]
 
-    ladder = [centre.h * 4.0 ** k for k in range(-SEARCH_DOWN, SEARCH_UP + 1) if k]
-    best = _smallest([bound_at(h) for h in ladder if h > 0])
-    if best is not None:
-        best = _smallest([best, bound_at(best[0].h * 2), bound_at(best[0].h / 2)])
+    def total(k):
+        found = bound_at(centre.h * 4.0 ** k)
+        return found[1].total if found else math.inf
+
+    def walk(ks):
+        previous = math.inf
+        for k in ks:
+            if total(k) > previous:  # past the valley
+                return
+            previous = min(previous, total(k))
+
+    walk(range(-1, -SEARCH_DOWN - 1, -1))
+    if total(1) < total(-1):
+        walk(range(1, SEARCH_UP + 1))
+    best = _refined(bound_at, [v for v in tried.values()])
+    if best is None or vacuous(best[1].total, exact):
+        ladder = [centre.h * 4.0 ** k for k in range(-SEARCH_DOWN, SEARCH_UP + 1) if k]
+        best = _refined(bound_at, [bound_at(h) for h in ladder if h > 0])
     if best is None or vacuous(best[1].total, exact):
         return None
+    return best
+
+
+def _refined(bound_at, candidates):
+    """The smallest bound of the candidates and of the best one's neighbours at h * 2, h / 2."""
+    best = _smallest(candidates)
+    if best is not None:
+        best = _smallest([best, bound_at(best[0].h * 2), bound_at(best[0].h / 2)])
     return best
 
 

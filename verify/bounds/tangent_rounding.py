@@ -179,10 +179,10 @@ def _second_derivative(name):
     from the registry's own f' (1/cosh(t)**2 for tanh, not SymPy's 1 - tanh(t)**2,
     which is 0 in float64 beyond t = 19 where f'' still sets the tangent's error)."""
     from verify.core.functions import BY_NAME, PRIMITIVES
-    t = sympy.Dummy("t")
+    from verify.exact.compiled import Compiled
+    t = symbol("t")
     symbolic = types.SimpleNamespace(pow=sympy.Pow, sqrt=sympy.sqrt,
                                      **{p.name: p.sympy for p in PRIMITIVES})
     primitive = BY_NAME[name]
     first = primitive.derivative(symbolic, t, primitive.sympy(t))
-    modules = [{"erf": BY_NAME["erf"].numpy}, "numpy"]
-    return sympy.lambdify(t, sympy.diff(first, t), modules=modules)
+    return Compiled(sympy.diff(first, t), ("t",)).numpy

@@ -30,6 +30,24 @@ def test_a_span_over_a_pole_is_not_admissible_on_pieces_either():
     assert not admissible(-0.1, 0.5)  # log's edge at 0
 
 
+def test_stencils_inside_a_wide_span_proved_smooth_need_no_proof_of_their_own(monkeypatch):
+    from verify.exact import balls
+    engine = ExactFunction(parse("exp(sin(x)) / (2 + cos(x))"), ("x",))
+    assert smooth_between(engine, (2,), 0, [0.5])(0.5 - 1e-5, 0.5 + 1e-5)
+    monkeypatch.setattr(balls, "taylor_coefficient",
+                        lambda *a, **k: pytest.fail("a stencil was proved again"))
+    admissible = smooth_between(engine, (2,), 0, [0.5])  # another method, same point
+    assert admissible(0.5, 0.5 + 2e-8) and admissible(0.45, 0.55)
+
+
+def test_a_wide_span_over_a_pole_leaves_each_stencil_to_its_own_proof():
+    # x -+ 0.1 holds the pole at 0.55: no wide span; a stencil beside it still passes
+    engine = ExactFunction(parse("1/(x - 0.55)"), ("x",))
+    admissible = smooth_between(engine, (2,), 0, [0.5])
+    assert admissible(0.49, 0.51)
+    assert not admissible(0.45, 0.56)
+
+
 def _layer_context(expression, variables, at):
     """A PointContext of a small layer-like function at the point ``at``."""
     from verify.checks.common import PointContext, numeric_function

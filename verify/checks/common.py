@@ -152,6 +152,8 @@ def smooth_between(engine, orders, index, floats):
 
     def admissible(lo, hi):
         lo, hi = min(lo, hi), max(lo, hi)
+        if along and _inside_wide_span(engine, orders, index, floats, by_balls, lo, hi):
+            return True
         if along and by_balls(lo, hi):
             return True
         # balls overestimate over a wide span (a log of an enclosure reaching 0):
@@ -167,6 +169,25 @@ def smooth_between(engine, orders, index, floats):
 
 
 GUARD_PIECES = 8
+WIDE_SPAN = 0.1  # adaptive Richardson's first step (the widest standard one), times max(1, |x|)
+
+
+def _inside_wide_span(engine, orders, index, floats, by_balls, lo, hi) -> bool:
+    """Whether [lo, hi] lies in a span about the point, x -+ WIDE_SPAN max(1, |x|),
+    that balls proved smooth: tried once per (function, derivative, variable,
+    point), so the methods' stencils, each inside it, need no proof of their own."""
+    key = (engine, orders, index, tuple(floats))
+    if key not in _WIDE_SPANS:
+        x = float(floats[index])
+        reach = WIDE_SPAN * max(1.0, abs(x))
+        if len(_WIDE_SPANS) > 4096:  # keep memory bounded on big runs
+            _WIDE_SPANS.clear()
+        _WIDE_SPANS[key] = (x - reach, x + reach) if by_balls(x - reach, x + reach) else None
+    wide = _WIDE_SPANS[key]
+    return wide is not None and wide[0] <= lo and hi <= wide[1]
+
+
+_WIDE_SPANS = {}  # (engine, orders, index, point) -> a span proven smooth, or None
 
 
 def partial_with_bound(at, index, method, order=1, h=None):

@@ -39,9 +39,11 @@ def running_error(expr, variables, points, unit_roundoff, data=()):
     points = np.asarray(points, dtype=np.float64)
     symbols = _symbols(tuple(variables))
     errors = unit_roundoff * np.abs(points)
-    env = {s: (points[:, i], errors[:, i]) for i, s in enumerate(symbols)}
-    same = np.all(points == points[:1], axis=0) if len(points) else ()
-    held = {s: float(points[0, i]) for i, s in enumerate(symbols) if same[i]}
+    # columns as views in one call each: a layer's 110 variables, per call
+    env = dict(zip(symbols, zip(points.T, errors.T)))
+    same = (np.all(points == points[:1], axis=0) if len(points) else np.zeros(0, bool)).tolist()
+    first = points[0].tolist() if len(points) else ()
+    held = {s: x for s, x, fixed in zip(symbols, first, same) if fixed}
     memo = _Memo(expr, held, (len(points), unit_roundoff)) if held and not data else {}
     with np.errstate(all="ignore"):
         value, error = _walk(expr, env, unit_roundoff, data, memo)

@@ -138,10 +138,10 @@ def smooth_between(engine, orders, index, floats):
     shared = ("ball", 20, tuple(float(x) for x in floats))  # names the held values
 
     def by_balls(lo, hi):
-        from verify.exact.series import constants_at
+        from verify.exact.series import Held, constants_at
         try:
             with balls.precision(20):
-                held = {s: balls.arb(x) for s, x in others}
+                held = Held(others, balls.arb)
                 balls.taylor_coefficient(engine.expression, engine.symbols[index],
                                          balls.span(lo, hi), orders[index], held,
                                          constants_at(engine.expression, shared))

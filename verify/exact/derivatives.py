@@ -36,7 +36,7 @@ from mpmath import iv
 
 from verify.exact import balls
 from verify.exact.intervals import NotSmooth, ends_of, excludes_zero, interval_max_abs, widened
-from verify.exact.series import Ball, Interval, NoRule, constants_at, expand
+from verify.exact.series import Ball, Held, Interval, NoRule, constants_at, expand
 from verify.exact.symbolic import DerivativeTooLarge
 
 # what a route raises when it cannot decide (NotSmooth, BallNotSmooth, NotAnalytic
@@ -103,7 +103,7 @@ def series_max_abs(engine, orders, box, floats) -> float | None:
         return fast
     saved, iv.dps = iv.dps, INTERVAL_DPS
     try:
-        held = {s: iv.mpf(float(x)) for s, x in others}
+        held = Held(others, lambda x: iv.mpf(float(x)))
         coefficients = expand(engine.expression, engine.symbols[index],
                               widened(lo, hi, 1e-25), m, Interval(), held)
         low, high = ends_of(coefficients[m])
@@ -123,7 +123,7 @@ def ball_max_abs(expr, symbol, span, m, others=(), point=None) -> float | None:
     names the held values, so what does not move is computed once per point."""
     try:
         with balls.precision(30):
-            held = {s: balls.arb(float(x)) for s, x in others}  # floats: exact
+            held = Held(others, lambda x: balls.arb(float(x)))  # floats: exact
             shared = constants_at(expr, ("ball", 30, point)) if point is not None else None
             coefficient = expand(expr, symbol, balls.span(*span), m, Ball(), held, shared)[m]
             top = balls.max_abs(coefficient * balls.arb.fac_ui(m))

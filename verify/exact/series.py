@@ -74,6 +74,30 @@ def expand(expr, symbol, about, order: int, kind, held=None, constants=None) -> 
     return _Expander(expr, symbol, order, kind, about, held or {}, constants).series(expr)
 
 
+class Held(dict):
+    """The values of the symbols held constant in an expansion, each made a
+    number of the expansion's kind (``convert``) when first used: an entry of a
+    layer's gradient walks only the path from its own variable, so converting
+    the other hundred values for every entry would be most of its set-up."""
+
+    def __init__(self, pairs, convert):
+        super().__init__()
+        self._raw, self._convert = dict(pairs), convert
+
+    def __contains__(self, symbol):
+        return symbol in self._raw
+
+    def __missing__(self, symbol):
+        value = self[symbol] = self._convert(self._raw[symbol])
+        return value
+
+    def __bool__(self):
+        return bool(self._raw)
+
+    def __len__(self):
+        return len(self._raw)
+
+
 @functools.lru_cache(maxsize=64)
 def constants_at(expr, key) -> dict:
     """The memo of ``expr``'s constant subexpressions for expansions whose held

@@ -98,7 +98,7 @@ def _numeric_function(engine, dtype):
     def f(points):
         points = np.asarray(points)
         if points.dtype.kind == "f":
-            points = points.astype(dtype)
+            points = points.astype(dtype, copy=False)
         values = np.asarray(compiled.numpy(*points.T))
         return values if values.dtype.kind in "fc" else values.astype(dtype)
     return f

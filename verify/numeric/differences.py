@@ -16,6 +16,8 @@ References
 """
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +51,7 @@ class Difference:
         return bool(np.isfinite(self.value))
 
 
+@functools.lru_cache(maxsize=None)
 def unit_roundoff(dtype) -> float:
     return float(np.finfo(dtype).eps) / 2
 
@@ -137,7 +140,8 @@ def shrink_until_inside(requested, attempt):
     step = requested
     for shrinks in range(MAX_SHRINKS):
         value, step, inside = attempt(step)
-        if inside and np.all(np.isfinite(value)):
+        finite = math.isfinite(value) if isinstance(value, float) else np.all(np.isfinite(value))
+        if inside and finite:
             return value, step, shrinks
         step /= SHRINK
     return None, step, None
@@ -304,6 +308,10 @@ def mixed_partial(f, x, i, j, *, method="central", h=None, dtype=np.float64,
 
 def _representable(x, h, dtype):
     """A step with x + h exact in ``dtype``, so the step is the one we divide by."""
+    if dtype is np.float64 or dtype is float:  # Python floats are float64, and faster
+        x = float(x)
+        stepped = (x + float(h)) - x
+        return stepped if stepped > 0 else h
     x = np.dtype(dtype).type(x)
     stepped = (x + type(x)(h)) - x
     return float(stepped) if stepped > 0 else h
@@ -318,9 +326,15 @@ def _once(f, x, index, method, order, step, dtype):
             value = np.imag(np.asarray(f(point)))[0] / step
         return value, (0.0, 0.0)
     st = stencil(method, order)
-    points = np.repeat(x[None, :], len(st.nodes), axis=0)
-    points[:, index] = points[:, index] + (st.nodes_array * step).astype(dtype)
+    offsets = (st.nodes_array * step).astype(dtype)
+    if x.shape[0] == 1:  # one variable: the stencil's points without a copy per node
+        points = (x[0] + offsets)[:, None]
+    else:
+        points = np.repeat(x[None, :], len(st.nodes), axis=0)
+        points[:, index] = points[:, index] + offsets
     with np.errstate(all="ignore"):
         values = np.asarray(f(points))
-        value = np.dot(st.weights_array.astype(values.dtype), values) / values.dtype.type(step) ** order
+        weights = st.weights_array if values.dtype == np.float64 \
+            else st.weights_array.astype(values.dtype)
+        value = np.dot(weights, values) / values.dtype.type(step) ** order
     return value, st.span

@@ -195,6 +195,11 @@ def standard_step(method: str, order: int, x: float, unit_roundoff: float) -> fl
     scale = max(1.0, abs(x))
     if method == "complex_step":
         return 1e-20 * scale
+    return _step_at_one(method, order, unit_roundoff) * scale
+
+
+@functools.lru_cache(maxsize=None)
+def _step_at_one(method, order, unit_roundoff):
     st = stencil(method, order)
     n, p = order, st.accuracy
-    return (n * st.weight_sum * unit_roundoff / (p * st.peano_constant)) ** (1.0 / (n + p)) * scale
+    return (n * st.weight_sum * unit_roundoff / (p * st.peano_constant)) ** (1.0 / (n + p))

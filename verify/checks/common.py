@@ -96,10 +96,13 @@ def _numeric_function(engine, dtype):
     compiled = Compiled(expression, engine.variables, engine.data)
 
     def f(points):
-        points = np.asarray(points)
-        if points.dtype.kind == "f":
-            points = points.astype(dtype, copy=False)
-        values = np.asarray(compiled.numpy(*points.T))
+        if type(points) is not np.ndarray:
+            points = np.asarray(points)
+        if points.dtype.kind == "f" and points.dtype.type is not dtype:
+            points = points.astype(dtype)
+        values = compiled.numpy(*points.T)
+        if type(values) is not np.ndarray:
+            values = np.asarray(values)
         return values if values.dtype.kind in "fc" else values.astype(dtype)
     return f
 

@@ -140,7 +140,12 @@ def shrink_until_inside(requested, attempt):
     step = requested
     for shrinks in range(MAX_SHRINKS):
         value, step, inside = attempt(step)
-        finite = math.isfinite(value) if isinstance(value, float) else np.all(np.isfinite(value))
+        if isinstance(value, float):
+            finite = math.isfinite(value)
+        elif isinstance(value, list):  # a Richardson column of floats
+            finite = all(map(math.isfinite, value))
+        else:
+            finite = bool(np.all(np.isfinite(value)))
         if inside and finite:
             return value, step, shrinks
         step /= SHRINK

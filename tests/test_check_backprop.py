@@ -168,6 +168,7 @@ def test_a_bad_difference_is_a_step_problem(tmp_path, monkeypatch):
     # differences are kept per function, point and step: an earlier test's run of
     # the same case would answer without calling the patched engine
     monkeypatch.setattr("verify.checks.common._DIFFERENCES", {})
+    monkeypatch.setattr("verify.checks.common._GUARDED", {})
     _, rows, _ = _run(tmp_path, LAB)
     assert _row(rows, "agree[x]").message.startswith(
         "central is the odd one out: a finite-difference step problem")

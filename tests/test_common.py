@@ -82,6 +82,7 @@ def test_partial_with_bound_is_computed_once_and_never_shared_between_functions(
     from verify.checks import common
     from verify.numeric import differences
     monkeypatch.setattr(common, "_DIFFERENCES", {})
+    monkeypatch.setattr(common, "_GUARDED", {})
     calls = []
     real = differences.partial
     monkeypatch.setattr(differences, "partial", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -97,3 +98,24 @@ def test_partial_with_bound_is_computed_once_and_never_shared_between_functions(
     tripled = common.partial_with_bound(other, 1, "central")[0].value
     assert tripled == pytest.approx(3 * again[0].value, rel=1e-8)
     assert len(calls) == 5
+
+
+def test_a_gradients_stencils_rounded_in_one_walk_give_each_entry_its_own_bound(monkeypatch):
+    """prefetch_gradient walks f once over every entry's stencil; each entry's
+    bound is then the one it gets alone, number for number."""
+    from verify.bounds import predicted
+    from verify.checks import common
+    alone = _layer_context(LOGSUMEXP, ("a", "b", "c"), (0.3, -0.7, 1.1))
+    expected = [common.partial_bound(alone.engine, alone.point,
+                                     common.guarded_difference(alone, i, method), i,
+                                     unit_roundoff=2.0 ** -53)
+                for method in ("central", "richardson") for i in range(3)]
+    together = _layer_context(LOGSUMEXP, ("a", "b", "c"), (0.3, -0.7, 1.1))
+    walks = []
+    real = predicted.running_error
+    monkeypatch.setattr(predicted, "running_error", lambda *a, **k: walks.append(1) or real(*a, **k))
+    common.prefetch_gradient(together, [("central", None), ("richardson", None)])
+    assert len(walks) == 2  # one per method, not one per entry
+    found = [common.partial_with_bound(together, i, method)[1]
+             for method in ("central", "richardson") for i in range(3)]
+    assert found == expected and len(walks) == 2

@@ -96,3 +96,13 @@ def test_the_complex_step_is_within_its_bound_on_random_functions(text, k):
     assert abs(d.value - float(exact)) <= bound.total, (text, k / 16, float(exact), bound)
     # and the bound is informative: far below |f'| (a vacuous bound passes anything)
     assert bound.total < 1e-9 * abs(float(exact)) or not np.isfinite(float(exact))
+
+
+def test_all_partials_in_one_walk_are_each_partials_own_numbers():
+    from verify.bounds.tangent_rounding import tangent_running_errors
+    expr = parse("tanh(3*x + y)**2 - log(1 + x**2*y**2) + z*exp(x)")
+    point = [1.1, 0.4, -0.3]
+    tangents, errors = tangent_running_errors(expr, ("x", "y", "z"), point, U)
+    for i in range(3):
+        assert (tangents[i], errors[i]) == tangent_running_error(expr, ("x", "y", "z"), point,
+                                                                 i, U)

@@ -2,8 +2,10 @@
 
 Backprop and the exact derivative differ only by rounding, so a value is
 within ``SAFETY * (running + steps) + point`` of the exact one, where
-``running`` is the running error bound of evaluating the exact derivative
-formula in float64 (:func:`verify.bounds.rounding.running_error`); ``steps``
+``running`` is the running error bound of evaluating the derivative in
+float64: in forward mode along f itself for a first partial derivative
+(:mod:`verify.bounds.tangent_rounding`), else by the exact derivative
+formula (:func:`verify.bounds.rounding.running_error`); ``steps``
 is ``2 n u A``, with ``n`` the rounding steps of the graph and ``A`` the
 adjoint recomputed with every local derivative replaced by its absolute
 value (:func:`magnitudes`: cancellation between paths does not hide the
@@ -20,6 +22,7 @@ import numpy as np
 
 from verify.bounds.predicted import representation
 from verify.bounds.rounding import running_error
+from verify.bounds.tangent_rounding import NoTangentRule, tangent_running_errors
 from verify.core.tolerances import SAFETY
 from verify.numeric.backprop import propagate
 from verify.numeric.differences import unit_roundoff
@@ -50,7 +53,18 @@ def magnitudes(nodes) -> dict:
 
 def formula_running_error(engine, orders, floats) -> float:
     """The running error bound of the derivative ``orders`` evaluated in float64;
-    0 where a function has no rounding rule (the other terms stand alone)."""
+    0 where a function has no rounding rule (the other terms stand alone).
+
+    A first partial derivative is evaluated in forward mode by the tangent
+    walk of f (:mod:`verify.bounds.tangent_rounding`), every variable's at
+    once; where f has a switch (no tangent rule), and for other orders, the
+    formed derivative's formula is walked."""
+    if sum(orders) == 1 and max(orders) == 1:
+        try:
+            return float(tangent_running_errors(engine.expression, engine.variables, floats, U64,
+                                                engine.data)[1][list(orders).index(1)])
+        except NoTangentRule:
+            pass
     try:
         _, errors = running_error(engine.derivative(orders), engine.variables, [floats], U64,
                                   engine.data)

@@ -26,7 +26,7 @@ from verify.core.functions import complex_ulps
 from verify.input.expressions import operations
 from verify.bounds.model import method_model, rounding_term, truncation_term
 from verify.bounds.rounding import running_error
-from verify.bounds.tangent_rounding import NoTangentRule, tangent_running_error
+from verify.bounds.tangent_rounding import NoTangentRule, tangent_running_errors
 from verify.core.tolerances import SAFETY
 from verify.numeric.stencils import mixed_stencil, stencil
 
@@ -101,15 +101,13 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
         rounding = (rounding_term(model, h, tangent_error + unit_roundoff * abs(difference.value))
                     + underflow) * complex_ulps(engine.expression)
     else:
-        st = stencil(difference.method, n, difference.levels)
         lo, hi = model.span
         box[index] = (floats[index] + lo * h, floats[index] + hi * h)
         if sides is None:
             maximum, kind = _maximum(engine, orders, box, floats)
         else:
             maximum, kind = _piecewise_maximum(sides, orders, box, index, floats)
-        nodes = np.repeat(np.array([floats]), len(st.nodes), axis=0)
-        nodes[:, index] += st.nodes_array * h
+        st, nodes = stencil_nodes(floats, index, difference)
         # adaptive Richardson sums two values per level, then combines the levels
         terms = 2 if difference.method == "richardson" and difference.levels > 1 else len(st.nodes)
         rounding = _stencil_rounding(engine, nodes, st.weights_array, terms, (h, model),
@@ -126,9 +124,9 @@ def _tangent_error(engine, floats, index, unit_roundoff) -> float:
     """The rounding bound of the complex step's tangent: the forward-mode walk
     of f (:mod:`verify.bounds.tangent_rounding`), or, where it has no rule,
     the running error of the formed derivative."""
-    try:
-        return tangent_running_error(engine.expression, engine.variables, floats, index,
-                                     unit_roundoff, engine.data)[1]
+    try:  # every variable's at once: a gradient asks for each of them
+        return float(tangent_running_errors(engine.expression, engine.variables, floats,
+                                            unit_roundoff, engine.data)[1][index])
     except NoTangentRule:
         first = engine.derivative(_orders(len(floats), (index, 1)))
         return float(running_error(first, engine.variables, np.array([floats]), unit_roundoff,
@@ -158,14 +156,50 @@ def _piecewise_maximum(sides, orders, box, index, floats):
     return (max(found) if found else 0.0), kind
 
 
+def stencil_nodes(floats, index, difference):
+    """(stencil, its points) of ``difference`` along variable ``index`` at ``floats``."""
+    st = stencil(difference.method, difference.order, difference.levels)
+    nodes = np.repeat(np.array([floats]), len(st.nodes), axis=0)
+    nodes[:, index] += st.nodes_array * difference.h
+    return st, nodes
+
+
+def prefetch_rounding(engine, node_sets, unit_roundoff) -> None:
+    """The running errors of f at the stencil points of many entries, in one
+    walk over all their rows: a layer's gradient asks for a hundred stencils,
+    and one walk of arrays of all their points costs what one stencil's walk
+    does. :func:`_stencil_rounding` takes each set's rows from here (the
+    same numbers, row by row, as a walk of that set alone)."""
+    if len(node_sets) < 2 or engine.data:
+        return
+    values, errors = running_error(engine.expression, engine.variables,
+                                   np.concatenate(node_sets), unit_roundoff)
+    if len(_ROUNDINGS) > 4096:  # keep memory bounded on big runs
+        _ROUNDINGS.clear()
+    start = 0
+    for nodes in node_sets:
+        stop = start + len(nodes)
+        _ROUNDINGS[_rounding_key(engine, nodes, unit_roundoff)] = (values[start:stop],
+                                                                   errors[start:stop])
+        start = stop
+
+
+def _rounding_key(engine, nodes, unit_roundoff):
+    return engine.expression, engine.variables, unit_roundoff, nodes.shape, nodes.tobytes()
+
+
+_ROUNDINGS = {}  # (expression, variables, u, the stencil's points) -> (values, errors)
+
+
 def _stencil_rounding(engine, nodes, weights, terms, step, value, unit_roundoff) -> float:
     """Rounding of sum_j w_j f(node_j) / h^n (``step`` is (h, the method's
     model)): each f value's running error bound, the weighted sum's own
     rounding (``terms`` additions, relative to sum |w f|, not to its small
     result), and the final division."""
     h, model = step
-    values, errors = running_error(engine.expression, engine.variables, nodes, unit_roundoff,
-                                   engine.data)
+    known = None if engine.data else _ROUNDINGS.get(_rounding_key(engine, nodes, unit_roundoff))
+    values, errors = known or running_error(engine.expression, engine.variables, nodes,
+                                            unit_roundoff, engine.data)
     magnitudes = np.abs(weights)
     summed = (terms + 1) * unit_roundoff * float(np.dot(magnitudes, np.abs(values)))
     return rounding_term(model, h, float(np.dot(magnitudes, errors)) + summed,

@@ -32,7 +32,7 @@ import sympy
 from verify.core.functions import NUMPY, primitive_of
 from verify.input.expressions import DataSum, symbol
 
-__all__ = ["COMPLEX_UNITS", "NoTangentRule", "tangent_running_error"]
+__all__ = ["COMPLEX_UNITS", "NoTangentRule", "tangent_running_error", "tangent_running_errors"]
 
 # The imaginary part of a complex library function at x + ih, in units of
 # its own size, and the product by the argument's tangent: measured up to
@@ -68,6 +68,42 @@ def tangent_running_error(expr, variables, floats, index, unit_roundoff, data=()
     with np.errstate(all="ignore"):
         _, _, d, ed = _Walk(env, unit_roundoff, data).node(expr)
     return float(d), float(ed)
+
+
+def tangent_running_errors(expr, variables, floats, unit_roundoff, data=()):
+    """(tangents, error bounds), arrays over the variables: every first partial
+    derivative of ``expr`` at ``floats`` and its forward-mode error bound, in
+    one walk whose tangents are arrays (one entry per variable; the same
+    numbers, entry by entry, as :func:`tangent_running_error` for each
+    variable). Computed once per (expression, point, unit roundoff): a
+    layer's hundred backprop rows ask for all of them.
+
+    Raises
+    ------
+    NoTangentRule
+        When ``expr`` holds a node without a tangent rule.
+    """
+    return _all_tangents(expr, tuple(variables), tuple(float(x) for x in floats),
+                         unit_roundoff, tuple(data))
+
+
+@functools.lru_cache(maxsize=64)
+def _all_tangents(expr, variables, floats, unit_roundoff, data):
+    if data:  # a data sum's values are arrays over its rows: one walk per variable
+        found = [tangent_running_error(expr, variables, floats, i, unit_roundoff, data)
+                 for i in range(len(variables))]
+        return np.array([d for d, _ in found]), np.array([e for _, e in found])
+    size = len(variables)
+    env = {}
+    for i, (name, x) in enumerate(zip(variables, floats)):
+        direction = np.zeros(size)
+        direction[i] = 1.0
+        env[symbol(name)] = (x, unit_roundoff * abs(x), direction, np.zeros(size))
+    with np.errstate(all="ignore"):
+        _, _, d, ed = _Walk(env, unit_roundoff, ()).node(expr)
+    shape = (size,)
+    return (np.broadcast_to(np.asarray(d, dtype=float), shape).copy(),
+            np.broadcast_to(np.asarray(ed, dtype=float), shape).copy())
 
 
 class _Walk:

@@ -9,8 +9,10 @@ import numpy as np
 import sympy
 
 from verify.bounds.backprop_rounding import backprop_bound, formula_running_error, magnitudes
-from verify.bounds.predicted import partial_bound, representation
+from verify.bounds.predicted import (partial_bound, prefetch_rounding, representation,
+                                     stencil_nodes)
 from verify.core.tolerances import SAFETY
+from verify.core.functions import is_analytic
 from verify.exact.compiled import Compiled
 from verify.exact.symbolic import point_key
 from verify.input.expressions import symbol
@@ -206,16 +208,11 @@ def partial_with_bound(at, index, method, order=1, h=None):
     a guard and a bound. The key holds every input of the result, so entries
     of different functions, points or steps never share one.
     """
-    key = (at.engine, at.f, point_key(at.point), index, method, order, h,
-           np.dtype(at.dtype).type)
+    key = _difference_key(at, index, method, order, h)
     known = _DIFFERENCES.get(key)
     if known is not None:
         return known
-    guard = None if method == "complex_step" else smooth_between(
-        at.engine, tuple(order + 1 if k == index else 0 for k in range(len(at.floats))),
-        index, at.floats)
-    difference = differences.partial(at.f, at.floats, index, method=method, order=order, h=h,
-                                     dtype=at.dtype, admissible=guard)
+    difference = guarded_difference(at, index, method, order, h)
     bound = partial_bound(at.engine, at.point, difference, index,
                           unit_roundoff=at.unit_roundoff) if difference.ok else None
     if len(_DIFFERENCES) > 4096:  # keep memory bounded on big runs
@@ -224,7 +221,44 @@ def partial_with_bound(at, index, method, order=1, h=None):
     return _DIFFERENCES[key]
 
 
+def guarded_difference(at, index, method, order=1, h=None):
+    """The difference of :func:`partial_with_bound` without its bound (computed once)."""
+    key = _difference_key(at, index, method, order, h)
+    if key not in _GUARDED:
+        guard = None if method == "complex_step" else smooth_between(
+            at.engine, tuple(order + 1 if k == index else 0 for k in range(len(at.floats))),
+            index, at.floats)
+        if len(_GUARDED) > 4096:
+            _GUARDED.clear()
+        _GUARDED[key] = differences.partial(at.f, at.floats, index, method=method, order=order,
+                                            h=h, dtype=at.dtype, admissible=guard)
+    return _GUARDED[key]
+
+
+def prefetch_gradient(at, method_steps) -> None:
+    """Every entry's difference of a gradient by each (method, step), then the
+    running error of f at all their stencils in one walk
+    (:func:`verify.bounds.predicted.prefetch_rounding`), before the entries'
+    bounds ask for them one by one. Only where no entry can meet a switch
+    (an analytic function) and f has no data rows."""
+    if len(at.floats) < 2 or at.engine.data or not is_analytic(at.engine.expression):
+        return
+    for method, step in method_steps:
+        if method == "complex_step":
+            continue
+        found = [(index, guarded_difference(at, index, method, 1, step))
+                 for index in range(len(at.floats))]
+        prefetch_rounding(at.engine, [stencil_nodes(at.floats, index, d)[1]
+                                      for index, d in found if d.ok], at.unit_roundoff)
+
+
+def _difference_key(at, index, method, order, h):
+    return (at.engine, at.f, point_key(at.point), index, method, order, h,
+            np.dtype(at.dtype).type)
+
+
 _DIFFERENCES = {}
+_GUARDED = {}
 
 
 def _pieces(lo, hi, count):

@@ -346,3 +346,18 @@ checks:
         assert row.status == "inconclusive"
         assert "order 2 at the point cannot be told from 0" in row.message
     assert by(rows, "central", "best_h").status == "pass"
+
+
+def test_the_exact_side_is_a_ball_midpoint_or_left_to_mpmath():
+    import mpmath
+    from verify.checks.error_curve import _by_ball
+    from verify.exact.compiled import Compiled
+    from verify.input.expressions import parse
+    sine = Compiled(parse("sin(x)"), ("x",)).ball(200)
+    with mpmath.workdps(50):
+        value = _by_ball(sine, [mpmath.mpf(1) / 3], 200, 50)
+        assert abs(value - mpmath.sin(mpmath.mpf(1) / 3)) < mpmath.mpf(10) ** -50
+    assert _by_ball(sine, [mpmath.mpf(0)], 200, 50) == 0
+    # outside the domain: mpmath decides (a complex value, so no curve point there)
+    assert _by_ball(Compiled(parse("sqrt(x)"), ("x",)).ball(200), [mpmath.mpf(-1)], 200, 50) \
+        is None

@@ -118,3 +118,26 @@ def test_numpy_only_and_scipy_namespaces_give_the_same_bits(text):
     reference = sympy.lambdify((sympy.Symbol("x"),), printed, modules=["scipy", "numpy"])
     points = np.linspace(-2.0, 2.0, 17) + 0.0625
     assert np.array_equal(Compiled(expr, ("x",)).numpy(points), reference(points))
+
+
+@pytest.mark.parametrize("text", ["exp(sin(x)) + x**2/3", "pi*x + E + sqrt(2)",
+                                  "(2 + x)**(1/3) + asinh(x) + erf(x) + atanh(x/2)",
+                                  "abs(x)*log(1 + x**2) + 1/(1 + exp(-x))"])
+def test_a_ball_function_gives_mpmaths_value_to_its_digits(text):
+    import mpmath
+    from flint import arb, ctx
+    compiled = Compiled(parse(text), ("x",))
+    saved, ctx.prec = ctx.prec, 200
+    try:
+        ball = compiled.ball(200)(arb("0.3"))
+    finally:
+        ctx.prec = saved
+    with mpmath.workdps(60):
+        exact = compiled.mp(mpmath.mpf(3) / 10)
+        assert ball.rad() < 1e-50 and abs(mpmath.mpf(ball.mid().str(60, radius=False)) - exact) \
+            < mpmath.mpf(10) ** -50
+
+
+@pytest.mark.parametrize("text", ["Max(x, 1)", "where(x < 0, x**2, x)", "relu(x)*x"])
+def test_comparisons_of_balls_are_not_compiled(text):
+    assert Compiled(parse(text), ("x",)).ball(200) is None

@@ -39,6 +39,7 @@ from verify.exact.derivatives import along, at_point
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import differentiable_switch, point_problem
 from verify.core.functions import is_analytic
+from verify.bounds.tangent_rounding import NoTangentRule, tangent_running_errors
 from verify.bounds.rounding import running_error
 from verify.checks.common import dtype_of, numeric_function
 
@@ -92,15 +93,20 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
                 for m in s["methods"]]
     with mpmath.workdps(dps + 10):
         exact = mpmath.re(engine.compiled(orders).mp(*[p.mp(dps + 10) for p in point]))
-    value_fn = engine.compiled(tuple(0 for _ in orders)).mp
+    compiled = engine.compiled(tuple(0 for _ in orders))
+    value_fn = compiled.mp
     with mpmath.workdps(dps):
         coordinates = [p.mp(dps) for p in point]
+    bits = int((dps + 10) * 3.33) + 10
+    ball_fn = compiled.ball(bits)
 
     def g(t):
-        if len(coordinates) == 1:
-            return value_fn(t)
         args = list(coordinates)
         args[index] = t
+        if ball_fn is not None:
+            value = _by_ball(ball_fn, args, bits, dps)
+            if value is not None:
+                return value
         return value_fn(*args)
 
     deepest = max(1 + error_models.nominal_order(m) + error_models.EXTRA_TERMS
@@ -134,8 +140,8 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
                                        "applicable here)",
                                  quantity=names[1], **cell))
             continue
-        derivative_error = _rounding(engine.derivative(orders), engine, floats, u,
-                                     abs(float(exact))) if method == "complex_step" else 0.0
+        derivative_error = _tangent_rounding(engine, floats, index, u, abs(float(exact))) \
+            if method == "complex_step" else 0.0
         model = error_models.error_model(method, derivatives, value_error=value_error,
                                    derivative_error=derivative_error, unit_roundoff=u)
         e64 = curves.float_errors(curves.float_quotients(s["f"], floats, index, method, hs,
@@ -225,6 +231,40 @@ def _complex_tame(engine, points) -> np.ndarray:
                 continue  # no complex form of this part: the value test decides
         tame &= np.isfinite(values.real) & np.isfinite(values.imag)
     return tame
+
+
+def _by_ball(ball_fn, args, bits, dps):
+    """f at ``args`` (mpmath numbers, exact) as the midpoint of a ball at ``bits``,
+    when its radius proves ``dps`` digits; else None, and mpmath evaluates it (a
+    point outside the domain, or a value whose digits the ball cannot prove)."""
+    from verify.exact import balls
+    for working in (bits, 4 * bits):  # a value that cancels may need more bits
+        with balls.precision_bits(working):
+            try:
+                value = ball_fn(*[balls.to_arb(a) for a in args])
+            except (ArithmeticError, ValueError, TypeError, balls.NoBall):
+                return None
+            if not value.is_finite():
+                return None
+            if value.rad() <= abs(value.mid()) * balls.arb(10) ** -dps:
+                return balls.midpoint(value)
+            if value.mid() == 0 and value.rad() <= balls.arb(10) ** (-2 * dps):
+                return mpmath.mpf(0)  # zero to twice the digits asked
+    return None
+
+
+def _tangent_rounding(engine, floats, index, u, magnitude):
+    """The complex step's rounding, as its bound takes it: the tangent walk of f
+    (:mod:`verify.bounds.tangent_rounding`), else the formed derivative's."""
+    try:
+        bound = float(tangent_running_errors(engine.expression, engine.variables, floats, u,
+                                             engine.data)[1][index])
+        if np.isfinite(bound):
+            return bound
+    except NoTangentRule:
+        pass
+    orders = tuple(int(k == index) for k in range(len(floats)))
+    return _rounding(engine.derivative(orders), engine, floats, u, magnitude)
 
 
 def _rounding(expr, engine, floats, u, magnitude):

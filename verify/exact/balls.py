@@ -57,6 +57,18 @@ class precision:
         ctx.prec = self.saved
 
 
+class precision_bits(precision):
+    """``with precision_bits(bits):`` sets flint's working precision to ``bits``."""
+
+    def __init__(self, bits):
+        self.bits = int(bits)
+
+
+def midpoint(ball) -> mpmath.mpf:
+    """The ball's midpoint as an mpmath number, exactly."""
+    return _mpf(ball.mid(), 0)
+
+
 def to_arb(value) -> arb:
     """A float, an int or an mpmath number, exactly."""
     if isinstance(value, (int, float)):

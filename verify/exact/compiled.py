@@ -31,6 +31,42 @@ _MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a),
                  mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else at_zero)}
 
 
+# python-flint's arb for the mpmath printer's names (see Compiled.ball): a ball of
+# a whole expression at a fixed precision, tens of times faster than mpmath
+_BALL_METHODS = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp",
+                 "log", "sqrt", "erf", "asinh", "acosh", "atanh")
+_BALL_NAMES = frozenset(_BALL_METHODS) | {"mpf", "pi", "e", "abs"}
+
+
+def _ball_method(name):
+    def call(value):
+        from flint import arb
+        return getattr(value if isinstance(value, arb) else arb(value), name)()
+    return call
+
+
+@functools.lru_cache(maxsize=1024)
+def _ball_function(args, expr, bits):
+    """``expr`` as a function of balls at ``bits`` of precision, or None when
+    it holds a name balls do not evaluate here (Max, Min, Heaviside, a where:
+    comparisons of balls are not those of numbers)."""
+    from flint import arb, ctx
+    names = {a: f"_a{i}" for i, a in enumerate(args)}
+    text = _renaming(_MpmathCalls, names, _MP_NAMES).doprint(expr)
+    if not set(re.findall(r"\b[A-Za-z_]\w*", text)) - set(names.values()) <= _BALL_NAMES:
+        return None
+    saved, ctx.prec = ctx.prec, bits
+    try:  # the constants at the precision of the evaluations
+        namespace = {"mpf": arb, "pi": arb.pi(), "e": arb.const_e(), "abs": abs,
+                     **{name: _ball_method(name) for name in _BALL_METHODS}}
+    finally:
+        ctx.prec = saved
+    code = compile(f"def _ball({', '.join(names.values())}):\n    return {text}\n",
+                   "<verify ball>", "exec")
+    exec(code, namespace)  # the text is printed from our own SymPy tree, not case text
+    return namespace["_ball"]
+
+
 @functools.lru_cache(maxsize=4096)
 def _lambdify(args, expr, backend):
     # The arguments are printed as ``_a0``, ``_a1``, ... by the printer, not
@@ -157,6 +193,14 @@ class Compiled:
 
     def _inner_fn(self, inner, backend):
         return _lambdify(self._symbols + self._columns, inner, backend)
+
+    def ball(self, bits: int):
+        """A function of python-flint balls (one per variable) at ``bits`` of
+        precision, or None (data sums; Max, Min, where and Heaviside, whose
+        comparisons balls do not decide like numbers)."""
+        if self._sums:
+            return None
+        return _ball_function(self._symbols, self.expr, bits)
 
     def mp(self, *point):
         sums = []

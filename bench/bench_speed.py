@@ -12,7 +12,8 @@ parses each expression and runs ``sympy.diff`` (first order) and
 
 A shared machine's speed drifts by tens of percent within minutes, so the
 two commands alternate ``--repeat`` times (default 3) and the best time of
-each is compared (as ``timeit`` does); every time is printed.
+each is compared (as ``timeit`` does); every time is printed. Then the time
+of ``error_curve`` cases on ``--curves`` generated functions, one by one.
 """
 from __future__ import annotations
 
@@ -49,9 +50,11 @@ def wall(command, env_path) -> tuple[float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", type=int, nargs="+", default=[300, 1000])
+    parser.add_argument("--counts", type=int, nargs="*", default=[300, 1000])
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--curves", type=int, default=40,
+                        help="error_curve cases to time one by one (0: none)")
     args = parser.parse_args()
     python = sys.executable
     print(f"{'cases':>6} {'verify s':>9} {'sympy s':>8} {'ratio':>6}  "
@@ -75,6 +78,35 @@ def main() -> None:
                   f"{min(ours) / min(theirs):>6.2f}  ({runs})  {outcome}", flush=True)
     print("target: ratio < 1 (verify's whole derivative case costs less than SymPy's "
           "diff + lambdify of the function)")
+    if args.curves:
+        curve_times(args.curves, args.seed)
+
+
+def curve_times(count: int, seed: int) -> None:
+    """Per-case time of ``error_curve`` cases (six methods, 100 steps, float64
+    and 50-digit arithmetic) on generated functions, in this process: each
+    case built, then run alone (its exact values, curves, models and rows;
+    no report). The first three warm the caches of imports and are not counted."""
+    from verify.checks.case import run_case
+    from verify.core.run_options import RunOptions
+    from verify.runner import load
+    options = RunOptions(timeout=0)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "curves.yaml"
+        path.write_text(case_file("error_curve", count + 3, seed))
+        built = load([path], options).cases
+    for case in built[:3]:
+        run_case(case, options)
+    times = []
+    for case in built[3:]:
+        started = time.perf_counter()
+        run_case(case, options)
+        times.append(time.perf_counter() - started)
+    times.sort()
+    print(f"error_curve, {len(times)} generated functions: median "
+          f"{1000 * times[len(times) // 2]:.0f} ms, 90th percentile "
+          f"{1000 * times[int(0.9 * len(times))]:.0f} ms, mean "
+          f"{1000 * sum(times) / len(times):.0f} ms a case (goal: 100 ms)")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,16 @@ def test_the_second_derivative_of_tanh_does_not_cancel_where_tanh_is_one():
     assert _second_derivative("tanh")(25.0) == pytest.approx(exact, rel=1e-13)
 
 
+def test_the_second_derivative_of_tanh_is_finite_where_sinh_and_cosh_overflow():
+    assert _second_derivative("tanh")(400.0) == 0.0
+
+
+def test_tanh_of_a_large_argument_has_a_finite_tangent_bound():
+    # tanh(3 x**3) at 5: the argument is 375, where sinh and cosh overflow
+    d, error = tangent_running_error(parse("tanh(3*x**3)"), ("x",), [5.0], 0, U)
+    assert d == 0.0 and error == 0.0
+
+
 def test_data_sums_add_the_rows_tangents():
     from verify.input.data import Column
     column = Column("x", ("1", "2", "3"), (1.0, 2.0, 3.0))

@@ -61,8 +61,10 @@ def formula_running_error(engine, orders, floats) -> float:
     formed derivative's formula is walked."""
     if sum(orders) == 1 and max(orders) == 1:
         try:
-            return float(tangent_running_errors(engine.expression, engine.variables, floats, U64,
-                                                engine.data)[1][list(orders).index(1)])
+            error = float(tangent_running_errors(engine.expression, engine.variables, floats,
+                                                 U64, engine.data)[1][list(orders).index(1)])
+            if math.isfinite(error):  # (an overflow inside the walk: the formula decides)
+                return error
         except NoTangentRule:
             pass
     try:

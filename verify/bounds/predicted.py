@@ -14,6 +14,7 @@ bound = SAFETY * (truncation + rounding) + representation, where
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import mpmath
@@ -123,14 +124,18 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
 def _tangent_error(engine, floats, index, unit_roundoff) -> float:
     """The rounding bound of the complex step's tangent: the forward-mode walk
     of f (:mod:`verify.bounds.tangent_rounding`), or, where it has no rule,
-    the running error of the formed derivative."""
+    the running error of the formed derivative (also where an overflow inside
+    the walk, 0 * inf, left no finite bound)."""
     try:  # every variable's at once: a gradient asks for each of them
-        return float(tangent_running_errors(engine.expression, engine.variables, floats,
-                                            unit_roundoff, engine.data)[1][index])
+        error = float(tangent_running_errors(engine.expression, engine.variables, floats,
+                                             unit_roundoff, engine.data)[1][index])
+        if math.isfinite(error):
+            return error
     except NoTangentRule:
-        first = engine.derivative(_orders(len(floats), (index, 1)))
-        return float(running_error(first, engine.variables, np.array([floats]), unit_roundoff,
-                                   engine.data)[1][0])
+        pass
+    first = engine.derivative(_orders(len(floats), (index, 1)))
+    return float(running_error(first, engine.variables, np.array([floats]), unit_roundoff,
+                               engine.data)[1][0])
 
 
 def _smallest_subnormal(unit_roundoff) -> float:

@@ -221,4 +221,6 @@ def _second_derivative(name):
                                      **{p.name: p.sympy for p in PRIMITIVES})
     primitive = BY_NAME[name]
     first = primitive.derivative(symbolic, t, primitive.sympy(t))
-    return Compiled(sympy.diff(first, t), ("t",)).numpy
+    # -2 tanh(t) / cosh(t)**2, not -2 sinh(t) / cosh(t)**3: inf / inf past t = 237
+    curve = sympy.diff(first, t).subs(sympy.sinh(t), sympy.tanh(t) * sympy.cosh(t))
+    return Compiled(curve, ("t",)).numpy

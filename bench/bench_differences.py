@@ -52,6 +52,7 @@ TARGET_RICHARDSON_ERROR = 1e-13
 TARGET_RICHARDSON_US = 20.0
 TARGET_COMPLEX_ERROR = 1e-15
 TARGET_PESSIMISM = 100.0
+TARGET_TOOL_US = 15.0  # issue 12: a derivative with the tool's own compiled function
 
 
 def best_microseconds(call) -> float:
@@ -250,7 +251,7 @@ def main():
         print(f"| {r['name']} | {r['h']:.3g} | {r['levels']} | {r['error']:.1e} | {ratio:.3g} "
               f"| {b.truncation:.2e} | {b.rounding:.2e} | {b.kind} | {r['note']} |")
 
-    print("\n## Targets (issue 2)\n")
+    print("\n## Targets (issues 2 and 12)\n")
     analytic = [r for r in table["complex_step"]["rows"]]
     checks = [
         (f"richardson median relative error <= {TARGET_RICHARDSON_ERROR:g}",
@@ -262,6 +263,10 @@ def main():
          table["complex_step"]["median_error"] <= TARGET_COMPLEX_ERROR,
          f"{table['complex_step']['median_error']:.2e}"),
     ]
+    tool_us = median(r["us_tool"] for r in ours if not r["skipped"])
+    checks.append((f"median time per derivative with the tool's own compiled function "
+                   f"(all methods) <= {TARGET_TOOL_US:g} us (issue 12)",
+                   tool_us <= TARGET_TOOL_US, f"{tool_us:.1f} us"))
     held = sum(table[m]["held"] for m in METHODS)
     total = sum(table[m]["total"] for m in METHODS)
     checks.append(("bound held for every smooth case (all methods)", held == total,

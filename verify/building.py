@@ -168,9 +168,12 @@ class _LoadSlot(Worker):
         self.job = None
 
 
-def entries_in_workers(jobs, options, *, workers: int):
+def entries_in_workers(jobs, options, *, workers: int, meanwhile=None):
     """Each file's reports, read and built in worker processes under the
-    run's time and memory limits; a case that hits one becomes an error row."""
+    run's time and memory limits; a case that hits one becomes an error row.
+    ``meanwhile()``, if given, runs once in this process while the workers
+    read their first files (work of ours that needs no case, done in time
+    this process would spend waiting)."""
     context = _context()
     found = [[] for _ in jobs]
     pending = [(index, job) for index, job in enumerate(jobs)][::-1]
@@ -182,6 +185,9 @@ def entries_in_workers(jobs, options, *, workers: int):
                     index, job = pending.pop()
                     slot.job = _Loading(index, job, options.timeout)
                     send(slot.connection, job)
+            if meanwhile is not None:
+                meanwhile, work = None, meanwhile
+                work()
             busy = [s for s in slots if s.job is not None]
             deadlines = [s.job.deadline for s in busy if s.job.deadline is not None]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None

@@ -116,9 +116,10 @@ def _run(args, options) -> int:
     # the engines (SymPy, NumPy, pandas) load here, not at --help
     from verify.core.status import exit_code
     from verify.report import write_reports
+    from verify.report.writer import MATH_CAP, prepare, prepare_formula
     from verify.runner import load, run_all
     try:
-        loaded = load(args.paths, options).select(args.select)
+        loaded = load(args.paths, options, meanwhile=prepare).select(args.select)
     except KeyboardInterrupt:
         print("interrupted while loading the cases: no case ran", file=sys.stderr)
         write_reports(args.out, [], [], interrupted=True,
@@ -143,11 +144,15 @@ def _run(args, options) -> int:
         write(printable(line))
     deferred, pressed = ExitStack(), None
     try:
+        cases = {case.id: case for case in loaded.cases[:MATH_CAP]}
         for entry in run_all(loaded, options, jobs=jobs, stop=failed, dask=args.dask):
             runs.append(entry)
             if bar is not None:
                 bar.update(1)
             _print_entry(entry, args.quiet, say)
+            if not is_load_error(entry) and entry.case_id in cases:
+                # printed while the workers run the next cases, not after the last one
+                prepare_formula(cases.pop(entry.case_id))
     except KeyboardInterrupt:
         pressed = deferred.enter_context(_interrupts_deferred())  # first: a second is held
         interrupted = True

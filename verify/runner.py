@@ -46,7 +46,8 @@ class Loaded:
                             if is_load_error(item) or pattern in item.id))
 
 
-def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None) -> Loaded:
+def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None,
+         meanwhile=None) -> Loaded:
     """The cases of ``paths`` and the rows of what could not be read or built.
 
     With a time limit, files are read and cases built in worker processes
@@ -63,7 +64,8 @@ def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None) 
         jobs_to_read.append((path, shown, source, 0))
     if options.timeout and jobs_to_read:
         workers = jobs if jobs is not None else (os.cpu_count() or 1)
-        reports = entries_in_workers(jobs_to_read, options, workers=max(1, workers))
+        reports = entries_in_workers(jobs_to_read, options, workers=max(1, workers),
+                                     meanwhile=meanwhile)
     else:
         reports = entries_in_process(jobs_to_read, options)
     order, seen = [], {}

@@ -102,9 +102,7 @@ def _numeric_function(engine, dtype):
             points = np.asarray(points)
         if points.dtype.kind == "f" and points.dtype.type is not dtype:
             points = points.astype(dtype)
-        values = compiled.numpy(*points.T)
-        if type(values) is not np.ndarray:
-            values = np.asarray(values)
+        values = compiled.rows(points)
         return values if values.dtype.kind in "fc" else values.astype(dtype)
     return f
 

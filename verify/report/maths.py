@@ -39,6 +39,7 @@ def _characters(markup: str) -> str:
     return _ENTITY.sub(one, markup).replace("<mo>-</mo>", "<mo>\u2212</mo>")
 
 
+@functools.lru_cache(maxsize=256)  # the CLI prints a case's as its result arrives
 def mathml_of(expression, variables=()) -> str:
     """The ``<mrow>`` of ``f(x, y) = ...`` (SymPy's presentation printer).
 

@@ -188,6 +188,25 @@ def select_figures(ordered, runs_by_id):
     return chosen, notes
 
 
+def prepare() -> None:
+    """Load what the report needs that no case does: pandas and SymPy's MathML
+    printer (the CLI calls it while the cases are read)."""
+    from sympy.printing.mathml import mathml  # noqa: F401
+    from verify.report import tables  # noqa: F401 - pandas
+
+
+def prepare_formula(case) -> None:
+    """Print ``case``'s formula as MathML now, kept for :func:`draw_formulas`
+    (the CLI calls it for the first MATH_CAP cases as their results arrive,
+    while the workers run the next ones)."""
+    from verify.report.maths import mathml_of
+    if getattr(case, "expression", None) is not None:
+        try:
+            mathml_of(case.expression, case.variables)
+        except Exception:  # noqa: BLE001 - the report shows the text form then
+            pass
+
+
 def draw_formulas(ordered, cases_by_id) -> dict:
     """``{case_id: <math> fragment}`` for the first MATH_CAP cases in page order
     (a case whose formula cannot be printed shows its text only, which is on

@@ -126,3 +126,14 @@ def test_a_case_that_cannot_be_built_keeps_the_id_it_would_have_had(tmp_path):
     assert [e.case_id for e in loaded.errors] == ["lab::typo"]
     unreadable = _write(tmp_path, "cases: [", name="broken.yaml")
     assert [e.case_id for e in load([unreadable], RunOptions(timeout=0)).errors] == ["broken"]
+
+
+def test_work_meanwhile_runs_once_while_the_workers_read_and_changes_nothing(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"cases:\n  - name: {name}\n    function: sin(x)\n    at: {{x: 1}}\n")
+    calls = []
+    with_work = load([tmp_path], RunOptions(timeout=30), jobs=1, meanwhile=lambda: calls.append(1))
+    without = load([tmp_path], RunOptions(timeout=30), jobs=1)
+    assert calls == [1]
+    assert [c.id for c in with_work.cases] == [c.id for c in without.cases] == ["a::a", "b::b"]

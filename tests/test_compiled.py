@@ -141,3 +141,14 @@ def test_a_ball_function_gives_mpmaths_value_to_its_digits(text):
 @pytest.mark.parametrize("text", ["Max(x, 1)", "where(x < 0, x**2, x)", "relu(x)*x"])
 def test_comparisons_of_balls_are_not_compiled(text):
     assert Compiled(parse(text), ("x",)).ball(200) is None
+
+
+@pytest.mark.parametrize("text", ["exp(sin(x))*y", "3", "x*0 + 2", "sum(w*x)"])
+def test_rows_are_one_value_per_point_as_the_columns_give(text):
+    from verify.input.data import Column
+    data = (Column("w", ("1", "2"), (1.0, 2.0)),) if "sum" in text else ()
+    expr = parse(text, data={"rows": 2}) if data else parse(text)
+    compiled = Compiled(expr, ("x", "y"), data)
+    points = np.array([[0.1, 0.5], [0.2, -1.0], [0.3, 2.0]])
+    expected = np.broadcast_to(compiled.numpy(points[:, 0], points[:, 1]), (3,))
+    assert np.array_equal(compiled.rows(points), expected)

@@ -306,3 +306,18 @@ def test_a_page_of_graph_tables_is_written_without_matplotlib(tmp_path):
                          check=True).stdout
     assert out.split()[-1] == "False"
     assert "<table" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_a_formula_printed_as_its_result_arrived_is_the_one_the_page_shows(monkeypatch):
+    from types import SimpleNamespace
+    from verify.input.expressions import parse
+    from verify.report import maths, writer
+    case = SimpleNamespace(expression=parse("exp(-x**2)*y"), variables=("x", "y"),
+                           function_text="exp(-x**2)*y")
+    writer.prepare_formula(case)
+    import importlib
+    printer = importlib.import_module("sympy.printing.mathml")
+    monkeypatch.setattr(printer, "mathml",
+                        lambda *a, **k: pytest.fail("the formula was printed again"))
+    drawn = writer.draw_formulas([("c::c", None, None)], {"c::c": case})
+    assert drawn["c::c"].startswith("<math") and maths.mathml_of.cache_info().hits >= 1

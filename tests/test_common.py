@@ -101,7 +101,7 @@ def test_partial_with_bound_is_computed_once_and_never_shared_between_functions(
 
 
 def test_a_gradients_stencils_rounded_in_one_walk_give_each_entry_its_own_bound(monkeypatch):
-    """prefetch_gradient walks f once over every entry's stencil; each entry's
+    """prefetch_partials walks f once over every entry's stencil; each entry's
     bound is then the one it gets alone, number for number."""
     from verify.bounds import predicted
     from verify.checks import common
@@ -114,8 +114,8 @@ def test_a_gradients_stencils_rounded_in_one_walk_give_each_entry_its_own_bound(
     walks = []
     real = predicted.running_error
     monkeypatch.setattr(predicted, "running_error", lambda *a, **k: walks.append(1) or real(*a, **k))
-    common.prefetch_gradient(together, [("central", None), ("richardson", None)])
-    assert len(walks) == 2  # one per method, not one per entry
+    common.prefetch_partials(together, [("central", None), ("richardson", None)])
+    assert len(walks) == 1  # one for every method and entry
     found = [common.partial_with_bound(together, i, method)[1]
              for method in ("central", "richardson") for i in range(3)]
-    assert found == expected and len(walks) == 2
+    assert found == expected and len(walks) == 1

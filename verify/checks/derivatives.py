@@ -14,7 +14,7 @@ from verify.bounds.kinks import derivative_at, first_jump, sides_at
 from verify.core.functions import is_analytic
 from verify.numeric.stencils import OFFERED, stencil
 from verify.checks.common import (PointContext, dtype_of, numeric_function, partial_with_bound,
-                                  pieces_between, prefetch_gradient, smooth_over_box)
+                                  pieces_between, prefetch_partials, smooth_over_box)
 
 
 def _quantity(variables, orders):
@@ -55,9 +55,10 @@ def _run(case, check, options=None, artifacts=None):
     base = where(case, check.name, check.line)
     for point in case.points:
         at = PointContext.of(case, point, check=check, engine=engine, base=base, f=f)
-        if check.name == "gradient":
+        if check.name in ("gradient", "derivative"):
+            order = check.option("order") if check.name == "derivative" else 1
             try:  # every entry's stencil rounding in one walk; a failure shows in its row
-                prefetch_gradient(at, _method_steps(check))
+                prefetch_partials(at, _method_steps(check), order)
             except (ArithmeticError, ValueError, TypeError):
                 pass
         for orders, indices in _targets(check, len(case.variables)):

@@ -152,3 +152,9 @@ def test_rows_are_one_value_per_point_as_the_columns_give(text):
     points = np.array([[0.1, 0.5], [0.2, -1.0], [0.3, 2.0]])
     expected = np.broadcast_to(compiled.numpy(points[:, 0], points[:, 1]), (3,))
     assert np.array_equal(compiled.rows(points), expected)
+
+
+def test_a_float_constant_is_left_to_mpmath_not_compiled_for_balls():
+    # the mpmath printer writes a Float as mpf((sign, man, exp, bc)), which arb reads as 0
+    x = symbol("x")
+    assert Compiled(sympy.Float(0.1) * x + sympy.Float(2.5), ("x",)).ball(100) is None

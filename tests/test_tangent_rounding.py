@@ -116,3 +116,22 @@ def test_all_partials_in_one_walk_are_each_partials_own_numbers():
     for i in range(3):
         assert (tangents[i], errors[i]) == tangent_running_error(expr, ("x", "y", "z"), point,
                                                                  i, U)
+
+
+@pytest.mark.parametrize("text, x", [("atan(x)", 1e93), ("log(x)", 1e-202), ("asinh(x) + x", 2e200)])
+def test_an_overflow_in_a_second_derivative_is_inf_not_an_exception(text, x):
+    # f'' of atan at 1e93 squares x: as Python floats that raised OverflowError
+    d, error = tangent_running_error(parse(text), ("x",), [x], 0, U)
+    assert not math.isnan(error)
+
+
+def test_a_point_outside_the_domain_is_reported_before_any_stencil_is_tried(tmp_path):
+    from verify.checks.case import run_case
+    from verify.core.run_options import RunOptions
+    from verify.runner import load
+    path = tmp_path / "c.yaml"
+    path.write_text("cases:\n  - name: c\n    function: log(x)*tanh(exp(sin(x**2)))*atan(exp(x))\n"
+                    "    at: {x: -1}\n    checks: {derivative: {order: 10, methods: [central]}}\n")
+    case = load([path], RunOptions(timeout=0)).cases[0]
+    rows = run_case(case, RunOptions(timeout=0)).results
+    assert [r.status for r in rows] == ["error"] and "not defined at x=-1" in rows[0].message

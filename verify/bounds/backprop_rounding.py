@@ -65,7 +65,7 @@ def formula_running_error(engine, orders, floats) -> float:
                                                  U64, engine.data)[1][list(orders).index(1)])
             if math.isfinite(error):  # (an overflow inside the walk: the formula decides)
                 return error
-        except NoTangentRule:
+        except (NoTangentRule, ArithmeticError):
             pass
     try:
         _, errors = running_error(engine.derivative(orders), engine.variables, [floats], U64,

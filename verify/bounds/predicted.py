@@ -131,7 +131,7 @@ def _tangent_error(engine, floats, index, unit_roundoff) -> float:
                                              unit_roundoff, engine.data)[1][index])
         if math.isfinite(error):
             return error
-    except NoTangentRule:
+    except (NoTangentRule, ArithmeticError):
         pass
     first = engine.derivative(_orders(len(floats), (index, 1)))
     return float(running_error(first, engine.variables, np.array([floats]), unit_roundoff,

@@ -187,6 +187,7 @@ class _Walk:
 
     def _primitive(self, primitive, part):
         a, ea, da, eda = part
+        a = np.float64(a) if np.ndim(a) == 0 else a  # overflow is inf, not an exception
         u = self.u
         value = primitive.numpy(a)
         slope = primitive.derivative(NUMPY, a, value)

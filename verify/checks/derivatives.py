@@ -55,15 +55,17 @@ def _run(case, check, options=None, artifacts=None):
     base = where(case, check.name, check.line)
     for point in case.points:
         at = PointContext.of(case, point, check=check, engine=engine, base=base, f=f)
-        if check.name in ("gradient", "derivative"):
+        targets = [(orders, indices, derivative_at(engine, orders, point))
+                   for orders, indices in _targets(check, len(case.variables))]
+        if check.name in ("gradient", "derivative") and not any(
+                verdict.problem or verdict.switch for *_, verdict in targets):
             order = check.option("order") if check.name == "derivative" else 1
-            try:  # every entry's stencil rounding in one walk; a failure shows in its row
+            try:  # every entry's stencil rounding in one walk, before the rows ask
                 prefetch_partials(at, _method_steps(check), order)
-            except (ArithmeticError, ValueError, TypeError):
+            except Exception:  # noqa: BLE001 - only a head start: each row computes and reports its own
                 pass
-        for orders, indices in _targets(check, len(case.variables)):
+        for orders, indices, verdict in targets:
             quantity = _quantity(case.variables, orders)
-            verdict = derivative_at(engine, orders, point)
             for method, step in _method_steps(check):
                 cell = dict(method=method, quantity=quantity, point=at.label)
                 if verdict.problem:

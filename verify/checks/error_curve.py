@@ -261,7 +261,7 @@ def _tangent_rounding(engine, floats, index, u, magnitude):
                                              engine.data)[1][index])
         if np.isfinite(bound):
             return bound
-    except NoTangentRule:
+    except (NoTangentRule, ArithmeticError):
         pass
     orders = tuple(int(k == index) for k in range(len(floats)))
     return _rounding(engine.derivative(orders), engine, floats, u, magnitude)

@@ -51,14 +51,17 @@ def _ball_function(args, expr, bits):
     it holds a name balls do not evaluate here (Max, Min, Heaviside, a where:
     comparisons of balls are not those of numbers)."""
     from flint import arb, ctx
+    if expr.has(sympy.Float):  # printed as mpf((sign, man, exp, bc)), which arb reads as 0
+        return None
     names = {a: f"_a{i}" for i, a in enumerate(args)}
     text = _renaming(_MpmathCalls, names, _MP_NAMES).doprint(expr)
-    if not set(re.findall(r"\b[A-Za-z_]\w*", text)) - set(names.values()) <= _BALL_NAMES:
+    if not text.isascii() or \
+            not set(re.findall(r"\b[A-Za-z_]\w*", text)) - set(names.values()) <= _BALL_NAMES:
         return None
     saved, ctx.prec = ctx.prec, bits
     try:  # the constants at the precision of the evaluations
-        namespace = {"mpf": arb, "pi": arb.pi(), "e": arb.const_e(), "abs": abs,
-                     **{name: _ball_method(name) for name in _BALL_METHODS}}
+        namespace = {"__builtins__": {}, "mpf": arb, "pi": arb.pi(), "e": arb.const_e(),
+                     "abs": abs, **{name: _ball_method(name) for name in _BALL_METHODS}}
     finally:
         ctx.prec = saved
     code = compile(f"def _ball({', '.join(names.values())}):\n    return {text}\n",

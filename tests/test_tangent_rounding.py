@@ -135,3 +135,14 @@ def test_a_point_outside_the_domain_is_reported_before_any_stencil_is_tried(tmp_
     case = load([path], RunOptions(timeout=0)).cases[0]
     rows = run_case(case, RunOptions(timeout=0)).results
     assert [r.status for r in rows] == ["error"] and "not defined at x=-1" in rows[0].message
+
+
+@pytest.mark.parametrize("text, exponent, x", [("x**(1/3)", 1 / 3, 1e300), ("x**1.5", 1.5, 1e150)])
+def test_a_complex_power_is_charged_its_logarithm(text, exponent, x):
+    # NumPy's complex power is exp(p log z): its error grows like |p log x| units
+    d, error = tangent_running_error(parse(text), ("x",), [x], 0, U)
+    h = 1e-20 * x
+    step = (np.complex128(complex(x, h)) ** exponent).imag / h
+    with mpmath.workdps(40):
+        exact = mpmath.mpf(exponent) * mpmath.mpf(x) ** (mpmath.mpf(exponent) - 1)
+        assert abs(step - exact) <= error

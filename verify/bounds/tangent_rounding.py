@@ -183,6 +183,8 @@ class _Walk:
         steps = 1.0 if b.is_Integer and abs(int(b)) <= 2 else 2.0
         d = slope * da
         ed = np.abs(curve * da) * ea + np.abs(slope) * eda + (steps + 2) * u * np.abs(d)
+        if not b.is_Integer:  # a complex power is exp(p log z): its error grows with |p log a|
+            ed = ed + np.abs(p * np.log(np.abs(a))) * u * np.abs(d)
         return value, np.abs(slope) * ea + steps * u * np.abs(value), d, ed
 
     def _primitive(self, primitive, part):

@@ -146,3 +146,15 @@ def test_a_complex_power_is_charged_its_logarithm(text, exponent, x):
     with mpmath.workdps(40):
         exact = mpmath.mpf(exponent) * mpmath.mpf(x) ** (mpmath.mpf(exponent) - 1)
         assert abs(step - exact) <= error
+
+
+def test_a_switch_falls_back_to_the_formed_derivatives_running_error():
+    from verify.bounds.rounding import running_error
+    from verify.bounds.tangent_rounding import first_partial_rounding
+    from verify.exact.symbolic import ExactFunction
+    engine = ExactFunction(parse("abs(x)*sin(x)"), ("x",))
+    formula = running_error(engine.derivative((1,)), ("x",), np.array([[0.7]]), U)[1][0]
+    assert first_partial_rounding(engine, [0.7], 0, U) == formula
+    smooth = ExactFunction(parse("x*x"), ("x",))
+    assert first_partial_rounding(smooth, [3.0], 0, U) == tangent_running_error(
+        smooth.expression, ("x",), [3.0], 0, U)[1]

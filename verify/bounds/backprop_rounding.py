@@ -22,7 +22,7 @@ import numpy as np
 
 from verify.bounds.predicted import representation
 from verify.bounds.rounding import running_error
-from verify.bounds.tangent_rounding import NoTangentRule, tangent_running_errors
+from verify.bounds.tangent_rounding import first_partial_rounding
 from verify.core.tolerances import SAFETY
 from verify.numeric.backprop import propagate
 from verify.numeric.differences import unit_roundoff
@@ -59,15 +59,9 @@ def formula_running_error(engine, orders, floats) -> float:
     walk of f (:mod:`verify.bounds.tangent_rounding`), every variable's at
     once; where f has a switch (no tangent rule), and for other orders, the
     formed derivative's formula is walked."""
-    if sum(orders) == 1 and max(orders) == 1:
-        try:
-            error = float(tangent_running_errors(engine.expression, engine.variables, floats,
-                                                 U64, engine.data)[1][list(orders).index(1)])
-            if math.isfinite(error):  # (an overflow inside the walk: the formula decides)
-                return error
-        except (NoTangentRule, ArithmeticError):
-            pass
     try:
+        if sum(orders) == 1 and max(orders) == 1:
+            return first_partial_rounding(engine, floats, list(orders).index(1), U64)
         _, errors = running_error(engine.derivative(orders), engine.variables, [floats], U64,
                                   engine.data)
         return float(errors[0])

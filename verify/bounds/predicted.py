@@ -14,7 +14,6 @@ bound = SAFETY * (truncation + rounding) + representation, where
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import mpmath
@@ -27,7 +26,7 @@ from verify.core.functions import complex_ulps
 from verify.input.expressions import operations
 from verify.bounds.model import method_model, rounding_term, truncation_term
 from verify.bounds.rounding import running_error
-from verify.bounds.tangent_rounding import NoTangentRule, tangent_running_errors
+from verify.bounds.tangent_rounding import first_partial_rounding
 from verify.core.tolerances import SAFETY
 from verify.numeric.stencils import mixed_stencil, stencil
 
@@ -93,7 +92,7 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
     if model.rounding_power == 0:  # complex step: no stencil, f^(3) at the point only
         maximum, kind = _maximum(engine, orders, box, floats)
         kind = "leading term"
-        tangent_error = _tangent_error(engine, floats, index, unit_roundoff)
+        tangent_error = first_partial_rounding(engine, floats, index, unit_roundoff)
         # a complex form may err by more than the one unit of a real libm function;
         # Im f(x + ih) is about h f'(x), subnormal when f' is near 1e-300: each of
         # the (up to four real) operations of a complex one may then lose an
@@ -119,23 +118,6 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
         engine = sides[0].piece if floats[index] < point[index].exact else sides[1].piece
     shift = representation(engine, _orders(size, (index, n)), point)
     return Bound(SAFETY * (truncation + rounding) + shift, truncation, rounding, shift, kind)
-
-
-def _tangent_error(engine, floats, index, unit_roundoff) -> float:
-    """The rounding bound of the complex step's tangent: the forward-mode walk
-    of f (:mod:`verify.bounds.tangent_rounding`), or, where it has no rule,
-    the running error of the formed derivative (also where an overflow inside
-    the walk, 0 * inf, left no finite bound)."""
-    try:  # every variable's at once: a gradient asks for each of them
-        error = float(tangent_running_errors(engine.expression, engine.variables, floats,
-                                             unit_roundoff, engine.data)[1][index])
-        if math.isfinite(error):
-            return error
-    except (NoTangentRule, ArithmeticError):
-        pass
-    first = engine.derivative(_orders(len(floats), (index, 1)))
-    return float(running_error(first, engine.variables, np.array([floats]), unit_roundoff,
-                               engine.data)[1][0])
 
 
 def _smallest_subnormal(unit_roundoff) -> float:

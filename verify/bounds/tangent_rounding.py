@@ -24,6 +24,7 @@ References
 from __future__ import annotations
 
 import functools
+import math
 import types
 
 import numpy as np
@@ -32,7 +33,8 @@ import sympy
 from verify.core.functions import NUMPY, primitive_of
 from verify.input.expressions import DataSum, symbol
 
-__all__ = ["COMPLEX_UNITS", "NoTangentRule", "tangent_running_error", "tangent_running_errors"]
+__all__ = ["COMPLEX_UNITS", "NoTangentRule", "first_partial_rounding", "tangent_running_error",
+           "tangent_running_errors"]
 
 # The imaginary part of a complex library function at x + ih, in units of
 # its own size, and the product by the argument's tangent: measured up to
@@ -85,6 +87,32 @@ def tangent_running_errors(expr, variables, floats, unit_roundoff, data=()):
     """
     return _all_tangents(expr, tuple(variables), tuple(float(x) for x in floats),
                          unit_roundoff, tuple(data))
+
+
+def first_partial_rounding(engine, floats, index, unit_roundoff) -> float:
+    """The running error bound of d f / d x_index evaluated at ``floats`` in
+    arithmetic of unit roundoff ``unit_roundoff``, for an exact function
+    ``engine``: the tangent walk of f (every variable's at once), or, where it
+    has no rule (a switch) or overflows inside (0 * inf), the running error of
+    the formed derivative's formula. The one rule of the complex step's
+    bound, its error-curve model and the backprop bound.
+
+    Raises
+    ------
+    ValueError, TypeError
+        When the formula has no rounding rule either.
+    """
+    try:
+        error = float(tangent_running_errors(engine.expression, engine.variables, floats,
+                                             unit_roundoff, engine.data)[1][index])
+        if math.isfinite(error):
+            return error
+    except (NoTangentRule, ArithmeticError):
+        pass
+    from verify.bounds.rounding import running_error
+    first = engine.derivative(tuple(int(k == index) for k in range(len(floats))))
+    return float(running_error(first, engine.variables, np.array([floats], dtype=float),
+                               unit_roundoff, engine.data)[1][0])
 
 
 @functools.lru_cache(maxsize=64)

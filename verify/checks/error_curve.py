@@ -39,7 +39,7 @@ from verify.exact.derivatives import along, at_point
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import differentiable_switch, point_problem
 from verify.core.functions import is_analytic
-from verify.bounds.tangent_rounding import NoTangentRule, tangent_running_errors
+from verify.bounds.tangent_rounding import first_partial_rounding
 from verify.bounds.rounding import running_error
 from verify.checks.common import dtype_of, numeric_function
 
@@ -254,17 +254,16 @@ def _by_ball(ball_fn, args, bits, dps):
 
 
 def _tangent_rounding(engine, floats, index, u, magnitude):
-    """The complex step's rounding, as its bound takes it: the tangent walk of f
-    (:mod:`verify.bounds.tangent_rounding`), else the formed derivative's."""
+    """The complex step's rounding, as its bound takes it
+    (:func:`verify.bounds.tangent_rounding.first_partial_rounding`); where no
+    rule gives a finite bound, FALLBACK_ULPS units of u |f'| (``magnitude``)."""
     try:
-        bound = float(tangent_running_errors(engine.expression, engine.variables, floats, u,
-                                             engine.data)[1][index])
+        bound = first_partial_rounding(engine, floats, index, u)
         if np.isfinite(bound):
             return bound
-    except (NoTangentRule, ArithmeticError):
+    except (ValueError, TypeError, KeyError):
         pass
-    orders = tuple(int(k == index) for k in range(len(floats)))
-    return _rounding(engine.derivative(orders), engine, floats, u, magnitude)
+    return FALLBACK_ULPS * u * magnitude
 
 
 def _rounding(expr, engine, floats, u, magnitude):

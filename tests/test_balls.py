@@ -92,3 +92,44 @@ def test_series_of_a_fractional_power_on_balls_holds_every_sampled_derivative(te
 def test_a_fractional_power_of_a_ball_reaching_zero_is_not_decided_by_balls():
     from verify.exact.derivatives import ball_max_abs
     assert ball_max_abs(parse("(x + 0.1)**(1/3)"), symbol("x"), (-0.2, 0.1), 2) is None
+
+
+@pytest.mark.parametrize("text", ["exp(sin(x**2)) * atan(x)", "sqrt(2 + cos(x))/(1 + x**2)",
+                                  "log(1 + x**2)**3 - tanh(x)", "x**(1/3) * erf(x)"])
+def test_shared_expansions_give_the_coefficients_of_separate_ones(text):
+    # a coefficient does not depend on the order the series is cut at
+    expr, x = parse(text), symbol("x")
+    shared = balls.SharedExpansions(expr, x, 9)
+    with balls.precision(30):
+        for about in (balls.exact_point(0.7), balls.span(0.7, 0.75)):
+            for m in range(10):
+                alone = balls.taylor_coefficient(expr, x, about, m)
+                together = shared.coefficient(about, m)
+                assert together.mid() == alone.mid() and together.rad() == alone.rad()
+            assert shared.coefficient(about, 11).overlaps(balls.taylor_coefficient(expr, x, about, 11))
+    assert len(shared._series) == 2  # one expansion per ball, whatever m was asked
+
+
+def test_shared_expansions_raise_again_what_the_expansion_raised():
+    shared = balls.SharedExpansions(parse("log(x)"), symbol("x"), 6)
+    with balls.precision(30):
+        for _ in range(2):
+            with pytest.raises(balls.BallNotSmooth):
+                shared.coefficient(balls.span(-0.1, 0.1), 3)
+
+
+def test_complex_balls_through_the_compiled_ball_function_match_mpmath():
+    from verify.exact.compiled import Compiled
+    fn = Compiled(parse("atan(exp(-x**2)) * sqrt(2 + sin(x)) + log(1 + x**2)"), ("x",)).ball(200)
+    z = mpmath.mpc(mpmath.mpf(3) / 7, mpmath.mpf(1e-20))
+    with balls.precision_bits(200):
+        ball = fn(balls.to_acb(z))
+    with mpmath.workdps(90):
+        x = z
+        exact = mpmath.atan(mpmath.exp(-x ** 2)) * mpmath.sqrt(2 + mpmath.sin(x)) \
+            + mpmath.log(1 + x ** 2)
+        slack = mpmath.mpf(10) ** -85  # mpmath's own rounding
+        for part, value in ((ball.imag, exact.imag), (ball.real, exact.real)):
+            # the ball holds the value; its radius is relative to |f|, not to the part
+            assert abs(balls.midpoint(part) - value) <= balls.max_abs(part - part.mid()) + slack
+            assert part.rad() < 1e-55

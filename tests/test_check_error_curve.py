@@ -361,3 +361,41 @@ def test_the_exact_side_is_a_ball_midpoint_or_left_to_mpmath():
     # outside the domain: mpmath decides (a complex value, so no curve point there)
     assert _by_ball(Compiled(parse("sqrt(x)"), ("x",)).ball(200), [mpmath.mpf(-1)], 200, 50) \
         is None
+
+
+def test_the_complex_steps_exact_side_is_a_complex_ball_proving_the_imaginary_part():
+    import mpmath
+    from verify.checks.error_curve import _by_ball
+    from verify.exact.compiled import Compiled
+    from verify.input.expressions import parse
+    compiled = Compiled(parse("exp(sin(x)) / (1 + x**2)"), ("x",))
+    for h in ("1e-20", "1e-6", "0.25"):
+        z = mpmath.mpc(mpmath.mpf(1) / 3, mpmath.mpf(h))
+        with mpmath.workdps(50):
+            value = _by_ball(compiled.ball(200), [z], 200, 50)
+        with mpmath.workdps(90):
+            exact = compiled.mp(z)
+        assert isinstance(value, mpmath.mpc)
+        assert abs(value.imag - exact.imag) <= abs(exact.imag) * mpmath.mpf(10) ** -50
+    # a pole: no finite ball, so mpmath decides
+    assert _by_ball(Compiled(parse("log(x)"), ("x",)).ball(200),
+                    [mpmath.mpc(0, 0)], 200, 50) is None
+
+
+def test_the_exact_derivative_is_proven_where_sympys_formula_cancels_to_zero():
+    # atan(tanh(e^u 3x^3)): 1 - tanh(...)**2 is 0 to 60 digits, f' is 2e-145
+    import mpmath
+    import sympy
+    from verify.exact.derivatives import digits_at
+    from verify.input.expressions import parse, symbol
+    from verify.input.values import Value
+    expr = parse("atan(tanh((exp(2*x**3 + 1/2*x**4 + 2*x)) * (3*x**3)))")
+    at = Value("0.964", sympy.Rational(964, 1000))
+    value = digits_at(expr, symbol("x"), at, 1, 60)
+    x = symbol("x")
+    with mpmath.workdps(400):
+        reference = sympy.lambdify(x, sympy.diff(expr, x), "mpmath")(mpmath.mpf(964) / 1000)
+        assert 1e-146 < value < 1e-144
+        assert abs(value - reference) <= abs(reference) * mpmath.mpf(10) ** -60
+    zero = Value("0", sympy.Integer(0))
+    assert digits_at(parse("Max(x, 0)*x"), x, zero, 1, 60) is None  # a kink: SymPy's route

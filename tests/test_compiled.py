@@ -158,3 +158,10 @@ def test_a_float_constant_is_left_to_mpmath_not_compiled_for_balls():
     # the mpmath printer writes a Float as mpf((sign, man, exp, bc)), which arb reads as 0
     x = symbol("x")
     assert Compiled(sympy.Float(0.1) * x + sympy.Float(2.5), ("x",)).ball(100) is None
+
+
+def test_rows_of_one_variable_read_its_column():
+    compiled = Compiled(parse("exp(sin(x))"), ("x",))
+    points = np.array([[0.1], [0.2], [-3.0]])
+    assert np.array_equal(compiled.rows(points), np.exp(np.sin(points[:, 0])))
+    assert compiled.rows(points[:, :1].astype(complex)).dtype == np.complex128

@@ -133,3 +133,58 @@ def test_mixed_partial_shrinks_its_box_off_a_pole():
 def test_mixed_partial_steps_are_representable_at_both_coordinates():
     d = mixed_partial(f, [1.0, 3.0], 0, 1, method="forward", h=0.1)
     assert (3.0 + d.h) - 3.0 == d.h and (1.0 + d.h) - 1.0 == d.h
+
+
+@pytest.mark.parametrize("method", ["forward", "backward", "central", "central4"])
+def test_one_variable_float_path_agrees_with_the_array_path(method):
+    # one variable takes the Python-float path; a second, idle variable the NumPy one
+    from verify.numeric.stencils import stencil
+    rng = np.random.default_rng(3)
+    nodes = len(stencil(method, 1).nodes)
+    for x, h in zip(rng.uniform(-3, 3, 50), 10 ** rng.uniform(-8, -2, 50)):
+        one = derivative(f, x, method=method, h=h)
+        two = partial(f, [x, 0.25], 0, method=method, h=h)
+        assert one.h == two.h and one.method == two.method == method
+        values = np.exp(np.sin(x + stencil(method, 1).nodes_array * one.h))
+        # the sums may differ in order only (BLAS): by the rounding of n terms
+        allowed = 2 * nodes * np.finfo(float).eps * np.sum(np.abs(
+            stencil(method, 1).weights_array * values)) / one.h
+        assert abs(one.value - two.value) <= allowed
+        if nodes == 2:
+            assert one.value == two.value
+
+
+def test_engine_leaves_the_error_state_to_a_function_that_keeps_its_own():
+    from verify.numeric.differences import call_quietly
+    seen = []
+
+    def loud(points):
+        seen.append(np.geterr()["over"])
+        return np.exp(points[:, 0])
+
+    def quiet(points):
+        seen.append(np.geterr()["over"])
+        with np.errstate(all="ignore"):
+            return np.exp(points[:, 0])
+    quiet.quiet = True
+    points = np.array([[800.0], [1.0]])
+    with np.errstate(over="raise"):
+        assert np.isinf(call_quietly(loud, points)[0])
+        assert np.isinf(call_quietly(quiet, points)[0])
+        assert derivative(loud, 800.0).value == np.inf or not derivative(loud, 800.0).ok
+    assert seen[:2] == ["ignore", "raise"]
+
+
+def test_the_tools_compiled_function_overflows_without_warnings():
+    import warnings
+    from verify.checks.common import numeric_function
+    from verify.exact.symbolic import ExactFunction
+    from verify.input.expressions import parse
+    tool = numeric_function(ExactFunction(parse("exp(x**2)"), ("x",)))
+    assert tool.quiet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("forward", "central", "richardson", "complex_step"):
+            d = derivative(tool, 30.0, method=method)
+            assert not d.ok or d.value == np.inf
+        assert abs(derivative(tool, 1.0, method="complex_step").value - 2 * np.e) < 1e-14

@@ -76,3 +76,20 @@ def test_the_model_holds_only_where_the_function_stays_close_to_its_taylor_term(
     steady = error_models.error_model("central", at_point(ExactFunction(smooth, ("x",)), (one,), 0, 7),
                                       value_error=U, unit_roundoff=U)
     assert error_models.holds_below(steady, "central", smooth, x, one, hs) > 1e-2
+
+
+def test_the_methods_proofs_on_shared_expansions_are_those_on_their_own():
+    from verify.exact import balls
+    (x,) = parse("x").free_symbols
+    text = "atan(exp(-(3*x**3)**2)) + x**3/2 - x/2 + 1"
+    at = Value("-1.367", sympy.Rational(-1367, 1000))
+    derivatives = at_point(ExactFunction(parse(text), ("x",)), (at,), 0, 12)
+    hs = curves.steps(1e-16, 1.0, 100)
+    methods = ("forward", "central", "central4", "richardson", "complex_step")
+    shared = balls.SharedExpansions(parse(text), x, max(map(error_models.proof_order, methods)))
+    for method in methods:
+        model = error_models.error_model(method, derivatives, value_error=4 * U,
+                                         derivative_error=U, unit_roundoff=U)
+        alone = error_models.holds_below(model, method, parse(text), x, at, hs)
+        assert error_models.holds_below(model, method, parse(text), x, at, hs,
+                                        expansions=shared) == alone

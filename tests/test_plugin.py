@@ -4,8 +4,13 @@ import pytest
 
 # pytester's in-process runs drop the modules they imported; NumPy's C core cannot
 # be imported twice in a process, so the runner's modules are loaded here, once.
+# The CLI's lazy imports too (building imports cases when a file is read): a
+# module first imported inside such a run would be dropped after it, and a later
+# run in this process would mix its old and new classes (Case would not pickle).
 import verify.checks.derivatives  # noqa: F401
 import verify.checks.implementation  # noqa: F401
+import verify.cli  # noqa: F401
+import verify.input.cases  # noqa: F401
 import verify.runner  # noqa: F401
 
 pytest_plugins = ["pytester"]

@@ -190,7 +190,14 @@ def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
                  unit_roundoff * exact, later, unsure)
 
 
-def holds_below(model: Model, method, expr, symbol, about, hs, *, order=1) -> float:
+def proof_order(method, order=1) -> int:
+    """The order of the ball series :func:`holds_below` reads for ``method``
+    (where the model's leading derivative is the method's own)."""
+    return method_model(method, order).derivative + SPREAD_TERMS
+
+
+def holds_below(model: Model, method, expr, symbol, about, hs, *, order=1,
+                expansions=None) -> float:
     """The largest step of ``hs`` up to which the model is proven to hold,
     by ball enclosures: there the distance of the truncation from the
     model's term is at most MODEL_SPREAD of the model's error, so a slope
@@ -206,6 +213,8 @@ def holds_below(model: Model, method, expr, symbol, about, hs, *, order=1) -> fl
     smallest step is proven; infinity where balls cannot tell (the other
     tests decide). The interval of complex step is the real one of radius h,
     a proxy for its disc. ``about`` is the coordinate as a case Value.
+    ``expansions`` (:class:`verify.exact.balls.SharedExpansions` of ``expr``
+    along ``symbol``) shares the ball series between methods.
     """
     from verify.exact import balls
     from verify.exact.series import NoRule, NotAnalytic
@@ -213,11 +222,13 @@ def holds_below(model: Model, method, expr, symbol, about, hs, *, order=1) -> fl
     k = model.derivative or mm.derivative
     last = k + SPREAD_TERMS
     reach = float(max(abs(v) for v in mm.span))
+    if expansions is None:
+        expansions = balls.SharedExpansions(expr, symbol, last)
     with balls.precision(30):
         centre = balls.exact_point(about)
         try:  # the signed terms after the model's one, at the point
             terms = [(float(mm.moments[j]),
-                      balls.ends(balls.taylor_coefficient(expr, symbol, centre, j).mid())[0])
+                      balls.ends(expansions.coefficient(centre, j).mid())[0])
                      for j in range(k + 1, last)]
         except (balls.NoBall, balls.BallNotSmooth, NoRule, NotAnalytic, ArithmeticError,
                 ValueError, TypeError):
@@ -231,7 +242,7 @@ def holds_below(model: Model, method, expr, symbol, about, hs, *, order=1) -> fl
             ends = (x - t - pad, x + t + pad)
         with balls.precision(30):
             try:
-                ball = balls.taylor_coefficient(expr, symbol, balls.span(*ends), last)
+                ball = expansions.coefficient(balls.span(*ends), last)
             except (balls.BallNotSmooth, ArithmeticError, ValueError):
                 return False
             rest = balls.max_abs(ball)

@@ -35,7 +35,8 @@ from verify.numeric import curves
 from verify.checks.compare import (error_row, inconclusive_row, judge_best_h, judge_order,
                                    located, skip_row, where)
 from verify.numeric.differences import unit_roundoff
-from verify.exact.derivatives import along, at_point
+from verify.exact import balls
+from verify.exact.derivatives import along, at_point, digits_at
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import differentiable_switch, point_problem
 from verify.core.functions import is_analytic
@@ -91,8 +92,14 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
     if reason:
         return [error_row(base, reason, method=m, quantity=names[0], point=label)
                 for m in s["methods"]]
-    with mpmath.workdps(dps + 10):
-        exact = mpmath.re(engine.compiled(orders).mp(*[p.mp(dps + 10) for p in point]))
+    line = along(engine, point, index)
+    # f' by a ball series where one proves the digits: SymPy's derivative and its
+    # printing cost more than the rest of a curve's exact side
+    exact = None if line is None else digits_at(line, engine.symbols[index], point[index], 1,
+                                                dps + 10)
+    if exact is None:
+        with mpmath.workdps(dps + 10):
+            exact = mpmath.re(engine.compiled(orders).mp(*[p.mp(dps + 10) for p in point]))
     compiled = engine.compiled(tuple(0 for _ in orders))
     value_fn = compiled.mp
     with mpmath.workdps(dps):
@@ -111,7 +118,6 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
 
     deepest = max(1 + error_models.nominal_order(m) + error_models.EXTRA_TERMS
                   for m in s["methods"])
-    line = along(engine, point, index)
     try:
         derivatives = at_point(engine, point, index, deepest)
     except (ArithmeticError, ValueError, TypeError) as exc:
@@ -131,6 +137,9 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         f"steps above {hs[-1]:.3g} left out: there the stencil reaches where the function or "
         "an intermediate is not finite in float64 (or f(x + ih) of complex step is huge)")
     exact_side = curves.ExactArithmetic(g, coordinates[index], hs, dps)
+    # the methods' models are proven on the same ball series (up to the deepest one's order)
+    expansions = balls.SharedExpansions(line, engine.symbols[index], max(
+        error_models.proof_order(m) for m in s["methods"])) if line is not None else None
     rows, drawn = [], []
     for method in s["methods"]:
         cell = dict(method=method, point=label)
@@ -153,7 +162,8 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         if line is not None and s["analytic"]:
             # (near a switch the model is not bounded: a kink in reach is a failure to show)
             model = replace(model, holds_below=error_models.holds_below(
-                model, method, line, engine.symbols[index], point[index], hs))
+                model, method, line, engine.symbols[index], point[index], hs,
+                expansions=expansions))
         curve = curves.analyse(method, hs, e64, emp, model,
                                nominal=error_models.nominal_order(method))
         if model.unsure:
@@ -236,20 +246,43 @@ def _complex_tame(engine, points) -> np.ndarray:
 def _by_ball(ball_fn, args, bits, dps):
     """f at ``args`` (mpmath numbers, exact) as the midpoint of a ball at ``bits``,
     when its radius proves ``dps`` digits; else None, and mpmath evaluates it (a
-    point outside the domain, or a value whose digits the ball cannot prove)."""
-    from verify.exact import balls
+    point outside the domain, or a value whose digits the ball cannot prove).
+
+    A complex argument (the complex step's x + ih) gives a complex ball, whose
+    imaginary part, the one the quotient reads, must prove the digits; its
+    real part need only be finite."""
+    complex_step = any(isinstance(a, mpmath.mpc) for a in args)
     for working in (bits, 4 * bits):  # a value that cancels may need more bits
         with balls.precision_bits(working):
             try:
-                value = ball_fn(*[balls.to_arb(a) for a in args])
+                if complex_step:
+                    value = ball_fn(*[balls.to_acb(a) for a in args])
+                    if not isinstance(value, balls.acb) or not value.real.is_finite():
+                        return None
+                    part = value.imag
+                else:
+                    value = part = ball_fn(*[balls.to_arb(a) for a in args])
             except (ArithmeticError, ValueError, TypeError, balls.NoBall):
                 return None
-            if not value.is_finite():
+            proven = _proven(part, dps, balls)
+            if proven is False:
                 return None
-            if value.rad() <= abs(value.mid()) * balls.arb(10) ** -dps:
-                return balls.midpoint(value)
-            if value.mid() == 0 and value.rad() <= balls.arb(10) ** (-2 * dps):
-                return mpmath.mpf(0)  # zero to twice the digits asked
+            if proven is not None:
+                return mpmath.mpc(balls.midpoint(value.real), proven) if complex_step \
+                    else proven
+    return None
+
+
+def _proven(ball, dps, balls):
+    """The midpoint of a real ball when its radius proves ``dps`` digits (0 when
+    it is zero to twice the digits), None when more bits might, False when it
+    is not finite."""
+    if not ball.is_finite():
+        return False
+    if ball.rad() <= abs(ball.mid()) * balls.arb(10) ** -dps:
+        return balls.midpoint(ball)
+    if ball.mid() == 0 and ball.rad() <= balls.arb(10) ** (-2 * dps):
+        return mpmath.mpf(0)  # zero to twice the digits asked
     return None
 
 

@@ -16,7 +16,7 @@ import math
 
 import mpmath
 import sympy
-from flint import arb, ctx, fmpq
+from flint import acb, arb, ctx, fmpq
 from mpmath.libmp import from_man_exp
 
 from verify.core.functions import in_domain, primitive_of
@@ -81,6 +81,13 @@ def to_arb(value) -> arb:
     return arb(float(value)) if float(value) == value else _no(f"{value!r}")
 
 
+def to_acb(value) -> acb:
+    """An mpmath complex number (or a real one), exactly, as a complex ball."""
+    if isinstance(value, mpmath.mpc):
+        return acb(to_arb(value.real), to_arb(value.imag))
+    return acb(to_arb(value))
+
+
 def _no(what):
     raise NoBall(what)
 
@@ -138,6 +145,38 @@ def taylor_coefficient(expr, symbol, about, m, held=None, constants=None):
     if not coefficient.is_finite():
         raise BallNotSmooth("the derivative is not finite on the interval")
     return coefficient
+
+
+class SharedExpansions:
+    """:func:`taylor_coefficient` of one expression along one symbol, each ball
+    expanded once to ``order`` and read at every m up to it: the error curve's
+    six methods prove their models on the same point and on the same
+    intervals. Series arithmetic computes a coefficient from the lower ones
+    only, so it is the same whatever order the series is cut at; an
+    expansion that raised raises again."""
+
+    def __init__(self, expr, symbol, order):
+        self.expr, self.symbol, self.order = expr, symbol, order
+        self._series = {}
+
+    def coefficient(self, about, m):
+        if m > self.order:
+            return taylor_coefficient(self.expr, self.symbol, about, m)
+        key = (ctx.prec, *(int(v) for v in about.mid().man_exp()),
+               *(int(v) for v in about.rad().man_exp()))
+        if key not in self._series:
+            from verify.exact.series import Ball, expand
+            try:
+                self._series[key] = expand(self.expr, self.symbol, about, self.order, Ball())
+            except Exception as exc:  # noqa: BLE001 (kept to be raised to every caller)
+                self._series[key] = exc
+        series = self._series[key]
+        if isinstance(series, Exception):
+            raise series
+        coefficient = series[m] * arb.fac_ui(m)
+        if not coefficient.is_finite():
+            raise BallNotSmooth("the derivative is not finite on the interval")
+        return coefficient
 
 
 def exact_point(value) -> arb:

@@ -40,8 +40,9 @@ _BALL_NAMES = frozenset(_BALL_METHODS) | {"mpf", "pi", "e", "abs"}
 
 def _ball_method(name):
     def call(value):
-        from flint import arb
-        return getattr(value if isinstance(value, arb) else arb(value), name)()
+        from flint import acb, arb
+        # a complex ball (the complex step's exact side) has the same methods
+        return getattr(value if isinstance(value, (arb, acb)) else arb(value), name)()
     return call
 
 
@@ -221,7 +222,10 @@ class Compiled:
         if not self._sums:
             fn = self._functions.get("numpy") or self._outer_fn("numpy")
             with np.errstate(all="ignore"):
-                values = fn(*points.T)
+                # columns by index: unpacking points.T iterates a transposed view,
+                # slower than the function on two points
+                values = fn(points[:, 0]) if points.shape[1] == 1 else \
+                    fn(*[points[:, i] for i in range(points.shape[1])])
             if type(values) is np.ndarray and values.shape == points.shape[:1]:
                 return values
         return np.asarray(self.numpy(*points.T))

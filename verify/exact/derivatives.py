@@ -48,7 +48,7 @@ BALL_DPS = (40, 80, 160)   # digits tried for values at a point until each is de
 SERIES_PIECES = 16         # a wide box's series maximum is retried on this many pieces
 
 __all__ = ["UNDECIDED", "along", "at_point", "ball_max_abs", "coefficient_enclosures",
-           "max_abs", "series_max_abs"]
+           "digits_at", "max_abs", "series_max_abs"]
 
 
 # --- max |f^(m)| over a box -----------------------------------------------------------
@@ -255,13 +255,32 @@ def _by_balls(line, symbol, about, count):
         try:
             with balls.precision(dps):
                 centre = balls.exact_point(about)
-                found = [balls.taylor_coefficient(line, symbol, centre, k)
-                         for k in range(count + 1)]
+                series = balls.SharedExpansions(line, symbol, count)  # one expansion for all k
+                found = [series.coefficient(centre, k) for k in range(count + 1)]
         except UNDECIDED:
             return None
         if all(b.is_exact() or not b.contains(0) for b in found):
             break
     return [_ball_value(b) for b in found]
+
+
+def digits_at(line, symbol, about, k: int, digits: int):
+    """f^(k) of the one-variable ``line`` (see :func:`along`) at ``about`` (a
+    case Value) to ``digits`` proven digits, as an mpf: the midpoint of a ball
+    whose radius proves them (0 when it is zero to twice the digits), or None
+    when balls cannot (no rule, an edge, digits lost to cancellation), for
+    the caller's SymPy route."""
+    for bits in (int(digits * 3.33) + 40, int(digits * 3.33) * 4):
+        try:
+            with balls.precision_bits(bits):
+                ball = balls.taylor_coefficient(line, symbol, balls.exact_point(about), k)
+                if ball.rad() <= abs(ball.mid()) * balls.arb(10) ** -digits:
+                    return balls.midpoint(ball)
+                if ball.mid() == 0 and ball.rad() <= balls.arb(10) ** (-2 * digits):
+                    return mpmath.mpf(0)
+        except UNDECIDED:
+            return None
+    return None
 
 
 def _ball_value(ball):

@@ -183,8 +183,7 @@ def _richardson_adaptive(f, x, index, order, dtype, admissible):
         else:
             points = np.repeat(x[None, :], len(offsets), axis=0)
             points[:, index] += offsets
-        with np.errstate(all="ignore"):
-            values = np.asarray(f(points), dtype=np.float64).tolist()
+        values = np.asarray(call_quietly(f, points), dtype=np.float64).tolist()
         width = len(nodes)
         scale = [h ** -order for h in steps]  # h ** order would overflow at x = 1e80
         if width == 2:  # first derivatives: f(x + h) and f(x - h) per step
@@ -324,13 +323,19 @@ def _representable(x, h, dtype):
 
 def _once(f, x, index, method, order, step, dtype):
     if method == "complex_step":
-        point = x.astype(np.complex128 if np.dtype(dtype) == np.float64 else np.complex64)
-        point = point[None, :].copy()
-        point[0, index] += 1j * step
+        if dtype is np.float64 and x.shape[0] == 1:
+            point = np.array([[complex(float(x[0]) + 0.0, step)]])  # + 0.0: as x + 1j h turns -0.0 into 0.0
+        else:
+            point = x.astype(np.complex128 if np.dtype(dtype) == np.float64 else np.complex64)
+            point = point[None, :].copy()
+            point[0, index] += 1j * step
+        values = call_quietly(f, point)
         with np.errstate(all="ignore"):
-            value = np.imag(np.asarray(f(point)))[0] / step
+            value = np.imag(np.asarray(values))[0] / step
         return value, (0.0, 0.0)
     st = stencil(method, order)
+    if order == 1 and dtype is np.float64 and x.shape[0] == 1:
+        return _first_in_floats(f, float(x[0]), st, step), st.span
     offsets = (st.nodes_array * step).astype(dtype)
     if x.shape[0] == 1:  # one variable: the stencil's points without a copy per node
         points = (x[0] + offsets)[:, None]
@@ -343,3 +348,30 @@ def _once(f, x, index, method, order, step, dtype):
             else st.weights_array.astype(values.dtype)
         value = np.dot(weights, values) / values.dtype.type(step) ** order
     return value, st.span
+
+
+def _first_in_floats(f, x, st, step):
+    """A first-derivative stencil at a float64 point of one variable, in Python
+    floats: the same IEEE operations as the array path (x + s h, then the
+    weighted sum left to right, over h), at a third of its cost on 2 to 8 nodes."""
+    points = np.array([x + s * step for s in st.node_floats])[:, None]
+    values = call_quietly(f, points)
+    if type(values) is not np.ndarray or values.dtype != np.float64:
+        values = np.asarray(values)
+        if values.dtype != np.float64:  # a float32 or complex f: NumPy's arithmetic
+            with np.errstate(all="ignore"):
+                return np.dot(st.weights_array.astype(values.dtype), values) / values.dtype.type(step)
+    total = 0.0
+    for w, v in zip(st.weight_floats, values.tolist()):
+        total += w * v
+    return total / step
+
+
+def call_quietly(f, points):
+    """``f(points)`` without NumPy's floating-point warnings. A function that
+    silences them itself says so with ``f.quiet = True``: entering NumPy's
+    error state costs about a microsecond, a tenth of a derivative."""
+    if getattr(f, "quiet", False):
+        return f(points)
+    with np.errstate(all="ignore"):
+        return f(points)

@@ -60,6 +60,14 @@ class Stencil:
         return np.array([float(w) for w in self.weights])
 
     @functools.cached_property
+    def node_floats(self) -> tuple[float, ...]:
+        return tuple(float(s) for s in self.nodes)
+
+    @functools.cached_property
+    def weight_floats(self) -> tuple[float, ...]:
+        return tuple(float(w) for w in self.weights)
+
+    @functools.cached_property
     def span(self) -> tuple[float, float]:
         """The stencil's interval in units of h (always holding 0)."""
         return float(min(min(self.nodes), 0)), float(max(max(self.nodes), 0))

@@ -28,7 +28,6 @@ from dataclasses import replace
 
 import mpmath
 import numpy as np
-import sympy
 
 from verify.bounds import model as error_models
 from verify.numeric import curves
@@ -42,6 +41,7 @@ from verify.bounds.kinks import differentiable_switch, point_problem
 from verify.core.functions import is_analytic
 from verify.bounds.tangent_rounding import first_partial_rounding
 from verify.bounds.rounding import running_error
+from verify.checks.curve_steps import finite_steps
 from verify.checks.common import dtype_of, numeric_function
 
 FALLBACK_ULPS = 4.0  # rounding of f in units of u|f| where verify.bounds.rounding has no rule
@@ -127,7 +127,7 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
     floats = [p.float64 for p in point]
     value_error = _rounding(engine.expression, engine, floats, u,
                             abs(float(derivatives[0] or 0)))
-    all_steps, hs = hs, _finite_steps(engine, s["f"], floats, index, hs, s["methods"])
+    all_steps, hs = hs, finite_steps(engine, s["f"], floats, index, hs, s["methods"])
     if len(hs) < MIN_STEPS:
         return [skip_row(base, f"the function is not finite in float64 (or an intermediate "
                                f"overflows) within {all_steps[0]:.3g} of the point, so there "
@@ -187,62 +187,6 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
     return rows
 
 
-def _finite_steps(engine, f, floats, index, hs, methods):
-    """The steps from h_min up to the first one whose stencil (of any of the
-    methods) reaches a point where f, or an intermediate of it, is not finite
-    in float64: beyond it the float curve is NaN and the exact side would need
-    unbounded precision (exp(exp(sinh(x**4)/3)) at 0.897 with h = 1)."""
-    offsets = {0.0, -1.0, 1.0}  # complex step: |x + ih| reaches as far as x +- h
-    for method in methods:
-        if method != "complex_step":
-            offsets.update(curves.stencil(method, 1).nodes_array.tolist())
-    offsets = np.array(sorted(offsets))
-    points = np.repeat(np.array([floats], dtype=np.float64), len(hs) * len(offsets), axis=0)
-    points[:, index] += (hs[:, None] * offsets[None, :]).ravel()
-    with np.errstate(all="ignore"):
-        values = np.asarray(f(points), dtype=np.float64)
-        finite = np.isfinite(values)
-        try:
-            _, errors = running_error(engine.expression, engine.variables, points, 1.1e-16,
-                                      engine.data)
-            finite &= np.isfinite(np.asarray(errors, dtype=np.float64))
-        except (ValueError, TypeError, KeyError):
-            pass  # no rounding rule: the values alone guard
-    good = finite.reshape(len(hs), len(offsets)).all(axis=1)
-    if "complex_step" in methods and is_analytic(engine.expression):
-        # complex step's exact side evaluates f at x + ih, where an intermediate can
-        # be astronomically large though f is tame on the real line (one mpmath
-        # value of exp(cos(p(x + ih))) then needs millions of digits)
-        points = np.repeat(np.array([floats], dtype=np.complex128), len(hs), axis=0)
-        points[:, index] += 1j * hs
-        good &= _complex_tame(engine, points)
-    count = len(hs) if good.all() else int(np.argmin(good))
-    return hs[:count]
-
-
-def _complex_tame(engine, points) -> np.ndarray:
-    """Per point: every intermediate of f is finite in complex128 there (an
-    intermediate past 1e308 asks mpmath for unbounded work: exp of a number
-    whose imaginary part is 1e400 reduces it modulo 2 pi to the last digit)."""
-    from verify.exact.compiled import Compiled
-    tame = np.ones(len(points), dtype=bool)
-    if engine.data:
-        return tame  # sums over data rows: the value test decides
-    columns = [points[:, i] for i in range(points.shape[1])]
-    for sub in set(sympy.preorder_traversal(engine.expression)):
-        if sub.is_Atom or not sub.free_symbols:
-            continue
-        with np.errstate(all="ignore"):
-            try:
-                values = np.broadcast_to(np.asarray(
-                    Compiled(sub, engine.variables).numpy(*columns), dtype=np.complex128),
-                    tame.shape)
-            except (TypeError, ValueError, KeyError, NameError):
-                continue  # no complex form of this part: the value test decides
-        tame &= np.isfinite(values.real) & np.isfinite(values.imag)
-    return tame
-
-
 def _by_ball(ball_fn, args, bits, dps):
     """f at ``args`` (mpmath numbers, exact) as the midpoint of a ball at ``bits``,
     when its radius proves ``dps`` digits; else None, and mpmath evaluates it (a
@@ -264,25 +208,12 @@ def _by_ball(ball_fn, args, bits, dps):
                     value = part = ball_fn(*[balls.to_arb(a) for a in args])
             except (ArithmeticError, ValueError, TypeError, balls.NoBall):
                 return None
-            proven = _proven(part, dps, balls)
-            if proven is False:
+            if not part.is_finite():
                 return None
+            proven = balls.proven(part, dps)
             if proven is not None:
                 return mpmath.mpc(balls.midpoint(value.real), proven) if complex_step \
                     else proven
-    return None
-
-
-def _proven(ball, dps, balls):
-    """The midpoint of a real ball when its radius proves ``dps`` digits (0 when
-    it is zero to twice the digits), None when more bits might, False when it
-    is not finite."""
-    if not ball.is_finite():
-        return False
-    if ball.rad() <= abs(ball.mid()) * balls.arb(10) ** -dps:
-        return balls.midpoint(ball)
-    if ball.mid() == 0 and ball.rad() <= balls.arb(10) ** (-2 * dps):
-        return mpmath.mpf(0)  # zero to twice the digits asked
     return None
 
 

@@ -12,6 +12,7 @@ confirm with mpmath, so balls never make a verdict stricter.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import mpmath
@@ -67,6 +68,23 @@ class precision_bits(precision):
 def midpoint(ball) -> mpmath.mpf:
     """The ball's midpoint as an mpmath number, exactly."""
     return _mpf(ball.mid(), 0)
+
+
+def proven(ball, digits: int):
+    """The midpoint of a real ball whose radius proves ``digits`` digits of it,
+    exactly 0 for a ball that is zero to twice the digits, else None (more
+    bits, or another route, may prove them)."""
+    small, tiny = _tolerances(digits, ctx.prec)
+    if ball.rad() <= abs(ball.mid()) * small:
+        return midpoint(ball)
+    if ball.mid() == 0 and ball.rad() <= tiny:
+        return mpmath.mpf(0)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _tolerances(digits, bits):
+    return arb(10) ** -digits, arb(10) ** (-2 * digits)
 
 
 def to_arb(value) -> arb:

@@ -11,6 +11,7 @@ is compiled once and run over the rows (vectorised in NumPy).
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import warnings
 
@@ -39,10 +40,14 @@ _BALL_NAMES = frozenset(_BALL_METHODS) | {"mpf", "pi", "e", "abs"}
 
 
 def _ball_method(name):
+    method = operator.methodcaller(name)  # arb's and acb's (the complex step's) alike
+
     def call(value):
-        from flint import acb, arb
-        # a complex ball (the complex step's exact side) has the same methods
-        return getattr(value if isinstance(value, (arb, acb)) else arb(value), name)()
+        try:
+            return method(value)
+        except AttributeError:  # a number printed plainly: exp(2)
+            from flint import arb
+            return method(arb(value))
     return call
 
 

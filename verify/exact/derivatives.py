@@ -274,10 +274,9 @@ def digits_at(line, symbol, about, k: int, digits: int):
         try:
             with balls.precision_bits(bits):
                 ball = balls.taylor_coefficient(line, symbol, balls.exact_point(about), k)
-                if ball.rad() <= abs(ball.mid()) * balls.arb(10) ** -digits:
-                    return balls.midpoint(ball)
-                if ball.mid() == 0 and ball.rad() <= balls.arb(10) ** (-2 * digits):
-                    return mpmath.mpf(0)
+                value = balls.proven(ball, digits)
+                if value is not None:
+                    return value
         except UNDECIDED:
             return None
     return None

@@ -142,10 +142,11 @@ class ExactArithmetic:
 
     def _value(self, s: Fraction, i: int):
         """f(x + s h_i) (None where f is not defined)."""
-        if (s, i) not in self._values:
+        key = (float(s), i)  # the nodes are dyadic, so exact; a float hashes faster
+        if key not in self._values:
             multiplier = mpmath.mpf(s.numerator) / s.denominator
-            self._values[s, i] = self._safe(self.x + self.hs[i] * multiplier)
-        return self._values[s, i]
+            self._values[key] = self._safe(self.x + self.hs[i] * multiplier)
+        return self._values[key]
 
     def _in_time(self, i) -> bool:
         if self.cut_above is not None and self.hs[i] > self.cut_above:

@@ -119,3 +119,23 @@ def test_a_gradients_stencils_rounded_in_one_walk_give_each_entry_its_own_bound(
     found = [common.partial_with_bound(together, i, method)[1]
              for method in ("central", "richardson") for i in range(3)]
     assert found == expected and len(walks) == 1
+
+
+def test_the_compiled_function_of_one_variable_takes_the_stencils_column_as_it_is():
+    import warnings
+    import numpy as np
+    from verify.checks.common import numeric_function
+    from verify.exact.compiled import Compiled
+    from verify.exact.symbolic import ExactFunction
+    from verify.input.expressions import parse
+    engine = ExactFunction(parse("exp(x**2)/(1 + x)"), ("x",))
+    f = numeric_function(engine)
+    points = np.array([[0.5], [-1.0], [40.0], [2.0]])  # a pole and an overflow among them
+    expected = Compiled(engine.expression, ("x",)).rows(points)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = f(points)
+        assert np.array_equal(got, expected, equal_nan=True) and got.dtype == np.float64
+        # complex points and lists take the general path, with the same values
+        assert np.allclose(f(points.astype(complex)).real[[0, 3]], expected[[0, 3]])
+        assert np.array_equal(f([[0.5], [2.0]]), expected[[0, 3]])

@@ -105,16 +105,17 @@ def partial(f, x, index, *, method="central", order=1, h=None, dtype=np.float64,
         raise ValueError("`h` must be positive.")
     if method == "richardson" and h is None:
         return _richardson_adaptive(f, x, index, order, dtype, admissible)
+    at = float(x[index])
     eps = unit_roundoff(dtype)
-    requested = float(h) if h is not None else standard_step(method, order, float(x[index]), eps)
-    lo, hi = (0.0, 0.0) if method == "complex_step" else stencil(method, order).span
+    requested = float(h) if h is not None else standard_step(method, order, at, eps)
+    st = None if method == "complex_step" else stencil(method, order)
+    lo, hi = (0.0, 0.0) if st is None else st.span
 
     def attempt(step):
-        if method != "complex_step":
-            step = _representable(x[index], step, dtype)
+        if st is not None:
+            step = _representable(at, step, dtype)
         value, _ = _once(f, x, index, method, order, step, dtype)
-        inside = admissible is None or admissible(float(x[index]) + lo * step,
-                                                  float(x[index]) + hi * step)
+        inside = admissible is None or admissible(at + lo * step, at + hi * step)
         return value, step, inside
 
     value, step, shrinks = shrink_until_inside(requested, attempt)
@@ -124,8 +125,8 @@ def partial(f, x, index, *, method="central", order=1, h=None, dtype=np.float64,
     note = "" if shrinks == 0 else (
         f"step shrunk from {requested:.3g} to {step:.3g} to stay inside the domain "
         "and away from kinks")
-    levels = 1 if method == "complex_step" else stencil(method, order).levels
-    return Difference(float(value), float(step), method, order, note, levels)
+    return Difference(float(value), float(step), method, order, note,
+                      1 if st is None else st.levels)
 
 
 def shrink_until_inside(requested, attempt):
@@ -257,8 +258,8 @@ def derivative(f, x, *, method="central", order=1, h=None, dtype=np.float64,
     >>> derivative(lambda p: np.exp(p[:, 0]), 0.0, method="complex_step").value
     1.0
     """
-    return partial(f, [x], 0, method=method, order=order, h=h, dtype=dtype,
-                   admissible=admissible)
+    return partial(f, np.array((x,), dtype=dtype), 0, method=method, order=order, h=h,
+                   dtype=dtype, admissible=admissible)
 
 
 def gradient(f, x, *, method="central", h=None, dtype=np.float64) -> list[Difference]:
@@ -354,7 +355,7 @@ def _first_in_floats(f, x, st, step):
     """A first-derivative stencil at a float64 point of one variable, in Python
     floats: the same IEEE operations as the array path (x + s h, then the
     weighted sum left to right, over h), at a third of its cost on 2 to 8 nodes."""
-    points = np.array([x + s * step for s in st.node_floats])[:, None]
+    points = np.array([x + s * step for s in st.node_floats]).reshape(-1, 1)
     values = call_quietly(f, points)
     if type(values) is not np.ndarray or values.dtype != np.float64:
         values = np.asarray(values)

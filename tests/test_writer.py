@@ -32,3 +32,14 @@ def test_numbers_and_ordinary_text_are_written_as_before():
     frame = pd.DataFrame([[-0.5, "-0.5", "-1e-05", 3, math.nan, None, True, "x=-1", 1e-300]])
     assert csv_text(frame).splitlines()[1] == frame.to_csv(index=False).splitlines()[1]
     assert safe_cell(-2.0) == -2.0 and safe_cell("-2") == "-2" and safe_cell(math.nan) == ""
+
+
+def test_float_and_int_cells_read_back_as_the_same_numbers():
+    import random
+    rng = random.Random(7)
+    values = [rng.uniform(-1e6, 1e6) * 10.0 ** rng.randint(-300, 300) for _ in range(500)]
+    values += [math.inf, -math.inf, -0.0, 5e-324, 1.7976931348623157e308, 2 ** 60, -7, 0]
+    frame = pd.DataFrame({"v": pd.Series(values, dtype=object)})
+    read = [row[0] for row in _read(csv_text(frame))[1:]]
+    assert [float(text) for text in read] == [float(v) for v in values]
+    assert read[-3:] == [str(2 ** 60), "-7", "0"]

@@ -61,9 +61,17 @@ def safe_cell(value):
     return value
 
 
+_QUOTED = re.compile(r'[,"\r\n]')
+
+
 def _field(value) -> str:
+    kind = type(value)
+    if kind is float:  # most cells: no formula, no quote, no comma in a float's text
+        return "" if value != value else str(value)
+    if kind is int:
+        return str(value)
     text = str(safe_cell(value))
-    if any(c in text for c in ',"\r\n'):
+    if _QUOTED.search(text):
         return '"' + text.replace('"', '""') + '"'
     return text
 

@@ -158,3 +158,48 @@ def test_a_switch_falls_back_to_the_formed_derivatives_running_error():
     smooth = ExactFunction(parse("x*x"), ("x",))
     assert first_partial_rounding(smooth, [3.0], 0, U) == tangent_running_error(
         smooth.expression, ("x",), [3.0], 0, U)[1]
+
+
+@pytest.mark.parametrize("x", [-615.789, -300.5])
+def test_a_reciprocal_of_a_huge_number_keeps_its_tangent(x):
+    # 1/(1 + exp(-x)): a = 2.7e267 at -615.789, a**-2 is 0 in float64, the tangent
+    # -a'/a**2 = 3.7e-268 is not; taken as ratios it is kept, and so is its bound
+    from verify.bounds.tangent_rounding import tangent_running_error
+    text = "1/(1 + exp(-x))"
+    d, error = tangent_running_error(parse(text), ("x",), [x], 0, U)
+    with mpmath.workdps(40):
+        exact = mpmath.exp(-mpmath.mpf(x)) / (1 + mpmath.exp(-mpmath.mpf(x))) ** 2
+    assert abs(d - float(exact)) <= 1e-12 * float(exact)
+    engine = ExactFunction(parse(text), ("x",))
+    computed = derivative(numeric_function(engine), x, method="complex_step").value
+    assert 0 < abs(computed - float(exact)) <= error + U * abs(computed) or computed == float(exact)
+
+
+def test_the_complex_step_far_out_on_a_sigmoid_and_below_its_step_is_never_failed(tmp_path):
+    from verify.api import run
+    path = tmp_path / "far.yaml"
+    path.write_text("cases:\n"
+                    "  - {name: sigmoid_far, function: 1/(1+exp(-x)), at: {x: -615.789},\n"
+                    "     checks: {derivative: {methods: [complex_step]}}}\n"
+                    "  - {name: below_h, function: x**7, at: {x: 8e-36},\n"
+                    "     checks: {derivative: {methods: [complex_step]}}}\n")
+    rows = run(path).set_index("case")
+    assert rows.loc["sigmoid_far", "status"] == "pass"
+    # the h**6 term (1e-120) rules, not f'''(x) h**2 (1e-180): the bound over the
+    # segment to x + ih says so, and no value can be told right below it
+    assert rows.loc["below_h", "status"] == "inconclusive"
+    assert rows.loc["below_h", "bound_kind"] == "rigorous"
+
+
+def test_the_third_derivative_over_the_complex_segment_holds_every_point_of_it():
+    from verify.bounds.predicted import _segment_maximum
+    engine = ExactFunction(parse("exp(sin(x)) * atan(x) + x**7"), ("x",))
+    x, h = 0.3, 1e-3
+    top = _segment_maximum(engine, [x], 0, h)
+    with mpmath.workdps(30):
+        def f(z):
+            return mpmath.exp(mpmath.sin(z)) * mpmath.atan(z) + z ** 7
+        samples = [abs(mpmath.diff(f, mpmath.mpc(x, h * k / 20), 3)) for k in range(21)]
+    assert max(samples) <= top <= 1.5 * max(samples)
+    # a branch cut in reach: no claim, so the bound falls back to f''' at the point
+    assert _segment_maximum(ExactFunction(parse("log(x)"), ("x",)), [-1e-30], 0, 1e-20) is None

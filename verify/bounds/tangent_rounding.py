@@ -115,6 +115,26 @@ def first_partial_rounding(engine, floats, index, unit_roundoff) -> float:
                                unit_roundoff, engine.data)[1][0])
 
 
+def _by_ratios(a, p, value, da, ea, eda, terms):
+    """(tangent, its error, the value's error) of a**p from a's tangent and errors
+    over a (p a**p da/a, ...) where a**(p-1) or a**(p-2) leaves float64 but
+    the terms do not: 1/(1 + exp(-x)) at x = -615 has a = 2.7e267, whose
+    a**-2 is 0, while the tangent a**-1 (da/a) is 3.7e-268. Elsewhere the
+    direct terms are kept as they are."""
+    plain = np.isfinite(terms[0]) & np.isfinite(terms[1])
+    for power in (p - 1, p - 2):
+        size = np.abs(np.power(a, power))
+        plain = plain & np.isfinite(size) & ((size == 0) == (a == 0))
+    plain = plain | (a == 0)
+    if np.all(plain):
+        return terms
+    r, s, t = da / a, ea / a, eda / a
+    d = p * value * r
+    ed = np.abs(p * (p - 1) * value * r * s) + np.abs(p * value * t)
+    e = np.abs(p * value * s)
+    return tuple(np.where(plain, old, new) for old, new in zip(terms, (d, ed, e)))
+
+
 @functools.lru_cache(maxsize=64)
 def _all_tangents(expr, variables, floats, unit_roundoff, data):
     if data:  # a data sum's values are arrays over its rows: one walk per variable
@@ -210,10 +230,14 @@ class _Walk:
         curve = p * (p - 1) * np.power(a, p - 2) if p not in (0, 1) else 0.0
         steps = 1.0 if b.is_Integer and abs(int(b)) <= 2 else 2.0
         d = slope * da
-        ed = np.abs(curve * da) * ea + np.abs(slope) * eda + (steps + 2) * u * np.abs(d)
+        ed = np.abs(curve * da) * ea + np.abs(slope) * eda
+        e = np.abs(slope) * ea
+        if p != 0:
+            d, ed, e = _by_ratios(a, p, value, da, ea, eda, (d, ed, e))
+        ed = ed + (steps + 2) * u * np.abs(d)
         if not b.is_Integer:  # a complex power is exp(p log z): its error grows with |p log a|
             ed = ed + np.abs(p * np.log(np.abs(a))) * u * np.abs(d)
-        return value, np.abs(slope) * ea + steps * u * np.abs(value), d, ed
+        return value, e + steps * u * np.abs(value), d, ed
 
     def _primitive(self, primitive, part):
         a, ea, da, eda = part

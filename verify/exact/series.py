@@ -354,6 +354,57 @@ class Ball:
         return 1 if u0 > 0 else -1
 
 
+class ComplexBall(Ball):
+    """flint's complex balls (``acb``), for series about a disc or a segment of
+    the complex plane: the complex step's truncation is bounded by the third
+    derivative over the segment from x to x + ih. A function is applied only
+    where the ball stays clear of its branch cuts (the real axis outside its
+    real domain; the imaginary axis beyond +-i for atan and asinh); switches
+    (abs, Max, Min, where) are not analytic."""
+
+    def __init__(self):
+        super().__init__()
+        from flint import acb
+        self.acb = acb
+        self.zero, self.one = acb(0), acb(1)
+
+    def rational(self, p, q=1):
+        return self.acb(super().rational(p, q))
+
+    def number(self, expr):
+        return self.acb(super().number(expr))
+
+    def apply(self, name, u0, key):
+        balls = self.balls
+        if name == "inv":
+            if u0.contains(0):
+                raise balls.BallNotSmooth("division by a ball holding 0")
+            return 1 / u0
+        real, imaginary = u0.real, u0.imag
+        if isinstance(name, tuple) or name in ("log", "sqrt"):
+            if not real > 0:  # the principal branch's cut is the negative real axis
+                raise balls.BallNotSmooth(f"{name} of a ball reaching its branch cut")
+        primitive = BY_NAME.get(name) if isinstance(name, str) else None
+        if primitive is not None and any(mpmath.isfinite(end) for end in primitive.domain):
+            low, high = primitive.domain
+            if not (low < real.lower() and real.upper() < high):
+                raise balls.BallNotSmooth(f"{name} reaching a branch cut")
+        if name in ("atan", "asinh") and not abs(imaginary) < 1:
+            raise balls.BallNotSmooth(f"{name} reaching a branch cut")
+        if isinstance(name, tuple):
+            value = u0 ** balls.constant(name[1])
+        elif balls.has_rule(name) or name == "sqrt":
+            value = getattr(u0, name)()
+        else:
+            raise balls.NoBall(f"no complex ball rule for {name}")
+        if not value.is_finite():
+            raise balls.BallNotSmooth(f"{name} is not finite on the ball")
+        return value
+
+    def sign(self, u0, key):
+        raise NotAnalytic("a switch (abs, Max, Min, where) is not analytic")
+
+
 # --- the arithmetic --------------------------------------------------------------------
 
 class _Expander:

@@ -188,3 +188,8 @@ def test_the_tools_compiled_function_overflows_without_warnings():
             d = derivative(tool, 30.0, method=method)
             assert not d.ok or d.value == np.inf
         assert abs(derivative(tool, 1.0, method="complex_step").value - 2 * np.e) < 1e-14
+
+
+def test_a_subnormal_step_that_shrinks_to_zero_is_not_applied_not_an_exception():
+    d = derivative(lambda p: np.log(p[:, 0]), 0.0, h=5e-324)
+    assert not d.applied and np.isnan(d.value)

@@ -59,3 +59,24 @@ def test_nodes_kept_between_calls_give_what_a_fresh_walk_gives():
         rounding._shared.cache_clear()
         fresh_value, fresh_error = rounding.running_error(expr, names, nodes, u)
         assert np.array_equal(value, fresh_value) and np.array_equal(error, fresh_error)
+
+
+def test_the_reciprocal_of_a_huge_number_carries_its_bases_error():
+    # 1/(1 + exp(-x - y)) at x = -615.789: a = 2.7e267 and a**-2 is 0 in float64, yet
+    # the rounding of -x - y (615 units of u) reaches f; it is carried as b a**b ea / a
+    import mpmath
+    u = U
+    values, errors = running_error(parse("1/(1 + exp(-x - y))"), ("x", "y"),
+                                   np.array([[-615.789, 0.5]]), u)
+    assert 600 * u * values[0] < errors[0] < 2000 * u * values[0]
+    with mpmath.workdps(50):
+        exact = 1 / (1 + mpmath.exp(mpmath.mpf(615.789) - mpmath.mpf(0.5)))
+    assert abs(values[0] - float(exact)) <= errors[0]
+
+
+def test_the_gradient_of_a_far_sigmoid_in_two_variables_passes(tmp_path):
+    from verify.api import run
+    path = tmp_path / "far.yaml"
+    path.write_text("name: far\nfunction: 1/(1 + exp(-x - y))\n"
+                    "at: {x: -615.789, y: 0.5}\nchecks: [gradient]\n")
+    assert set(run(path).status) == {"pass"}

@@ -145,7 +145,7 @@ def _node(expr, env, u, data, memo):
         (a, ea), (b, eb) = parts
         result = np.power(a, b) if not expr.exp.is_Integer else a ** int(expr.exp)
         steps = 1.0 if expr.exp.is_Integer and abs(int(expr.exp)) <= 2 else 2.0
-        error = np.abs(b * np.power(a, b - 1)) * ea
+        error = _base_error(a, b, result, ea)
         if not expr.exp.is_number:
             error = error + np.abs(result * np.log(np.abs(a))) * eb
         return result, error + steps * u * np.abs(result)
@@ -182,6 +182,18 @@ def _node(expr, env, u, data, memo):
         value = float(expr)
         return value, (1 + len(expr.args)) * LIBM_ULPS * u * abs(value)
     raise ValueError(f"no rounding rule for {name}")
+
+
+def _base_error(a, b, result, ea):
+    """|b a**(b-1)| ea, the base's error carried by a**b; as |b a**b (ea / a)|
+    where a**(b-1) leaves float64 but the product does not: 1/(1 + exp(-x))
+    at x = -615.8 has a = 2.7e267, whose a**-2 is 0."""
+    size = np.abs(np.power(a, b - 1))
+    direct = np.abs(b) * size * ea
+    plain = (np.isfinite(size) & ((size == 0) == (a == 0))) | (a == 0)
+    if np.all(plain):
+        return direct
+    return np.where(plain, direct, np.abs(b * result * (ea / a)))
 
 
 def _where(expr, env, u, data, memo):

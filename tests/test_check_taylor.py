@@ -261,3 +261,18 @@ def test_the_radius_estimate_uses_ball_values_not_exact_coefficients_of_order_30
     assert "estimated from the coefficients" in radius.message
     assert abs(radius.exact - wanted) <= 1e-12 * wanted
     assert max(orders) < check.ESTIMATE_ORDER
+
+
+def test_a_huge_value_at_the_expansion_point_is_judged_within_its_proven_digits(tmp_path):
+    # f(-1.33) = 2e57; f is proven to 120 bits, so its last digits (1e20) are not
+    # an error of the partial sums, whose Lagrange bound is 0 at x = a
+    rows, _ = _run(tmp_path, """
+name: huge
+function: sinh(sinh(3*x**2 - x)/3 + 3*x**2 - x)/3
+at: {x: -1.33}
+checks:
+  taylor: {about: -1.33, order: 3, sums_at: [-1.33]}
+""")
+    sums = [r for r in rows if r.method == "partial_sum"]
+    assert len(sums) == 4 and {r.status for r in sums} == {"pass"}
+    assert all(r.abs_error <= r.tolerance <= 1e-30 * abs(r.exact) for r in sums)

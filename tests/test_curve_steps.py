@@ -18,13 +18,13 @@ def test_the_complex_walk_finds_the_points_each_compiled_intermediate_finds():
     # steps up to 1e3 from the point: many intermediates overflow on the way
     hs = np.geomspace(1e-16, 1e3, 60)
     untame = 0
-    for case in smooth_cases.cases("derivative", 80, 11):
+    for case in smooth_cases.cases("derivative", 40, 11):
         engine = ExactFunction(parse(case["function"]), ("x",))
         points = (next(iter(case["at"].values())) + 1j * hs)[:, None]
         walked = complex_tame(engine, points)
         assert np.array_equal(walked, _tame_by_parts(engine, points)), case["function"]
         untame += int((~walked).sum())
-    assert untame > 100  # the property was tried where it matters
+    assert untame > 50  # the property was tried where it matters
 
 
 @pytest.mark.parametrize("text, tame_up_to", [

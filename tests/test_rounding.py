@@ -80,3 +80,26 @@ def test_the_gradient_of_a_far_sigmoid_in_two_variables_passes(tmp_path):
     path.write_text("name: far\nfunction: 1/(1 + exp(-x - y))\n"
                     "at: {x: -615.789, y: 0.5}\nchecks: [gradient]\n")
     assert set(run(path).status) == {"pass"}
+
+
+def test_a_value_that_underflows_carries_the_smallest_subnormal_not_zero():
+    # exp(-1.3e7) is 0 in float64 though the exact value is 1e-5651939: the error
+    # bound is what underflow may lose, not u times the 0 computed
+    values, errors = running_error(parse("exp(-(x**4)**2)"), ("x",), np.array([[7.75]]), U)
+    assert values[0] == 0 and errors[0] >= np.finfo(float).smallest_subnormal
+    # where nothing underflows the term is far below the relative one
+    values, errors = running_error(parse("exp(-x**2)"), ("x",), np.array([[1.5]]), U)
+    assert 2 * U * values[0] < errors[0] < 20 * U * values[0]  # relative terms only
+
+
+@pytest.mark.parametrize("text, x", [
+    ("exp(-(sqrt(1 + x**2) + 2*x**2 - x)**2)", "-300.25"),    # f underflows at every node
+    ("cos(sigmoid(sqrt(1 + (x**2 - x)**2))) * exp(x + 2)", "-200000000.0"),  # and h = 1382
+])
+def test_finite_differences_of_values_that_underflow_are_never_failed(tmp_path, text, x):
+    from verify.api import run
+    path = tmp_path / "under.yaml"
+    path.write_text(f"name: under\nfunction: {text}\nat: {{x: {x}}}\n"
+                    "checks: {derivative: {methods: [forward, central, central4]}, backprop: {}}\n")
+    statuses = set(run(path).status)
+    assert statuses <= {"pass", "inconclusive"}, statuses

@@ -100,7 +100,10 @@ def rounding_term(model: MethodModel, h, spread, final=0.0) -> float:
         return float(spread) + final
     if spread == 0:
         return final
-    return float(mpmath.mpf(spread) * mpmath.mpf(h) ** -model.rounding_power) + final
+    # a positive term below float64 is the smallest subnormal, not 0 (rounded up:
+    # exp(x + 2) at -2e8 is 1e-86858896, and the bound must stay above it)
+    term = float(mpmath.mpf(spread) * mpmath.mpf(h) ** -model.rounding_power) or 5e-324
+    return term + final
 
 
 def nominal_order(method: str, order: int = 1) -> int:

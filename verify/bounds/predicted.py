@@ -216,8 +216,13 @@ def _stencil_rounding(engine, nodes, weights, terms, step, value, unit_roundoff)
                                             unit_roundoff, engine.data)
     magnitudes = np.abs(weights)
     summed = (terms + 1) * unit_roundoff * float(np.dot(magnitudes, np.abs(values)))
-    return rounding_term(model, h, float(np.dot(magnitudes, errors)) + summed,
-                         len(weights) * unit_roundoff * abs(value))
+    spread = float(np.dot(magnitudes, errors))
+    if spread < np.finfo(np.float64).tiny and np.any(np.asarray(errors) > 0):
+        # subnormal errors (values that underflow): w e would round to 0 in floats,
+        # and the division by h^n brings them back to where they count
+        spread = mpmath.fsum(mpmath.mpf(float(w)) * mpmath.mpf(float(e))
+                             for w, e in zip(magnitudes, errors))
+    return rounding_term(model, h, spread + summed, len(weights) * unit_roundoff * abs(value))
 
 
 def mixed_bound(engine, point, difference, i, j, *, unit_roundoff) -> Bound:

@@ -114,6 +114,15 @@ def _walk(expr, env, u, data, memo):
     return memo[expr]
 
 
+def _underflow(u) -> float:
+    """The smallest subnormal of the arithmetic of unit roundoff ``u`` (half of
+    it, the rigorous figure, is not a float): what a multiplication, a
+    division or a library function may lose in absolute terms where its
+    result underflows (exp(-1.3e7) is 0, not 1e-5651939), beside its
+    relative u (sums of floats are exact there)."""
+    return float(np.finfo(np.float32 if u > 2.0 ** -30 else np.float64).smallest_subnormal)
+
+
 def _node(expr, env, u, data, memo):
     if expr.is_Symbol:
         return env[expr]
@@ -140,7 +149,7 @@ def _node(expr, env, u, data, memo):
             others = functools.reduce(operator.mul, [np.abs(v) for j, v in enumerate(values)
                                                      if j != i], 1.0)
             error = error + e * others
-        return product, error + (len(values) - 1) * u * np.abs(product)
+        return product, error + (len(values) - 1) * (u * np.abs(product) + _underflow(u))
     if expr.is_Pow:
         (a, ea), (b, eb) = parts
         result = np.power(a, b) if not expr.exp.is_Integer else a ** int(expr.exp)
@@ -148,14 +157,14 @@ def _node(expr, env, u, data, memo):
         error = _base_error(a, b, result, ea)
         if not expr.exp.is_number:
             error = error + np.abs(result * np.log(np.abs(a))) * eb
-        return result, error + steps * u * np.abs(result)
+        return result, error + steps * (u * np.abs(result) + _underflow(u))
     name = type(expr).__name__
     primitive = primitive_of(expr)
     if primitive is not None:
         a, ea = parts[0]
         result = primitive.numpy(a)
         slope = primitive.derivative(NUMPY, a, result)
-        return result, np.abs(slope) * ea + primitive.ulps * u * np.abs(result)
+        return result, np.abs(slope) * ea + primitive.ulps * (u * np.abs(result) + _underflow(u))
     if name == "Abs":
         return np.abs(values[0]), errors[0]
     # SymPy's derivative of abs(g), for g not provably real, brings re, im and
@@ -168,7 +177,7 @@ def _node(expr, env, u, data, memo):
         (a, ea), (b, eb) = parts
         result, scale = np.arctan2(a, b), a * a + b * b
         spread = np.where(scale > 0, (np.abs(b) * ea + np.abs(a) * eb) / scale, np.inf)
-        return result, spread + LIBM_ULPS * u * np.abs(result)
+        return result, spread + LIBM_ULPS * (u * np.abs(result) + _underflow(u))
     if name in ("Max", "Min"):
         pick = np.maximum if name == "Max" else np.minimum
         return functools.reduce(pick, values), functools.reduce(np.maximum, errors)

@@ -25,7 +25,7 @@ from verify.exact.symbolic import DerivativeTooLarge, point_key
 from verify.core.functions import complex_ulps
 from verify.input.expressions import operations
 from verify.bounds.model import method_model, rounding_term, truncation_term
-from verify.bounds.rounding import running_error
+from verify.bounds.rounding import running_error, smallest_subnormal
 from verify.bounds.tangent_rounding import first_partial_rounding
 from verify.core.tolerances import SAFETY
 from verify.numeric.stencils import mixed_stencil, stencil
@@ -124,7 +124,7 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
         # Im f(x + ih) is about h f'(x), subnormal when f' is near 1e-300: each of
         # the (up to four real) operations of a complex one may then lose an
         # absolute smallest subnormal, which the division by h magnifies
-        underflow = 4 * operations(engine.expression) * _smallest_subnormal(unit_roundoff) / h
+        underflow = 4 * operations(engine.expression) * smallest_subnormal(unit_roundoff) / h
         rounding = (rounding_term(model, h, tangent_error + unit_roundoff * abs(difference.value))
                     + underflow) * complex_ulps(engine.expression)
     else:
@@ -145,13 +145,6 @@ def partial_bound(engine, point, difference, index, *, unit_roundoff, sides=None
         engine = sides[0].piece if floats[index] < point[index].exact else sides[1].piece
     shift = representation(engine, _orders(size, (index, n)), point)
     return Bound(SAFETY * (truncation + rounding) + shift, truncation, rounding, shift, kind)
-
-
-def _smallest_subnormal(unit_roundoff) -> float:
-    """The absolute error an operation may add near underflow, in the dtype
-    whose unit roundoff is given (float32: 2**-24, float64: 2**-53)."""
-    dtype = np.float32 if unit_roundoff > 2.0 ** -30 else np.float64
-    return float(np.finfo(dtype).smallest_subnormal)
 
 
 def _piecewise_maximum(sides, orders, box, index, floats):

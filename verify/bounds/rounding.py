@@ -114,13 +114,25 @@ def _walk(expr, env, u, data, memo):
     return memo[expr]
 
 
-def _underflow(u) -> float:
-    """The smallest subnormal of the arithmetic of unit roundoff ``u`` (half of
-    it, the rigorous figure, is not a float): what a multiplication, a
-    division or a library function may lose in absolute terms where its
-    result underflows (exp(-1.3e7) is 0, not 1e-5651939), beside its
-    relative u (sums of floats are exact there)."""
+def smallest_subnormal(u) -> float:
+    """The smallest subnormal of the arithmetic of unit roundoff ``u`` (float32:
+    2**-24, float64: 2**-53; half of it, the rigorous figure, is not a float):
+    what a multiplication, a division or a library function may lose in
+    absolute terms where its result underflows (exp(-1.3e7) is 0, not
+    1e-5651939), beside its relative u (sums of floats are exact there)."""
     return float(np.finfo(np.float32 if u > 2.0 ** -30 else np.float64).smallest_subnormal)
+
+
+def leaves_float(a, exponents):
+    """Where some a**p of ``exponents`` is not finite, or is 0 for a nonzero
+    ``a``, though the terms it enters need not be (1/(1 + exp(-x)) at
+    x = -615.8 has a = 2.7e267, whose a**-2 is 0): there a power's error terms
+    are taken as ratios over a (the rounding and the tangent walk alike)."""
+    leaves = np.zeros(np.shape(a), dtype=bool)
+    for p in exponents:
+        size = np.abs(np.power(a, p))
+        leaves = leaves | ~np.isfinite(size) | ((size == 0) != (a == 0))
+    return leaves & (a != 0)
 
 
 def _node(expr, env, u, data, memo):
@@ -149,7 +161,7 @@ def _node(expr, env, u, data, memo):
             others = functools.reduce(operator.mul, [np.abs(v) for j, v in enumerate(values)
                                                      if j != i], 1.0)
             error = error + e * others
-        return product, error + (len(values) - 1) * (u * np.abs(product) + _underflow(u))
+        return product, error + (len(values) - 1) * (u * np.abs(product) + smallest_subnormal(u))
     if expr.is_Pow:
         (a, ea), (b, eb) = parts
         result = np.power(a, b) if not expr.exp.is_Integer else a ** int(expr.exp)
@@ -157,14 +169,14 @@ def _node(expr, env, u, data, memo):
         error = _base_error(a, b, result, ea)
         if not expr.exp.is_number:
             error = error + np.abs(result * np.log(np.abs(a))) * eb
-        return result, error + steps * (u * np.abs(result) + _underflow(u))
+        return result, error + steps * (u * np.abs(result) + smallest_subnormal(u))
     name = type(expr).__name__
     primitive = primitive_of(expr)
     if primitive is not None:
         a, ea = parts[0]
         result = primitive.numpy(a)
         slope = primitive.derivative(NUMPY, a, result)
-        return result, np.abs(slope) * ea + primitive.ulps * (u * np.abs(result) + _underflow(u))
+        return result, np.abs(slope) * ea + primitive.ulps * (u * np.abs(result) + smallest_subnormal(u))
     if name == "Abs":
         return np.abs(values[0]), errors[0]
     # SymPy's derivative of abs(g), for g not provably real, brings re, im and
@@ -177,7 +189,7 @@ def _node(expr, env, u, data, memo):
         (a, ea), (b, eb) = parts
         result, scale = np.arctan2(a, b), a * a + b * b
         spread = np.where(scale > 0, (np.abs(b) * ea + np.abs(a) * eb) / scale, np.inf)
-        return result, spread + LIBM_ULPS * (u * np.abs(result) + _underflow(u))
+        return result, spread + LIBM_ULPS * (u * np.abs(result) + smallest_subnormal(u))
     if name in ("Max", "Min"):
         pick = np.maximum if name == "Max" else np.minimum
         return functools.reduce(pick, values), functools.reduce(np.maximum, errors)
@@ -197,12 +209,11 @@ def _base_error(a, b, result, ea):
     """|b a**(b-1)| ea, the base's error carried by a**b; as |b a**b (ea / a)|
     where a**(b-1) leaves float64 but the product does not: 1/(1 + exp(-x))
     at x = -615.8 has a = 2.7e267, whose a**-2 is 0."""
-    size = np.abs(np.power(a, b - 1))
-    direct = np.abs(b) * size * ea
-    plain = (np.isfinite(size) & ((size == 0) == (a == 0))) | (a == 0)
-    if np.all(plain):
+    direct = np.abs(b * np.power(a, b - 1)) * ea
+    ratios = leaves_float(a, (b - 1,))
+    if not np.any(ratios):
         return direct
-    return np.where(plain, direct, np.abs(b * result * (ea / a)))
+    return np.where(ratios, np.abs(b * result * (ea / a)), direct)
 
 
 def _where(expr, env, u, data, memo):

@@ -30,6 +30,7 @@ import types
 import numpy as np
 import sympy
 
+from verify.bounds.rounding import leaves_float, running_error
 from verify.core.functions import NUMPY, primitive_of
 from verify.input.expressions import DataSum, symbol
 
@@ -109,7 +110,6 @@ def first_partial_rounding(engine, floats, index, unit_roundoff) -> float:
             return error
     except (NoTangentRule, ArithmeticError):
         pass
-    from verify.bounds.rounding import running_error
     first = engine.derivative(tuple(int(k == index) for k in range(len(floats))))
     return float(running_error(first, engine.variables, np.array([floats], dtype=float),
                                unit_roundoff, engine.data)[1][0])
@@ -121,11 +121,8 @@ def _by_ratios(a, p, value, da, ea, eda, terms):
     the terms do not: 1/(1 + exp(-x)) at x = -615 has a = 2.7e267, whose
     a**-2 is 0, while the tangent a**-1 (da/a) is 3.7e-268. Elsewhere the
     direct terms are kept as they are."""
-    plain = np.isfinite(terms[0]) & np.isfinite(terms[1])
-    for power in (p - 1, p - 2):
-        size = np.abs(np.power(a, power))
-        plain = plain & np.isfinite(size) & ((size == 0) == (a == 0))
-    plain = plain | (a == 0)
+    plain = (np.isfinite(terms[0]) & np.isfinite(terms[1]) & ~leaves_float(a, (p - 1, p - 2))) \
+        | (a == 0)
     if np.all(plain):
         return terms
     r, s, t = da / a, ea / a, eda / a

@@ -96,15 +96,8 @@ def _numeric_function(engine, dtype):
     if np.dtype(dtype) != np.float64:
         expression = weak_constants(expression)
     compiled = Compiled(expression, engine.variables, engine.data)
-    single = len(engine.variables) == 1 and not engine.data
 
     def f(points):
-        if single and type(points) is np.ndarray and points.dtype.type is dtype:
-            # the difference engine's stencils: one column of floats (issue 12's 15 us)
-            with np.errstate(all="ignore"):
-                values = compiled.column(points[:, 0])
-            if type(values) is np.ndarray and values.shape == points.shape[:1]:
-                return values
         if type(points) is not np.ndarray:
             points = np.asarray(points)
         if points.dtype.kind == "f" and points.dtype.type is not dtype:

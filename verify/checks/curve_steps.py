@@ -89,7 +89,7 @@ def _value(expr, columns, memo):
         if expr not in columns:
             raise _NoComplexForm(str(expr))
         result = columns[expr]
-    elif expr.is_number and not expr.free_symbols and expr.is_Atom:
+    elif expr.is_Atom and expr.is_number:
         result = complex(expr)
     else:
         args = [_value(a, columns, memo) for a in expr.args]

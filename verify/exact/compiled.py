@@ -235,11 +235,6 @@ class Compiled:
                 return values
         return np.asarray(self.numpy(*points.T))
 
-    def column(self, values):
-        """The compiled NumPy code of a function of one variable, called on an
-        array as it is (no error state, no checks: :meth:`rows` adds them)."""
-        return (self._functions.get("numpy") or self._outer_fn("numpy"))(values)
-
     def numpy(self, *point):
         if not self._sums:
             with np.errstate(all="ignore"):

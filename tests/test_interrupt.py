@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,20 +49,15 @@ def case_ids(path: Path) -> set:
 def folders(tmp_path):
     many = tmp_path / "many"
     many.mkdir()
+    # six methods at ten points (tens of ms a case): the run outlasts the
+    # signal's delivery by seconds, however fast the machine
     cases = "\n".join(f"""  - name: case_{k:03d}
     function: sin(x**2) + {k}*x
-    at: {{x: 0.{k % 9 + 1}}}""" for k in range(CASES))
+    points: [{', '.join(f'{{x: 0.{k % 9 + 1}{j}}}' for j in range(10))}]""" for k in range(CASES))
     (many / "many.yaml").write_text(
-        # error curves (tens of ms a case): the run outlasts the signal's delivery
-        # by seconds, however fast the machine
-        "defaults:\n  checks: [error_curve]\n"
+        "defaults:\n  checks: [derivative]\n"
         f"cases:\n{cases}\n")
-    previous = tmp_path / "previous"
-    previous.mkdir()
-    (previous / "previous.yaml").write_text(
-        "name: previous_run\nfunction: x**3\nat: {x: 2}\n"
-        "checks: {derivative: {methods: [central]}}\n")
-    return many, previous, tmp_path / "out"
+    return many, tmp_path / "out"
 
 
 def verify(*args, **popen):
@@ -81,18 +77,30 @@ def wait_for_cases(process, count):
     pytest.fail("the run ended before it could be interrupted")
 
 
-def previous_reports(previous, out):
-    done = verify(previous, "--out", out)
+@pytest.fixture(scope="module")
+def previous_set(tmp_path_factory):
+    """The reports of an earlier run (one case), written once for the module."""
+    base = tmp_path_factory.mktemp("previous")
+    (base / "previous.yaml").write_text(
+        "name: previous_run\nfunction: x**3\nat: {x: 2}\n"
+        "checks: {derivative: {methods: [central]}}\n")
+    done = verify(base / "previous.yaml", "--out", base / "out")
     done.communicate(timeout=120)
     assert done.returncode == 0
-    assert whole_set(out)
+    assert whole_set(base / "out")
+    return base / "out"
+
+
+def previous_reports(previous_set, out):
+    """``out`` holds the earlier run's reports; their bytes."""
+    shutil.copytree(previous_set, out)
     return snapshot(out)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_ctrl_c_ends_the_run_promptly_and_writes_what_finished(folders, stop):
-    many, previous, out = folders
-    before = previous_reports(previous, out)
+def test_ctrl_c_ends_the_run_promptly_and_writes_what_finished(folders, previous_set, stop):
+    many, out = folders
+    before = previous_reports(previous_set, out)
     process = verify(many, "--out", out, "--jobs", "2")
     wait_for_cases(process, 5)
     process.send_signal(stop)
@@ -119,9 +127,9 @@ def test_ctrl_c_ends_the_run_promptly_and_writes_what_finished(folders, stop):
     assert not [p for p in out.rglob(".*")]  # no temporary file left behind
 
 
-def test_a_killed_run_leaves_the_previous_reports_exactly(folders):
-    many, previous, out = folders
-    before = previous_reports(previous, out)
+def test_a_killed_run_leaves_the_previous_reports_exactly(folders, previous_set):
+    many, out = folders
+    before = previous_reports(previous_set, out)
     process = verify(many, "--out", out, "--jobs", "2", start_new_session=True)
     wait_for_cases(process, 5)
     os.killpg(process.pid, signal.SIGKILL)  # the run and its workers, nothing else
@@ -168,7 +176,7 @@ def test_a_set_cut_between_two_renames_can_be_told_apart(tmp_path, monkeypatch):
 
 
 def test_a_second_ctrl_c_while_the_reports_are_written_loses_nothing(folders):
-    many, previous, out = folders
+    many, out = folders
     process = verify(many, "--out", out, "--jobs", "2")
     wait_for_cases(process, 5)
     process.send_signal(signal.SIGINT)

@@ -60,11 +60,35 @@ def folders(tmp_path):
     return many, tmp_path / "out"
 
 
+def _as_from_a_terminal():
+    # a process started with SIGINT ignored (as a background job is) keeps
+    # ignoring it; the run under test is one a user can press Ctrl-C in
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def verify(*args, **popen):
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     env.pop("CI", None)
     return subprocess.Popen([sys.executable, "-m", "verify", *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_from_a_terminal, **popen)
+
+
+def interrupt(process, stop):
+    """Send ``stop``; a run that ended before it, or ignores it, fails here, saying which."""
+    ended = process.poll()
+    ignored = _ignored_signals(process.pid)
+    process.send_signal(stop)
+    assert ended is None, f"the run ended (exit {ended}) before it could be interrupted"
+    assert not ignored & (1 << (stop - 1)), f"the run ignores {stop.name}"
+
+
+def _ignored_signals(pid) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1], 16) for line in status if line.startswith("SigIgn"))
+    except (OSError, StopIteration, ValueError):
+        return 0  # not Linux: nothing to tell
 
 
 def wait_for_cases(process, count):
@@ -103,7 +127,7 @@ def test_ctrl_c_ends_the_run_promptly_and_writes_what_finished(folders, previous
     before = previous_reports(previous_set, out)
     process = verify(many, "--out", out, "--jobs", "2")
     wait_for_cases(process, 5)
-    process.send_signal(stop)
+    interrupt(process, stop)
     try:
         _, stderr = process.communicate(timeout=60)  # promptly: not the rest of the run
     except subprocess.TimeoutExpired:
@@ -179,7 +203,7 @@ def test_a_second_ctrl_c_while_the_reports_are_written_loses_nothing(folders):
     many, out = folders
     process = verify(many, "--out", out, "--jobs", "2")
     wait_for_cases(process, 5)
-    process.send_signal(signal.SIGINT)
+    interrupt(process, signal.SIGINT)
     for line in process.stderr:  # the reports of the finished cases are being written now
         if line.startswith("interrupted: writing the reports"):
             break

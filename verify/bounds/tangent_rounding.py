@@ -31,6 +31,7 @@ import numpy as np
 import sympy
 
 from verify.bounds.rounding import leaves_float, running_error
+from verify.bounds.slopes import EVERYWHERE, lost_below_normal, power_derivatives, sizes
 from verify.core.functions import NUMPY, primitive_of
 from verify.input.expressions import DataSum, symbol
 
@@ -227,8 +228,9 @@ class _Walk:
         curve = p * (p - 1) * np.power(a, p - 2) if p not in (0, 1) else 0.0
         steps = 1.0 if b.is_Integer and abs(int(b)) <= 2 else 2.0
         d = slope * da
-        ed = np.abs(curve * da) * ea + np.abs(slope) * eda
-        e = np.abs(slope) * ea
+        slope_size, curve_size = sizes(power_derivatives(b), a, ea, slope, curve, relative=True)
+        ed = curve_size * np.abs(da) * ea + slope_size * eda
+        e = slope_size * ea
         if p != 0:
             d, ed, e = _by_ratios(a, p, value, da, ea, eda, (d, ed, e))
         ed = ed + (steps + 2) * u * np.abs(d)
@@ -244,8 +246,12 @@ class _Walk:
         slope = primitive.derivative(NUMPY, a, value)
         d = slope * da
         curve = _second_derivative(primitive.name)(a)
-        ed = np.abs(curve * da) * ea + np.abs(slope) * eda + COMPLEX_UNITS * u * np.abs(d)
-        return value, np.abs(slope) * ea + primitive.ulps * u * np.abs(value), d, ed
+        slope_size, curve_size = sizes(_derivatives(primitive.name), a, ea, slope, curve,
+                                       limits=EVERYWHERE.get(primitive.name, (math.inf,) * 2))
+        ed = curve_size * np.abs(da) * ea + slope_size * eda + COMPLEX_UNITS * u * np.abs(d) \
+            + lost_below_normal(slope, u) * np.abs(da)
+        return (value, slope_size * ea + primitive.ulps * u * np.abs(value)
+                + lost_below_normal(value, u), d, ed)
 
     def _data_sum(self, e):
         rows = len(self.data[0].floats)
@@ -262,12 +268,11 @@ class _Walk:
 
 
 @functools.lru_cache(maxsize=None)
-def _second_derivative(name):
-    """f'' of a registry primitive as a NumPy function, formed once per process
-    from the registry's own f' (1/cosh(t)**2 for tanh, not SymPy's 1 - tanh(t)**2,
-    which is 0 in float64 beyond t = 19 where f'' still sets the tangent's error)."""
+def _derivatives(name):
+    """(f', f'') of a registry primitive as SymPy expressions in ``t``, from the
+    registry's own f' (1/cosh(t)**2 for tanh, not SymPy's 1 - tanh(t)**2, which
+    is 0 in float64 beyond t = 19 where f'' still sets the tangent's error)."""
     from verify.core.functions import BY_NAME, PRIMITIVES
-    from verify.exact.compiled import Compiled
     t = symbol("t")
     symbolic = types.SimpleNamespace(pow=sympy.Pow, sqrt=sympy.sqrt,
                                      **{p.name: p.sympy for p in PRIMITIVES})
@@ -275,4 +280,11 @@ def _second_derivative(name):
     first = primitive.derivative(symbolic, t, primitive.sympy(t))
     # -2 tanh(t) / cosh(t)**2, not -2 sinh(t) / cosh(t)**3: inf / inf past t = 237
     curve = sympy.diff(first, t).subs(sympy.sinh(t), sympy.tanh(t) * sympy.cosh(t))
-    return Compiled(curve, ("t",)).numpy
+    return first, curve
+
+
+@functools.lru_cache(maxsize=None)
+def _second_derivative(name):
+    """f'' of a registry primitive as a NumPy function, formed once per process."""
+    from verify.exact.compiled import Compiled
+    return Compiled(_derivatives(name)[1], ("t",)).numpy

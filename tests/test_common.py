@@ -139,3 +139,21 @@ def test_the_compiled_function_of_one_variable_takes_the_stencils_column_as_it_i
         # complex points and lists take the general path, with the same values
         assert np.allclose(f(points.astype(complex)).real[[0, 3]], expected[[0, 3]])
         assert np.array_equal(f([[0.5], [2.0]]), expected[[0, 3]])
+
+
+def test_a_point_too_far_for_mpmaths_intervals_is_skipped_not_an_internal_error(tmp_path):
+    # exp(2 x**2) at x = -1.5e8: mpmath's interval exp shifts by 1e16 bits
+    # (MemoryError); the step guard leaves it to the finite-value test, and the
+    # overflowing backprop pass warns no one
+    import warnings
+    from verify.api import run
+    path = tmp_path / "far.yaml"
+    path.write_text('name: far\nfunction: "sqrt(1 + sigmoid(exp(3*x**2 - x))**2)'
+                    ' * exp(2*x**2 - x) + x + 1"\nat: {x: -152653574.1155025}\n'
+                    "checks: [derivative, backprop]\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        rows = run(path)
+    assert not rows.message.str.contains("internal error").any()
+    assert set(rows[rows.check == "derivative"].status) == {"skip"}
+    assert "beyond" in rows[rows.check == "derivative"].message.iloc[0]

@@ -48,7 +48,8 @@ class BackpropBound:
 def magnitudes(nodes) -> dict:
     """The adjoints again with |local derivatives|, keyed by id(node): the size of
     what the backward pass rounds, before any cancellation."""
-    return propagate(nodes, np.abs)
+    with np.errstate(all="ignore"):  # inf * 0 where the values overflowed: NaN, no warning
+        return propagate(nodes, np.abs)
 
 
 def formula_running_error(engine, orders, floats) -> float:

@@ -165,3 +165,35 @@ def test_rows_of_one_variable_read_its_column():
     points = np.array([[0.1], [0.2], [-3.0]])
     assert np.array_equal(compiled.rows(points), np.exp(np.sin(points[:, 0])))
     assert compiled.rows(points[:, :1].astype(complex)).dtype == np.complex128
+
+
+@pytest.mark.parametrize("function, x, name", [
+    ("cos(exp(x**3) + x**3)", "68151.1587321076", "cos"),
+    ("sinh(sinh(atan(2*x) * 2*x**2 - x)/3)/3", "252.44306565866498", "sinh")])
+def test_an_argument_past_the_reducible_size_is_refused_at_once_not_computed_for_ever(
+        tmp_path, function, x, name):
+    # mpmath would reduce cos's argument modulo pi at 4.6e14 bits; the case
+    # used to hit the time limit, and is now an error row naming the limit
+    import time
+    from verify.api import run
+    from verify.exact.compiled import REDUCIBLE_BITS
+    path = tmp_path / "far.yaml"
+    path.write_text(f'name: far\nfunction: "{function}"\nat: {{x: {x}}}\n'
+                    "checks: [derivative, backprop]\n")
+    started = time.monotonic()
+    rows = run(path)
+    assert time.monotonic() - started < 30
+    assert set(rows.status) == {"error"}
+    assert all(f"needs {name} of a number of about 2**" in m and f"2**{REDUCIBLE_BITS}" in m
+               for m in rows.message)
+
+
+def test_arguments_within_the_reducible_size_are_mpmaths_own():
+    import mpmath
+    from verify.exact.compiled import _MP_NAMES
+    with mpmath.workdps(30):
+        for name in ("sin", "cos", "tan", "exp", "sinh", "cosh"):
+            for x in (mpmath.mpf("0.3"), mpmath.mpf(2) ** 60000, -mpmath.mpf("1e300")):
+                if name in ("exp", "sinh", "cosh") and abs(x) > 1e6:
+                    continue  # a value with an exponent of 2**60000 bits: slow, and mpmath's
+                assert _MP_NAMES[name](x) == getattr(mpmath, name)(x)

@@ -21,7 +21,8 @@ import numpy as np
 import sympy
 
 from verify.exact import derivatives
-from verify.exact.symbolic import DerivativeTooLarge, point_key
+from verify.exact.compiled import LimitReached
+from verify.exact.symbolic import point_key
 from verify.core.functions import complex_ulps
 from verify.input.expressions import operations
 from verify.bounds.model import method_model, rounding_term, truncation_term
@@ -57,7 +58,7 @@ def _maximum(engine, orders, box, floats):
     else the derivative's largest value at the box's corners and the point."""
     try:
         found = derivatives.max_abs(engine, orders, box, floats)
-    except DerivativeTooLarge:  # no bound (inconclusive), not a crash of the check
+    except LimitReached:  # no bound (inconclusive), not a crash of the check
         return float("inf"), "none (the derivative is too large to form)"
     if found is not None:
         return found, "rigorous"

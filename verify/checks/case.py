@@ -16,7 +16,7 @@ from verify.core.run_options import RunOptions
 from verify.checks.compare import Result, error_row, skip_row, where
 from verify.checks.expected import expectation_rows
 from verify.checks.implementation import implementation_rows
-from verify.exact.symbolic import DerivativeTooLarge
+from verify.exact.compiled import LimitReached
 from verify.input.schema import SCALAR_CHECKS
 
 
@@ -90,7 +90,7 @@ def _implementation_rows(case, options, artifacts):
 
 
 def _crash(case, check, exc, line=None) -> Result:
-    if isinstance(exc, DerivativeTooLarge):  # a limit the case hit, not a bug: say which
+    if isinstance(exc, LimitReached):  # a limit the case hit, not a bug: say which
         return error_row(where(case, check, line), str(exc))
     last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""

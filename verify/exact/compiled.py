@@ -25,11 +25,45 @@ from sympy.printing.pycode import MpmathPrinter
 from verify.input.expressions import DataSum, symbol
 
 
+class LimitReached(RuntimeError):
+    """A limit of the exact engine that a case reached; the message names it.
+    Not an ArithmeticError: the function is defined there, we refuse to go on."""
+
+
+class ArgumentTooLarge(LimitReached):
+    """sin, cos, tan, exp, sinh or cosh of a number past REDUCIBLE_BITS of magnitude."""
+
+
+# mpmath's sin, cos and tan reduce the argument modulo pi at its full size, and
+# exp, sinh and cosh modulo log 2: for cos(exp(x**3)) at x = 68151 that is pi to
+# 4.6e14 bits, which never ends. Past this many bits of magnitude (a number
+# beyond 2**(2**16), some 1e19728) they refuse. Past 2**62 bits mpmath raises
+# OverflowError at once by itself, as callers expect.
+REDUCIBLE_BITS = 1 << 16
+_MPMATH_GIVES_UP = 1 << 62
+_REDUCED_BY = {"sin": "pi", "cos": "pi", "tan": "pi", "exp": "log 2", "sinh": "log 2",
+               "cosh": "log 2"}
+
+
+def _reducing(name):
+    evaluate = getattr(mpmath, name)
+
+    def guarded(x):
+        if REDUCIBLE_BITS < mpmath.mag(x) <= _MPMATH_GIVES_UP:
+            raise ArgumentTooLarge(
+                f"the exact value needs {name} of a number of about 2**{int(mpmath.mag(x)):.3g}, "
+                f"past the exact engine's limit of 2**{REDUCIBLE_BITS} (reducing it modulo "
+                f"{_REDUCED_BY[name]} would need {_REDUCED_BY[name]} to as many bits)")
+        return evaluate(x)
+    return guarded
+
+
 # Max, Min and Heaviside for mpmath (see _MpmathCalls): plain max/min of mpmath
 # numbers are exact and instant.
 _MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a),
              "mpmath_heaviside": lambda x, at_zero: (
-                 mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else at_zero)}
+                 mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else at_zero),
+             **{name: _reducing(name) for name in _REDUCED_BY}}
 
 
 # python-flint's arb for the mpmath printer's names (see Compiled.ball): a ball of

@@ -32,6 +32,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from verify.exact.compiled import LimitReached
 from verify.input.expressions import DataSum, symbol
 
 SOLVE_BUDGET = 5.0   # seconds SymPy may spend on grad f = 0
@@ -172,8 +173,8 @@ def _polished(engine, guesses, why, known=()):
                     lambda *x: [engine.value(u, x) for u in units], [mpmath.mpf(g) for g in guess],
                     J=lambda *x: [[engine.value(tuple(a + b for a, b in zip(u, w)), x) for w in units]
                                   for u in units])
-            except (ZeroDivisionError, ValueError, ArithmeticError):
-                continue
+            except (ZeroDivisionError, ValueError, ArithmeticError, LimitReached):
+                continue  # a Newton step out of reach is a polish that failed
             point = tuple(root[i] for i in range(size)) if isinstance(root, mpmath.matrix) \
                 else (root,)
             close = mpmath.mpf(10) ** -12  # distinct stationary points are farther apart

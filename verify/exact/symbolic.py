@@ -16,7 +16,7 @@ import math
 import mpmath
 import sympy
 
-from verify.exact.compiled import Compiled
+from verify.exact.compiled import Compiled, LimitReached
 from verify.exact.precision import START_DPS, until_stable
 from verify.input.expressions import MAX_OPERATIONS, DataSum, fold, operations, symbol
 
@@ -27,7 +27,7 @@ class NotDefined(ArithmeticError):
     """The function or a derivative has no real finite value at the point."""
 
 
-class DerivativeTooLarge(RuntimeError):
+class DerivativeTooLarge(LimitReached):
     """A derivative grew past MAX_OPERATIONS; the message names it and the limit.
 
     Not an ArithmeticError: the function is defined, we refuse to go on.

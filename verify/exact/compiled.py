@@ -31,29 +31,31 @@ class LimitReached(RuntimeError):
 
 
 class ArgumentTooLarge(LimitReached):
-    """sin, cos, tan, exp, sinh or cosh of a number past REDUCIBLE_BITS of magnitude."""
+    """sin, cos, tan, exp, sinh or cosh of a number past its REDUCIBLE_BITS."""
 
 
 # mpmath's sin, cos and tan reduce the argument modulo pi at its full size, and
 # exp, sinh and cosh modulo log 2: for cos(exp(x**3)) at x = 68151 that is pi to
-# 4.6e14 bits, which never ends. Past this many bits of magnitude (a number
-# beyond 2**(2**16), some 1e19728) they refuse. Past 2**62 bits mpmath raises
+# 4.6e14 bits, which never ends. Past these bits of magnitude they refuse: for
+# sin, cos and tan a million (pi to a million bits takes seconds, once); for
+# exp, sinh and cosh 2**16 (their value, past e**(1e19728), is far beyond any
+# float and each use of it costs seconds). Past 2**62 bits mpmath raises
 # OverflowError at once by itself, as callers expect.
-REDUCIBLE_BITS = 1 << 16
+REDUCIBLE_BITS = {"sin": 1 << 20, "cos": 1 << 20, "tan": 1 << 20,
+                  "exp": 1 << 16, "sinh": 1 << 16, "cosh": 1 << 16}
 _MPMATH_GIVES_UP = 1 << 62
-_REDUCED_BY = {"sin": "pi", "cos": "pi", "tan": "pi", "exp": "log 2", "sinh": "log 2",
-               "cosh": "log 2"}
 
 
 def _reducing(name):
-    evaluate = getattr(mpmath, name)
+    evaluate, limit = getattr(mpmath, name), REDUCIBLE_BITS[name]
+    modulo = "pi" if name in ("sin", "cos", "tan") else "log 2"
 
     def guarded(x):
-        if REDUCIBLE_BITS < mpmath.mag(x) <= _MPMATH_GIVES_UP:
+        if limit < mpmath.mag(x) <= _MPMATH_GIVES_UP:
             raise ArgumentTooLarge(
                 f"the exact value needs {name} of a number of about 2**{int(mpmath.mag(x)):.3g}, "
-                f"past the exact engine's limit of 2**{REDUCIBLE_BITS} (reducing it modulo "
-                f"{_REDUCED_BY[name]} would need {_REDUCED_BY[name]} to as many bits)")
+                f"past the exact engine's limit of 2**{limit} for {name} (reducing it modulo "
+                f"{modulo} would need {modulo} to as many bits)")
         return evaluate(x)
     return guarded
 
@@ -63,7 +65,7 @@ def _reducing(name):
 _MP_NAMES = {"mpmath_max": lambda *a: max(a), "mpmath_min": lambda *a: min(a),
              "mpmath_heaviside": lambda x, at_zero: (
                  mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else at_zero),
-             **{name: _reducing(name) for name in _REDUCED_BY}}
+             **{name: _reducing(name) for name in REDUCIBLE_BITS}}
 
 
 # python-flint's arb for the mpmath printer's names (see Compiled.ball): a ball of

@@ -36,3 +36,21 @@ def test_agreement_is_relative_to_60_bits():
         assert agree(one, one + mpmath.mpf(2) ** -61)
         assert not agree(one, one + mpmath.mpf(2) ** -58)
     assert agree(0, 0)
+
+
+def test_a_value_sympy_answers_as_0_is_asked_again_at_more_digits():
+    import sympy
+    from verify.exact.precision import MAX_EVALF_DIGITS, evalf_value
+    tiny = sympy.Rational(3, 10 ** 159)
+    lost = sympy.log(1 + sympy.sinh(tiny) ** 2)
+    assert lost.evalf(40) == 0  # SymPy's own answer at 40 digits
+    with mpmath.workdps(60):
+        value = evalf_value(lost, 40)
+        assert abs(value - mpmath.mpf(9) / 10 ** 318) < mpmath.mpf(10) ** -330
+    assert evalf_value(sympy.sin(sympy.pi) + sympy.Integer(0), 40) == 0  # a proved 0
+    assert evalf_value(sympy.Rational(1, 4), 40) == mpmath.mpf(0.25)
+    # a 0 SymPy cannot prove: evalf gives 1-bit noise (-0.e-173), not a value;
+    # no digit shows up to MAX_EVALF_DIGITS, so it is 0
+    stuck = sympy.sin(sympy.Integer(1)) ** 2 + sympy.cos(sympy.Integer(1)) ** 2 - 1
+    assert stuck.is_zero is None and stuck.evalf(40)._prec == 1
+    assert evalf_value(stuck, 40) == 0 and MAX_EVALF_DIGITS >= 1000

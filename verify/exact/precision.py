@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import mpmath
+import sympy
 
 START_DPS = 40
 MAX_DPS = 640
@@ -38,3 +39,27 @@ def agree(a, b) -> bool:
     """|a - b| within AGREE_BITS relative bits of the larger."""
     scale = max(abs(a), abs(b))
     return scale == 0 or abs(a - b) <= scale * mpmath.mpf(2) ** -AGREE_BITS
+
+
+MAX_EVALF_DIGITS = 5000
+
+
+def evalf_value(expr, digits: int) -> mpmath.mpf:
+    """The real number ``expr`` (a SymPy constant) to ``digits`` significant digits.
+
+    SymPy's evalf answers an exact 0, even with ``strict=True``, for a value it
+    lost to cancellation (log(1 + 1.5e-317) is 0 at 40 digits and 1.5e-317 at
+    400), and a 1-bit number such as -0.e-173 for one it cannot tell from 0. So
+    such an answer is asked again at four times the digits, until the digits
+    show; one that SymPy cannot tell from 0 at MAX_EVALF_DIGITS is 0 (to that
+    many digits of its inputs' size, far below any float64 comparison).
+    """
+    n = digits
+    while True:
+        found = expr.evalf(n)
+        if isinstance(found, sympy.Float) and found._mpf_ != mpmath.libmp.fzero \
+                and found._prec >= 3 * n:  # n digits are 3.3 n bits
+            return mpmath.mpf(found._mpf_)
+        if (found.is_zero and expr.is_zero) or n >= MAX_EVALF_DIGITS:
+            return mpmath.mpf(0)
+        n = min(4 * n, MAX_EVALF_DIGITS)

@@ -38,6 +38,7 @@ from sympy.polys.rings import ring
 from verify.input.expressions import DataSum
 from verify.core.functions import BY_NAME, passes, pieces
 from verify.exact.intervals import NotSmooth, _eval, ends_of
+from verify.exact.precision import evalf_value
 
 ZERO_DIGITS = 40  # a constant smaller than 10**-40 counts as zero (a pole, a kink)
 
@@ -187,7 +188,7 @@ class Record:
 
 
 def _numeric(u0):
-    return mpmath.mpf(sympy.re(u0).evalf(ZERO_DIGITS + 20)._mpf_) if not u0.is_Rational \
+    return evalf_value(sympy.re(u0), ZERO_DIGITS + 20) if not u0.is_Rational \
         else mpmath.mpf(u0.p) / u0.q
 
 

@@ -28,7 +28,7 @@ import sympy
 from verify.exact.derivatives import coefficient_enclosures
 from verify.exact.symbolic import NotDefined
 from verify.exact.series import NoRule, NotAnalytic, Record, Ring, expand
-from verify.exact.precision import START_DPS, until_stable
+from verify.exact.precision import START_DPS, evalf_value, until_stable
 
 DPS = START_DPS
 
@@ -94,7 +94,7 @@ def _element_value(element, atoms):
 
     def at(dps):
         with mpmath.workdps(dps + 10):
-            points = [mpmath.mpf(value.evalf(dps + 20)._mpf_) for _, value in atoms]
+            points = [evalf_value(value, dps + 20) for _, value in atoms]
             return mpmath.fsum(mpmath.mpf(int(c.numerator)) / int(c.denominator)
                                * mpmath.fprod(p ** e for p, e in zip(points, monomial))
                                for monomial, c in element.terms())

@@ -101,7 +101,10 @@ def _cauchy(engine, about, n, radius):
                            SAFETY * (aliasing + rounding + runs[-1][2] + runs[-1][3])):
             break  # this circle crosses a branch cut or a singularity: stop growing
         runs.append((r, coefficients, aliasing, rounding))
-    if not runs:
+    if len(runs) < 2:
+        # one circle alone is not checked by another: with the radius of convergence
+        # overestimated (a root test on sparse coefficients, tanh(sin(x**3)) at 2e-37)
+        # it may enclose poles and give any numbers; mpmath's Taylor series instead
         return None
     result = []
     for i in range(n + 1):
@@ -116,5 +119,9 @@ def _mp_taylor(engine, about, n):
     for dps in (30, 50):
         with mpmath.workdps(dps):
             estimates.append(mpmath.taylor(fn, mpmath.mpf(about), n))
-    return [NumericCoefficient(float(lo), float(abs(lo - hi)), UNIT * float(abs(lo)), 0.0,
+    # at 30 and 50 digits alike a coefficient far below the others can be lost to
+    # cancellation (log(1 + 1e-317) is 0 at both): rounding is taken on the scale
+    # of the largest coefficient, not on the coefficient's own
+    scale = max(float(abs(c)) for c in estimates[0])
+    return [NumericCoefficient(float(lo), float(abs(lo - hi)), UNIT * scale, 0.0,
                                "mpmath_taylor") for lo, hi in zip(*estimates)]

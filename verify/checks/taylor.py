@@ -171,6 +171,9 @@ def _radius_row(case, about, at, radius):
                              tolerance=case.tolerance, **{k: cell[k] for k in ("quantity", "point")})
 
 
+_FLOAT64_MAX = mpmath.mpf(np.finfo(np.float64).max)
+
+
 def _coefficient_rows(case, engine, base, about, at, order, series, radius):
     wide = radius.value if "estimated" not in radius.how else radius.value / 2
     numeric = numeric_coefficients(engine, about.float64, order, wide)
@@ -178,6 +181,12 @@ def _coefficient_rows(case, engine, base, about, at, order, series, radius):
     shift = float(abs(about.mp(DPS) - mpmath.mpf(about.float64)))
     rows = []
     for k, found in enumerate(numeric):
+        if abs(series.values[k]) > _FLOAT64_MAX:  # as a stencil meeting such values is
+            rows.append(skip_row(
+                located(base, method=found.method, quantity=f"taylor[{k}]", point=at),
+                f"not applied: the exact coefficient, about {mpmath.nstr(series.values[k], 3)}, "
+                "is beyond float64, so no float64 value can be compared with it"))
+            continue
         moved = SAFETY * (k + 1) * float(abs(series.values[k + 1])) * shift
         stated = Allowance(found.bound + moved, "estimate",
                            found.describe() + (f" + point {moved:.3g}" if moved else ""))

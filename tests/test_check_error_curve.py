@@ -212,6 +212,16 @@ def test_a_flat_valley_floor_counts_as_observed():
     assert best(1e-9, 1e-8, 4.9e-11, 1e-8, floor=(5e-10, 1e-8)).status == "fail"
 
 
+def test_a_model_valley_past_the_range_is_judged_by_its_floor():
+    # x = 5e-199: f(x +- h) is about +-h f', whose rounding does not grow as h
+    # shrinks; the model is flat from h_min = 1e-16 to its knee at 1e-6, the curve
+    # from 2e-5 to 3e-5: floors within a factor 10 of each other
+    row = best(3e-5, 1e-16, 1e-16, 1e-16, floor=(2e-5, 3e-5), predicted_floor=(1e-16, 3e-6))
+    assert row.status == "pass" and "the model's floor spans 1e-16 to 3e-06" in row.message
+    far = best(3e-5, 1e-16, 1e-16, 1e-16, floor=(2e-5, 3e-5), predicted_floor=(1e-16, 1e-6))
+    assert far.status == "fail" and "a factor 20 in h" in far.message
+
+
 def test_without_a_valley_the_curve_must_stay_near_its_model():
     assert best(1.0, 0.0, 1.0, 1e-15, excess=100.0).status == "pass"
     row = best(1.0, 0.0, 1.0, 1e-15, excess=101.0)

@@ -196,7 +196,7 @@ ORDER_TOLERANCE = 0.5       # fitted log-log slope within this of the expected o
 
 
 def judge_best_h(at: dict, *, observed_h, observed_error, predicted_h, predicted_error,
-                 floor=None, excess=None, context="") -> Result:
+                 floor=None, excess=None, context="", predicted_floor=None) -> Result:
     """The observed best step of an error curve against the model's.
 
     Passes when the predicted best h is within CURVE_H_FACTOR of the
@@ -206,7 +206,10 @@ def judge_best_h(at: dict, *, observed_h, observed_error, predicted_h, predicted
     predicted one. A too-low observed error never fails: the rounding term
     is a bound, the observed rounding is usually smaller. With ``excess``
     given (the model has no valley), the curve must instead stay within
-    CURVE_ERROR_FACTOR times its model at every step.
+    CURVE_ERROR_FACTOR times its model at every step. ``predicted_floor``
+    (h_lo, h_hi), where the model's valley lies past an end of the range and
+    its curve is flat up to a knee, stands for the predicted best h: the two
+    floors must then come within CURVE_H_FACTOR of each other.
     """
     row = dict(at, h=observed_h, exact=predicted_h, numeric=observed_h, tolerance=CURVE_H_FACTOR,
                bound_kind="model")
@@ -227,14 +230,17 @@ def judge_best_h(at: dict, *, observed_h, observed_error, predicted_h, predicted
                       message=f"the curve does not follow its model: the errors reach "
                               f"{excess:.3g} x the model (allowed {CURVE_ERROR_FACTOR:g}); {seen}"
                               f"{context}: a non-smooth point nearby or a wrong stencil")
-    factor = low / predicted_h if predicted_h < low else predicted_h / high \
-        if predicted_h > high else 1.0
+    model_low, model_high = predicted_floor or (predicted_h, predicted_h)
+    if model_high > model_low:
+        seen += f"; the model's floor spans {model_low:.3g} to {model_high:.3g}"
+    factor = low / model_high if model_high < low else model_low / high \
+        if model_low > high else 1.0
     ratio = observed_error / predicted_error if predicted_error > 0 else math.inf
     if factor <= CURVE_H_FACTOR and ratio <= CURVE_ERROR_FACTOR:
         return Result(**row, status="pass",
                       message=f"{seen}: within a factor {CURVE_H_FACTOR:g} in h and "
                               f"{CURVE_ERROR_FACTOR:g} in error{context}")
-    if predicted_h > high and ratio * factor <= VALLEY_SLACK:
+    if model_low > high and ratio * factor <= VALLEY_SLACK:
         # the rounding term is a bound: rounding r times below it moves the valley
         # down by r^(1/(n+p)) in h and r^(p/(n+p)) in error (p >= 1: the error falls
         # at least as much as h), which the model allows but cannot place

@@ -272,7 +272,7 @@ def _best_h_row(base, curve, quantity, cell, capped=""):
     return judge_best_h(located(base, quantity=quantity, **cell), observed_h=curve.observed_h,
                         observed_error=curve.observed_error, predicted_h=curve.predicted_h,
                         predicted_error=curve.predicted_error, floor=curve.floor, excess=excess,
-                        context=context)
+                        context=context, predicted_floor=curve.predicted_floor)
 
 
 def _beyond_model(curve) -> str:

@@ -72,6 +72,7 @@ class Curve:
     floor: tuple | None = None        # (h_lo, h_hi): the valley floor around observed_h
     predicted_h: float | None = None  # inside [h_min, h_max]: the valley or the nearer end
     predicted_error: float | None = None
+    predicted_floor: tuple | None = None  # (h_lo, h_hi): the model's floor, valley past an end
     valley: str = "inside"            # see predicted_best
     slope: float | None = None
     window: tuple | None = None       # (h_lo, h_hi, points) of the fitted range
@@ -240,7 +241,10 @@ def observed_best(hs, errors, curve=None) -> tuple[float | None, float | None]:
 def valley_floor(hs, curve, best_h) -> tuple[float, float] | None:
     """(h_lo, h_hi) of the steps next to the best one whose smoothed error is
     within FLOOR times its error: where the valley is flat (rounding that
-    does not grow as fast as u/h), any step on the floor is as good."""
+    does not grow as fast as u/h), any step on the floor is as good. The
+    same for the model's curve whose valley lies past an end of the range
+    (at a point far below h, f(x +- h) is about +-h f' and its rounding
+    does not grow as h shrinks: any step up to the knee is as good)."""
     if best_h is None:
         return None
     index = int(np.flatnonzero(np.asarray(hs) == best_h)[0])
@@ -319,11 +323,13 @@ def analyse(method, hs, float64, exact_arithmetic, model, *, nominal: int) -> Cu
     observed_h, observed_error = observed_best(hs, float64, curve)
     floor = valley_floor(hs, curve, observed_h)
     predicted_h, predicted_error, valley = predicted_best(model, hs)
+    predicted_floor = valley_floor(hs, model.error(hs), predicted_h) \
+        if valley in ("below", "above") else None
     slope, window = fit_order(hs, float64, exact_arithmetic, model)
     notes = () if slope is not None else (window,)
     return Curve(method, nominal, np.asarray(hs), np.asarray(float64),
                  np.asarray(exact_arithmetic), model, observed_h, observed_error, floor,
-                 predicted_h, predicted_error, valley, slope,
+                 predicted_h, predicted_error, predicted_floor, valley, slope,
                  window if slope is not None else None, excess(hs, float64, model, curve), notes)
 
 

@@ -7,8 +7,8 @@ import pytest
 from verify.checks.common import Artifacts
 from verify.core.run_options import RunOptions
 from verify.checks.error_curve import run_error_curve
-from verify.checks.compare import (CURVE_ERROR_FACTOR, CURVE_H_FACTOR, ORDER_TOLERANCE, judge_best_h,
-                            judge_order, located)
+from verify.checks.compare import (CURVE_ERROR_FACTOR, CURVE_H_FACTOR, ORDER_TOLERANCE, Valley,
+                                   judge_best_h, judge_order, located)
 from verify.runner import load
 from verify.checks.case import run_case
 
@@ -187,10 +187,11 @@ def test_shipped_cases_pass():
         assert outcome.figures and dict(outcome.tables)["curves"]
 
 
-def best(observed_h, observed_error, predicted_h=1e-8, predicted_error=1e-8, **extra):
+def best(observed_h, observed_error, predicted_h=1e-8, predicted_error=1e-8, *, floor=None,
+         predicted_floor=None, **extra):
     return judge_best_h(located(BASE, method="forward", quantity="best_h", point="x=1"),
-                        observed_h=observed_h, observed_error=observed_error,
-                        predicted_h=predicted_h, predicted_error=predicted_error, **extra)
+                        observed=Valley(observed_h, observed_error, floor),
+                        predicted=Valley(predicted_h, predicted_error, predicted_floor), **extra)
 
 
 def test_best_h_is_judged_within_a_factor_10_in_h_and_100_in_error():

@@ -195,31 +195,44 @@ VALLEY_SLACK = 2.0          # (error ratio) x (h factor) of a valley moved down 
 ORDER_TOLERANCE = 0.5       # fitted log-log slope within this of the expected order
 
 
-def judge_best_h(at: dict, *, observed_h, observed_error, predicted_h, predicted_error,
-                 floor=None, excess=None, context="", predicted_floor=None) -> Result:
+@dataclass(frozen=True)
+class Valley:
+    """The best step of an error curve (or of its model), its error, and its
+    ``floor``: (h_lo, h_hi) of the steps around it whose error is nearly as
+    low (None: the best step alone)."""
+
+    h: float | None
+    error: float | None
+    floor: tuple | None = None
+
+    @property
+    def span(self) -> tuple:
+        return self.floor or (self.h, self.h)
+
+
+def judge_best_h(at: dict, *, observed: Valley, predicted: Valley, excess=None,
+                 context="") -> Result:
     """The observed best step of an error curve against the model's.
 
     Passes when the predicted best h is within CURVE_H_FACTOR of the
-    observed valley ``floor`` (h_lo, h_hi: the steps around the best one
-    whose error is nearly as low; the best step alone without it) and the
-    observed minimum error is at most CURVE_ERROR_FACTOR times the
-    predicted one. A too-low observed error never fails: the rounding term
-    is a bound, the observed rounding is usually smaller. With ``excess``
-    given (the model has no valley), the curve must instead stay within
-    CURVE_ERROR_FACTOR times its model at every step. ``predicted_floor``
-    (h_lo, h_hi), where the model's valley lies past an end of the range and
-    its curve is flat up to a knee, stands for the predicted best h: the two
-    floors must then come within CURVE_H_FACTOR of each other.
+    observed valley's floor and the observed minimum error is at most
+    CURVE_ERROR_FACTOR times the predicted one. A too-low observed error
+    never fails: the rounding term is a bound, the observed rounding is
+    usually smaller. With ``excess`` given (the model has no valley), the
+    curve must instead stay within CURVE_ERROR_FACTOR times its model at
+    every step. A predicted floor (where the model's valley lies past an end
+    of the range and its curve is flat up to a knee) stands for the predicted
+    best h: the two floors must then come within CURVE_H_FACTOR of each other.
     """
-    row = dict(at, h=observed_h, exact=predicted_h, numeric=observed_h, tolerance=CURVE_H_FACTOR,
-               bound_kind="model")
-    if observed_h is None or observed_error is None:
+    row = dict(at, h=observed.h, exact=predicted.h, numeric=observed.h,
+               tolerance=CURVE_H_FACTOR, bound_kind="model")
+    if observed.h is None or observed.error is None:
         return Result(**row, status="error",
                       message="no finite error anywhere on the curve (NaN or infinity never passes)")
-    low, high = floor or (observed_h, observed_h)
+    low, high = observed.span
     flat = f"; its floor spans {low:.3g} to {high:.3g}" if high > low else ""
-    seen = (f"observed best h {observed_h:.3g} (error {observed_error:.3g}{flat}) vs predicted "
-            f"{predicted_h:.3g} (error {predicted_error:.3g})")
+    seen = (f"observed best h {observed.h:.3g} (error {observed.error:.3g}{flat}) vs predicted "
+            f"{predicted.h:.3g} (error {predicted.error:.3g})")
     context = f"; {context}" if context else ""
     if excess is not None:
         if excess <= CURVE_ERROR_FACTOR:
@@ -230,12 +243,12 @@ def judge_best_h(at: dict, *, observed_h, observed_error, predicted_h, predicted
                       message=f"the curve does not follow its model: the errors reach "
                               f"{excess:.3g} x the model (allowed {CURVE_ERROR_FACTOR:g}); {seen}"
                               f"{context}: a non-smooth point nearby or a wrong stencil")
-    model_low, model_high = predicted_floor or (predicted_h, predicted_h)
+    model_low, model_high = predicted.span
     if model_high > model_low:
         seen += f"; the model's floor spans {model_low:.3g} to {model_high:.3g}"
     factor = low / model_high if model_high < low else model_low / high \
         if model_low > high else 1.0
-    ratio = observed_error / predicted_error if predicted_error > 0 else math.inf
+    ratio = observed.error / predicted.error if predicted.error > 0 else math.inf
     if factor <= CURVE_H_FACTOR and ratio <= CURVE_ERROR_FACTOR:
         return Result(**row, status="pass",
                       message=f"{seen}: within a factor {CURVE_H_FACTOR:g} in h and "

@@ -31,7 +31,7 @@ import numpy as np
 
 from verify.bounds import model as error_models
 from verify.numeric import curves
-from verify.checks.compare import (error_row, inconclusive_row, judge_best_h, judge_order,
+from verify.checks.compare import (Valley, error_row, inconclusive_row, judge_best_h, judge_order,
                                    located, skip_row, where)
 from verify.numeric.differences import unit_roundoff
 from verify.exact import balls
@@ -269,10 +269,11 @@ def _best_h_row(base, curve, quantity, cell, capped=""):
         context = f"the model's valley ({model.best_h:.3g}) lies above h_max: compared at h_max"
     if model.truncation > 0 and model.derivative != 1 + curve.nominal:
         context = "; ".join(filter(None, [context, _vanishing(model, curve)]))
-    return judge_best_h(located(base, quantity=quantity, **cell), observed_h=curve.observed_h,
-                        observed_error=curve.observed_error, predicted_h=curve.predicted_h,
-                        predicted_error=curve.predicted_error, floor=curve.floor, excess=excess,
-                        context=context, predicted_floor=curve.predicted_floor)
+    return judge_best_h(located(base, quantity=quantity, **cell),
+                        observed=Valley(curve.observed_h, curve.observed_error, curve.floor),
+                        predicted=Valley(curve.predicted_h, curve.predicted_error,
+                                         curve.predicted_floor),
+                        excess=excess, context=context)
 
 
 def _beyond_model(curve) -> str:

@@ -72,3 +72,23 @@ def test_interval_rules_enclose_the_true_value_at_mpmaths_default_precision():
                     assert lo <= true <= hi, (expr, point)
     finally:
         iv.dps = saved
+
+
+def test_an_interval_past_the_reducible_size_is_refused_at_once():
+    # exp(-exp(3 x**2 - x)) at x = 14801: mpmath's interval exp would need log 2
+    # to 9.5e8 bits; refused, the step guard leaves the stencil to the
+    # finite-value test and the bounds say "no finite bound" (inconclusive)
+    from verify.exact.compiled import ArgumentTooLarge
+    from verify.input.expressions import parse
+    with pytest.raises(ArgumentTooLarge, match="exp of a number of about 2\\*\\*9.48e\\+08"):
+        interval_max_abs(parse("exp(-exp(3*x**2 - x))"), ("x",), [(14801.5, 14801.6)], (),
+                         dps=20)
+
+
+def test_a_hessian_at_such_a_point_ends_in_seconds_without_a_bound(tmp_path):
+    from verify.api import run
+    path = tmp_path / "far.yaml"
+    path.write_text('name: far\nfunction: "sigmoid(exp(3*x**2 - x)) + 2*x**2 - x"\n'
+                    "at: {x: 14801.53746789847}\nchecks: [hessian]\n")
+    rows = run(path)  # before, the 120 s time limit stopped it
+    assert set(rows.status) == {"inconclusive"}

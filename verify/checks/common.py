@@ -13,7 +13,7 @@ from verify.bounds.predicted import (partial_bound, prefetch_rounding, represent
                                      stencil_nodes)
 from verify.core.tolerances import SAFETY
 from verify.core.functions import is_analytic
-from verify.exact.compiled import Compiled
+from verify.exact.compiled import Compiled, LimitReached
 from verify.exact.symbolic import point_key
 from verify.input.expressions import symbol
 from verify.numeric import differences
@@ -315,7 +315,7 @@ def _smooth_on(engine, expr, box) -> bool:
         interval_max_abs(expr, engine.variables, box, engine.data, dps=20)
     except NotSmooth:
         return False
-    except (ValueError, TypeError, MemoryError):
+    except (ValueError, TypeError, MemoryError, LimitReached):
         # no interval rule, or an end too large for mpmath's fixed point (exp at
         # 4.6e16 shifts by as many bits): the finite-value test still guards
         return True

@@ -46,16 +46,23 @@ REDUCIBLE_BITS = {"sin": 1 << 20, "cos": 1 << 20, "tan": 1 << 20,
 _MPMATH_GIVES_UP = 1 << 62
 
 
+def refuse_too_large(name, x) -> None:
+    """Raise ArgumentTooLarge where ``name`` (a registry function) at the mpmath
+    number ``x`` is past its REDUCIBLE_BITS (and short of where mpmath gives up)."""
+    limit = REDUCIBLE_BITS.get(name)
+    if limit is not None and x and limit < mpmath.mag(x) <= _MPMATH_GIVES_UP:
+        modulo = "pi" if name in ("sin", "cos", "tan") else "log 2"
+        raise ArgumentTooLarge(
+            f"the exact value needs {name} of a number of about 2**{int(mpmath.mag(x)):.3g}, "
+            f"past the exact engine's limit of 2**{limit} for {name} (reducing it modulo "
+            f"{modulo} would need {modulo} to as many bits)")
+
+
 def _reducing(name):
-    evaluate, limit = getattr(mpmath, name), REDUCIBLE_BITS[name]
-    modulo = "pi" if name in ("sin", "cos", "tan") else "log 2"
+    evaluate = getattr(mpmath, name)
 
     def guarded(x):
-        if limit < mpmath.mag(x) <= _MPMATH_GIVES_UP:
-            raise ArgumentTooLarge(
-                f"the exact value needs {name} of a number of about 2**{int(mpmath.mag(x)):.3g}, "
-                f"past the exact engine's limit of 2**{limit} for {name} (reducing it modulo "
-                f"{modulo} would need {modulo} to as many bits)")
+        refuse_too_large(name, x)
         return evaluate(x)
     return guarded
 

@@ -22,6 +22,7 @@ import sympy
 from mpmath import iv
 
 from verify.exact import balls
+from verify.exact.compiled import refuse_too_large
 from verify.input.expressions import DataSum, symbol
 from verify.core.functions import in_domain, passes, pieces, primitive_of
 
@@ -247,6 +248,8 @@ def _primitive(primitive, x):
     function, a rewrite into others, or the end points of a monotone one."""
     if not in_domain(primitive, *ends_of(x)):
         raise NotSmooth(f"{primitive.name} outside its domain on the interval")
+    for end in ends_of(x):  # mpmath would reduce such an end modulo pi or log 2 for ever
+        refuse_too_large(primitive.name, end)
     if primitive.turning_point is not None:
         lo, hi = ends_of(x)
         turn = primitive.turning_point

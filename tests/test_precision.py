@@ -54,3 +54,16 @@ def test_a_value_sympy_answers_as_0_is_asked_again_at_more_digits():
     stuck = sympy.sin(sympy.Integer(1)) ** 2 + sympy.cos(sympy.Integer(1)) ** 2 - 1
     assert stuck.is_zero is None and stuck.evalf(40)._prec == 1
     assert evalf_value(stuck, 40) == 0 and MAX_EVALF_DIGITS >= 1000
+
+
+def test_a_constant_holding_exp_of_a_number_past_the_limit_is_refused_before_evalf():
+    # sigmoid(exp(3 x**2 - x)) about x = -10684: SymPy's evalf of exp(-exp(3.4e8))
+    # would compute e to 4.9e8 bits; the argument is looked at first
+    import pytest
+    import sympy
+    from verify.exact.compiled import ArgumentTooLarge
+    from verify.exact.precision import evalf_value
+    big = sympy.exp(sympy.Integer(342_000_000))
+    with pytest.raises(ArgumentTooLarge, match=r"exp of a number of about 2\*\*4.9"):
+        evalf_value(1 / (1 + sympy.exp(-big)), 40)
+    assert evalf_value(sympy.exp(sympy.Integer(-700)), 40) == mpmath.exp(-700)

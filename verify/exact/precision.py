@@ -16,6 +16,8 @@ Examples
 """
 from __future__ import annotations
 
+import functools
+
 import mpmath
 import sympy
 
@@ -54,6 +56,7 @@ def evalf_value(expr, digits: int) -> mpmath.mpf:
     show; one that SymPy cannot tell from 0 at MAX_EVALF_DIGITS is 0 (to that
     many digits of its inputs' size, far below any float64 comparison).
     """
+    refuse_huge_arguments(expr)
     n = digits
     while True:
         found = expr.evalf(n)
@@ -63,3 +66,20 @@ def evalf_value(expr, digits: int) -> mpmath.mpf:
         if (found.is_zero and expr.is_zero) or n >= MAX_EVALF_DIGITS:
             return mpmath.mpf(0)
         n = min(4 * n, MAX_EVALF_DIGITS)
+
+
+@functools.lru_cache(maxsize=1024)
+def refuse_huge_arguments(expr) -> None:
+    """Raise ArgumentTooLarge (:mod:`verify.exact.compiled`) where ``expr`` holds
+    sin, cos, tan, exp, sinh or cosh of a number past its limit: SymPy's evalf
+    would reduce it modulo pi or log 2 at its full size for ever (exp(-exp(3.4e8))
+    in a Taylor constant). Inner nodes first, each argument to 15 digits."""
+    from verify.exact.compiled import REDUCIBLE_BITS, refuse_too_large
+    for node in sympy.postorder_traversal(expr):
+        name = type(node).__name__
+        if name in REDUCIBLE_BITS and node.args:
+            argument = node.args[0].evalf(15)
+            if argument.is_number and argument.is_finite is not False:
+                parts = [part for part in argument.as_real_imag() if part.is_Number]
+                refuse_too_large(name, max((abs(mpmath.mpf(part)) for part in parts),
+                                           default=mpmath.mpf(0)))

@@ -129,12 +129,16 @@ def test_lagrange_bound_is_infinite_across_a_pole():
 def test_tiny_points_give_no_internal_error_and_no_fail(tmp_path, function, x):
     # SymPy's evalf said 0 for log(1 + 1e-316) (an internal error before); a
     # root test on sparse coefficients put tanh(sin(x**3))'s radius at 271, where
-    # one Cauchy circle alone enclosed poles; mpmath's series, its fallback,
-    # loses a coefficient far below the others at 30 and 50 digits alike
+    # one Cauchy circle alone enclosed poles and failed c_3 by 1: a circle that
+    # no second one checks gives no finite bound
     from verify.api import run
     path = tmp_path / "tiny.yaml"
     path.write_text(f'name: tiny\nfunction: "{function}"\nat: {{x: {x}}}\nchecks: [taylor]\n')
     rows = run(path)
     assert set(rows.status) <= {"pass", "inconclusive", "skip"}, \
         rows[rows.status.isin(["fail", "error"])][["method", "quantity", "message"]].to_string()
-    assert (rows.status == "pass").any()
+    coefficients = rows[rows.quantity.str.startswith("taylor[")]
+    if function == "tanh(sin(x**3))":
+        assert set(coefficients.status) == {"inconclusive"}
+    else:
+        assert (rows.status == "pass").any()

@@ -101,11 +101,14 @@ def _cauchy(engine, about, n, radius):
                            SAFETY * (aliasing + rounding + runs[-1][2] + runs[-1][3])):
             break  # this circle crosses a branch cut or a singularity: stop growing
         runs.append((r, coefficients, aliasing, rounding))
-    if len(runs) < 2:
+    if not runs:
+        return None
+    if len(runs) == 1:
         # one circle alone is not checked by another: with the radius of convergence
         # overestimated (a root test on sparse coefficients, tanh(sin(x**3)) at 2e-37)
-        # it may enclose poles and give any numbers; mpmath's Taylor series instead
-        return None
+        # it may enclose poles and give any numbers, so its error is not bounded
+        r, coefficients, _, rounding = runs[0]
+        runs = [(r, coefficients, np.full(n + 1, math.inf), rounding)]
     result = []
     for i in range(n + 1):
         r, c, a, e = min(runs, key=lambda run: run[2][i] + run[3][i])

@@ -191,7 +191,7 @@ def test_arguments_within_the_reducible_size_are_mpmaths_own():
     with mpmath.workdps(30):
         for name in ("sin", "cos", "tan", "exp", "sinh", "cosh"):
             for x in (mpmath.mpf("0.3"), mpmath.mpf(2) ** 60000, -mpmath.mpf("1e300"),
-                      mpmath.mpf(2) ** 300000):
+                      mpmath.mpf(2) ** 200000):
                 if name in ("exp", "sinh", "cosh") and abs(x) > 1e6:
                     continue  # a value with an exponent of 2**60000 bits: slow, and mpmath's
                 assert _MP_NAMES[name](x) == getattr(mpmath, name)(x)

@@ -59,7 +59,7 @@ def _maximum(engine, orders, box, floats):
     try:
         found = derivatives.max_abs(engine, orders, box, floats)
     except LimitReached:  # no bound (inconclusive), not a crash of the check
-        return float("inf"), "none (the derivative is too large to form)"
+        return float("inf"), "none (past a limit of the exact engine)"
     if found is not None:
         return found, "rigorous"
     samples = []

@@ -39,12 +39,11 @@ class ArgumentTooLarge(LimitReached):
 # 4.6e14 bits, which never ends. Past these bits of magnitude they refuse: for
 # sin, cos and tan 2**18 (pi to as many bits takes a second, and a case uses it
 # many times over: sin(exp(3 x**2 - x)) at x = 389, 6.6e5 bits, ran past the
-# time limit); for exp, sinh and cosh 2**12 (their value, past e**(1e1233), is
-# far beyond any float, and a derivative holding many of them at 640 digits ran
-# sigmoid(exp(sigmoid(3 x**2 - x) x)) at x = 8282 past the time limit). Past 2**62 bits mpmath raises
+# time limit); for exp, sinh and cosh 2**16 (their value, past e**(1e19728), is
+# far beyond any float; below it sigmoid(exp(x)) at x = 3000 still computes). Past 2**62 bits mpmath raises
 # OverflowError at once by itself, as callers expect.
 REDUCIBLE_BITS = {"sin": 1 << 18, "cos": 1 << 18, "tan": 1 << 18,
-                  "exp": 1 << 12, "sinh": 1 << 12, "cosh": 1 << 12}
+                  "exp": 1 << 16, "sinh": 1 << 16, "cosh": 1 << 16}
 _MPMATH_GIVES_UP = 1 << 62
 
 

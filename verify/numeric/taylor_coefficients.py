@@ -122,9 +122,5 @@ def _mp_taylor(engine, about, n):
     for dps in (30, 50):
         with mpmath.workdps(dps):
             estimates.append(mpmath.taylor(fn, mpmath.mpf(about), n))
-    # at 30 and 50 digits alike a coefficient far below the others can be lost to
-    # cancellation (log(1 + 1e-317) is 0 at both): rounding is taken on the scale
-    # of the largest coefficient, not on the coefficient's own
-    scale = max(float(abs(c)) for c in estimates[0])
-    return [NumericCoefficient(float(lo), float(abs(lo - hi)), UNIT * scale, 0.0,
+    return [NumericCoefficient(float(lo), float(abs(lo - hi)), UNIT * float(abs(lo)), 0.0,
                                "mpmath_taylor") for lo, hi in zip(*estimates)]

@@ -67,3 +67,12 @@ def test_a_constant_holding_exp_of_a_number_past_the_limit_is_refused_before_eva
     with pytest.raises(ArgumentTooLarge, match=r"exp of a number of about 2\*\*4.9"):
         evalf_value(1 / (1 + sympy.exp(-big)), 40)
     assert evalf_value(sympy.exp(sympy.Integer(-700)), 40) == mpmath.exp(-700)
+
+
+def test_an_infinite_or_complex_constant_is_an_error_not_0():
+    import pytest
+    import sympy
+    from verify.exact.precision import evalf_value
+    for value in (sympy.oo, sympy.nan, sympy.I + 1, sympy.log(-1)):
+        with pytest.raises(ValueError, match="not a finite real number"):
+            evalf_value(value, 40)

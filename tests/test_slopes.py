@@ -55,7 +55,7 @@ def test_powers_are_far_by_their_relative_error():
     derivatives = power_derivatives(sympy.Integer(3))
     a = np.array([1e10, 1e10, 1.0])
     errors = np.array([1.0, 1e3, 0.5])  # 1e-10 of a (local), 1e-7 and 0.5 (far)
-    slope, curve = sizes(derivatives, a, errors, 3 * a ** 2, 6 * a, relative=True)
+    slope, curve = sizes(derivatives, a, errors, 3 * a ** 2, 6 * a, edges=(0.0,))
     assert slope[0] == 3e20 and curve[0] == 6e10
     # balls bound from above, to about 1e-8 (their radii are 30-bit numbers)
     for got, top in ((slope[1], 3 * (1e10 + 1e3) ** 2), (slope[2], 3 * 1.5 ** 2),
@@ -90,3 +90,11 @@ def test_far_points_where_float64_loses_the_function_are_never_failed(tmp_path, 
     rows = run(path)
     assert set(rows.status) <= {"pass", "inconclusive", "skip"}, rows[["method", "status"]]
     assert "inconclusive" in set(rows[rows.method == "backprop"].status)
+
+
+def test_near_a_domain_edge_the_error_is_measured_against_the_distance_to_it():
+    # log at 1e-9 with its argument 5e-10 off: 1/t over [5e-10, 1.5e-9] reaches 2e9,
+    # twice the slope at the point, though 5e-10 is far below LOCAL_UP_TO
+    slope, curve = sizes(_derivatives("log"), 1e-9, 5e-10, 1e9, 1e18, edges=(0.0,))
+    assert slope >= 2e9 * (1 - 1e-9) and curve >= 4e18 * (1 - 1e-9)
+    assert sizes(_derivatives("log"), 2.0, 4e-16, 0.5, 0.25, edges=(0.0,)) == (0.5, 0.25)

@@ -29,9 +29,10 @@ import sympy
 from verify.exact import balls
 from verify.input.expressions import symbol
 
-# Past this error in its argument (absolute for a library function, relative
-# for a power), a node's f' and f'' are taken at their largest over the
-# interval the exact argument lies in.
+# Past this error in its argument, relative to the argument's distance from
+# where f' changes fastest (0 for a power, a domain edge such as log's 0, else
+# 1), a node's f' and f'' are taken at their largest over the interval the
+# exact argument lies in.
 LOCAL_UP_TO = 1e-8
 
 # max |f'| and max |f''| over the whole line, where they are finite: a ball
@@ -54,15 +55,18 @@ def lost_below_normal(values, u):
     return np.where(np.abs(values) < tiny, tiny, 0.0)
 
 
-def sizes(derivatives, a, ea, slope, curve, *, relative=False, limits=(math.inf, math.inf)):
+def sizes(derivatives, a, ea, slope, curve, *, edges=None, limits=(math.inf, math.inf)):
     """(|f'|, |f''|) for the error terms of a node whose argument ``a`` errs by
     ``ea``: the values ``slope`` and ``curve`` at ``a`` where ``ea`` is within
-    LOCAL_UP_TO (times |a| when ``relative``), else their largest over
+    LOCAL_UP_TO times the distance from ``a`` to the nearest of ``edges``
+    (finite points where f' changes fastest; none: 1), else their largest over
     [a - ea, a + ea] (inf where f' or f'' is not finite there), and never more
     than ``limits``, their largest anywhere (:data:`EVERYWHERE`).
     ``derivatives`` is (f', f'') as SymPy expressions in ``t``."""
     slope, curve = np.abs(slope), np.abs(curve)
-    scale = np.abs(a) if relative else 1.0
+    scale = 1.0
+    if edges:
+        scale = np.min([np.abs(np.asarray(a, dtype=float) - edge) for edge in edges], axis=0)
     far = np.asarray(ea > LOCAL_UP_TO * scale)
     if not far.any():
         return slope, curve

@@ -228,7 +228,7 @@ class _Walk:
         curve = p * (p - 1) * np.power(a, p - 2) if p not in (0, 1) else 0.0
         steps = 1.0 if b.is_Integer and abs(int(b)) <= 2 else 2.0
         d = slope * da
-        slope_size, curve_size = sizes(power_derivatives(b), a, ea, slope, curve, relative=True)
+        slope_size, curve_size = sizes(power_derivatives(b), a, ea, slope, curve, edges=(0.0,))
         ed = curve_size * np.abs(da) * ea + slope_size * eda
         e = slope_size * ea
         if p != 0:
@@ -246,7 +246,8 @@ class _Walk:
         slope = primitive.derivative(NUMPY, a, value)
         d = slope * da
         curve = _second_derivative(primitive.name)(a)
-        slope_size, curve_size = sizes(_derivatives(primitive.name), a, ea, slope, curve,
+        edges = tuple(end for end in primitive.domain if math.isfinite(end))
+        slope_size, curve_size = sizes(_derivatives(primitive.name), a, ea, slope, curve, edges=edges,
                                        limits=EVERYWHERE.get(primitive.name, (math.inf,) * 2))
         ed = curve_size * np.abs(da) * ea + slope_size * eda + COMPLEX_UNITS * u * np.abs(d) \
             + lost_below_normal(slope, u) * np.abs(da)

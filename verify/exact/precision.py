@@ -60,6 +60,8 @@ def evalf_value(expr, digits: int) -> mpmath.mpf:
     n = digits
     while True:
         found = expr.evalf(n)
+        if found.is_real is False or found.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+            raise ValueError(f"{str(expr)[:80]} is not a finite real number")
         if isinstance(found, sympy.Float) and found._mpf_ != mpmath.libmp.fzero \
                 and found._prec >= 3 * n:  # n digits are 3.3 n bits
             return mpmath.mpf(found._mpf_)

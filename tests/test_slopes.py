@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sympy
 
-from verify.bounds.slopes import (EVERYWHERE, LOCAL_UP_TO, lost_below_normal,
-                                  power_derivatives, sizes)
+from verify.bounds.rounding import lost_below_normal
+from verify.bounds.slopes import EVERYWHERE, LOCAL_UP_TO, power_derivatives, sizes
 from verify.bounds.tangent_rounding import _derivatives, tangent_running_error
 from verify.input.expressions import parse
 

@@ -114,13 +114,28 @@ def _walk(expr, env, u, data, memo):
     return memo[expr]
 
 
+def _format(u):
+    """np.finfo of the arithmetic whose unit roundoff is ``u`` (float32: 2**-24,
+    float64: 2**-53)."""
+    return np.finfo(np.float32 if u > 2.0 ** -30 else np.float64)
+
+
 def smallest_subnormal(u) -> float:
-    """The smallest subnormal of the arithmetic of unit roundoff ``u`` (float32:
-    2**-24, float64: 2**-53; half of it, the rigorous figure, is not a float):
-    what a multiplication, a division or a library function may lose in
-    absolute terms where its result underflows (exp(-1.3e7) is 0, not
-    1e-5651939), beside its relative u (sums of floats are exact there)."""
-    return float(np.finfo(np.float32 if u > 2.0 ** -30 else np.float64).smallest_subnormal)
+    """The smallest subnormal of the arithmetic of unit roundoff ``u`` (half of
+    it, the rigorous figure, is not a float): what a multiplication, a division
+    or a library function may lose in absolute terms where its result
+    underflows (exp(-1.3e7) is 0, not 1e-5651939), beside its relative u (sums
+    of floats are exact there)."""
+    return float(_format(u).smallest_subnormal)
+
+
+def lost_below_normal(values, u):
+    """The smallest normal number of the arithmetic of unit roundoff ``u`` where
+    |values| is below it, else 0: what a value computed there may have lost
+    (atan's slope 1/(1 + a*a) is 0 once a*a overflows, while the exact slope is
+    a subnormal number or less, which a tangent of 1e174 still makes count)."""
+    tiny = float(_format(u).tiny)
+    return np.where(np.abs(values) < tiny, tiny, 0.0)
 
 
 def leaves_float(a, exponents):
@@ -176,7 +191,8 @@ def _node(expr, env, u, data, memo):
         a, ea = parts[0]
         result = primitive.numpy(a)
         slope = primitive.derivative(NUMPY, a, result)
-        return result, np.abs(slope) * ea + primitive.ulps * (u * np.abs(result) + smallest_subnormal(u))
+        return result, (np.abs(slope) * ea
+                        + primitive.ulps * (u * np.abs(result) + smallest_subnormal(u)))
     if name == "Abs":
         return np.abs(values[0]), errors[0]
     # SymPy's derivative of abs(g), for g not provably real, brings re, im and

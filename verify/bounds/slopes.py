@@ -11,12 +11,8 @@ By the mean value theorem the terms hold, rigorously, with |f'| and |f''| at
 their largest over [a - e_a, a + e_a]; :func:`sizes` takes those maxima, on
 balls (python-flint's ``arb``), wherever e_a is past :data:`LOCAL_UP_TO`, and
 keeps the values at ``a`` elsewhere, where the difference is of second order
-and far below the unit roundoff terms.
-
-A slope that underflows is a second way to lose it: atan's 1/(1 + a*a) is 0
-once a*a overflows, while the exact slope is a subnormal number or less, and
-multiplied by a tangent of 1e174 it still matters. :func:`lost_below_normal`
-is that loss: the smallest normal number wherever a computed value is below it.
+and far below the unit roundoff terms. (A slope that underflows is a second
+way to lose it: :func:`verify.bounds.rounding.lost_below_normal`.)
 """
 from __future__ import annotations
 
@@ -46,13 +42,6 @@ EVERYWHERE = {
     "asinh": (1.0, 2 / 3 ** 1.5 * _M),               # asinh'' at t = 1/sqrt(2)
     "erf": (2 / math.pi ** 0.5 * _M, (8 / (math.pi * math.e)) ** 0.5 * _M),  # t = 0, 1/sqrt(2)
 }
-
-
-def lost_below_normal(values, u):
-    """The smallest normal number of the arithmetic of unit roundoff ``u`` where
-    |values| is below it (its computation may have underflowed), else 0."""
-    tiny = float(np.finfo(np.float32 if u > 2.0 ** -30 else np.float64).tiny)
-    return np.where(np.abs(values) < tiny, tiny, 0.0)
 
 
 def sizes(derivatives, a, ea, slope, curve, *, edges=None, limits=(math.inf, math.inf)):
@@ -94,6 +83,13 @@ def _largest(expression, a, ea) -> float:
         return float(balls.max_abs(ball)) * (1 + 2.0 ** -50)
     except (balls.NoBall, balls.BallNotSmooth, ArithmeticError, ValueError, TypeError):
         return math.inf
+
+
+@functools.lru_cache(maxsize=None)
+def edges_of(domain) -> tuple:
+    """The finite ends of a registry primitive's ``domain``, where f' changes
+    fastest (log's 0, atanh's -1 and 1)."""
+    return tuple(end for end in domain if math.isfinite(end))
 
 
 @functools.lru_cache(maxsize=None)

@@ -30,8 +30,8 @@ import types
 import numpy as np
 import sympy
 
-from verify.bounds.rounding import leaves_float, running_error
-from verify.bounds.slopes import EVERYWHERE, lost_below_normal, power_derivatives, sizes
+from verify.bounds.rounding import leaves_float, lost_below_normal, running_error
+from verify.bounds.slopes import EVERYWHERE, edges_of, power_derivatives, sizes
 from verify.core.functions import NUMPY, primitive_of
 from verify.input.expressions import DataSum, symbol
 
@@ -246,8 +246,8 @@ class _Walk:
         slope = primitive.derivative(NUMPY, a, value)
         d = slope * da
         curve = _second_derivative(primitive.name)(a)
-        edges = tuple(end for end in primitive.domain if math.isfinite(end))
-        slope_size, curve_size = sizes(_derivatives(primitive.name), a, ea, slope, curve, edges=edges,
+        slope_size, curve_size = sizes(_derivatives(primitive.name), a, ea, slope, curve,
+                                       edges=edges_of(primitive.domain),
                                        limits=EVERYWHERE.get(primitive.name, (math.inf,) * 2))
         ed = curve_size * np.abs(da) * ea + slope_size * eda + COMPLEX_UNITS * u * np.abs(d) \
             + lost_below_normal(slope, u) * np.abs(da)

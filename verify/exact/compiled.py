@@ -40,8 +40,8 @@ class ArgumentTooLarge(LimitReached):
 # sin, cos and tan 2**18 (pi to as many bits takes a second, and a case uses it
 # many times over: sin(exp(3 x**2 - x)) at x = 389, 6.6e5 bits, ran past the
 # time limit); for exp, sinh and cosh 2**16 (their value, past e**(1e19728), is
-# far beyond any float; below it sigmoid(exp(x)) at x = 3000 still computes). Past 2**62 bits mpmath raises
-# OverflowError at once by itself, as callers expect.
+# far beyond any float; below it sigmoid(exp(x)) at x = 3000 still computes).
+# Past 2**62 bits mpmath raises OverflowError at once by itself, as callers expect.
 REDUCIBLE_BITS = {"sin": 1 << 18, "cos": 1 << 18, "tan": 1 << 18,
                   "exp": 1 << 16, "sinh": 1 << 16, "cosh": 1 << 16}
 _MPMATH_GIVES_UP = 1 << 62

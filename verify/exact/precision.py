@@ -21,6 +21,8 @@ import functools
 import mpmath
 import sympy
 
+from verify.exact.compiled import REDUCIBLE_BITS, refuse_too_large
+
 START_DPS = 40
 MAX_DPS = 640
 AGREE_BITS = 60
@@ -72,11 +74,11 @@ def evalf_value(expr, digits: int) -> mpmath.mpf:
 
 @functools.lru_cache(maxsize=1024)
 def refuse_huge_arguments(expr) -> None:
-    """Raise ArgumentTooLarge (:mod:`verify.exact.compiled`) where ``expr`` holds
-    sin, cos, tan, exp, sinh or cosh of a number past its limit: SymPy's evalf
-    would reduce it modulo pi or log 2 at its full size for ever (exp(-exp(3.4e8))
-    in a Taylor constant). Inner nodes first, each argument to 15 digits."""
-    from verify.exact.compiled import REDUCIBLE_BITS, refuse_too_large
+    """Raise ArgumentTooLarge (:func:`verify.exact.compiled.refuse_too_large`)
+    where ``expr`` holds sin, cos, tan, exp, sinh or cosh of a number past its
+    limit: SymPy's evalf would reduce it modulo pi or log 2 at its full size for
+    ever (exp(-exp(3.4e8)) in a Taylor constant). Inner nodes first, each
+    argument to 15 digits."""
     for node in sympy.postorder_traversal(expr):
         name = type(node).__name__
         if name in REDUCIBLE_BITS and node.args:

@@ -410,3 +410,56 @@ def test_the_exact_derivative_is_proven_where_sympys_formula_cancels_to_zero():
         assert abs(value - reference) <= abs(reference) * mpmath.mpf(10) ** -60
     zero = Value("0", sympy.Integer(0))
     assert digits_at(parse("Max(x, 0)*x"), x, zero, 1, 60) is None  # a kink: SymPy's route
+
+
+def test_a_curve_under_its_model_with_its_valley_elsewhere_is_inconclusive():
+    # f(x + h) and f(x - h) that cancel exactly keep the curve far under the
+    # model's rounding bound: its valley lands anywhere, which places nothing
+    row = best(1e-3, 1e-72, 3e-15, 1e-16, within=1.0)
+    assert row.status == "inconclusive"
+    assert "stays within 1 x its model at every step" in row.message
+    assert best(1e-3, 1e-72, 3e-15, 1e-16, within=101.0).status == "fail"
+    assert best(1e-3, 2e-16, 3e-15, 1e-16, within=1.0).status == "fail"  # above the model's error
+    assert best(1e-7, 1e-8, within=1.0).status == "pass"  # a pass stays a pass
+
+
+TINY_POINTS = """\
+cases:
+  - name: cancels
+    function: "tanh(tanh(2*x) + 2*x**2 - x)"
+    at: {x: 1.776956670843348e-88}
+    checks: [error_curve]
+  - name: even_part
+    function: "sin(3*x**2 - x) * x"
+    at: {x: 3.713923478494562e-107}
+    checks: [error_curve]
+  - name: cube
+    function: "sqrt(1 + (sin(2*x**2 - x) * 3*x)**2) * x**3"
+    at: {x: 8.780625352814705e-254}
+    checks: [error_curve]
+  - name: quartic
+    function: "sin(x**4)"
+    at: {x: 4.230653654712403e-100}
+    checks: [error_curve]
+  - name: lost_argument
+    function: "exp(-(sqrt(1 + (sin(x)*x)**2)*x**2 - x)**2) * atan(x**2)"
+    at: {x: 5.1589630482950164e-46}
+    checks: [error_curve]
+"""
+
+
+def test_curves_at_tiny_points_follow_the_model_with_its_nodes(tmp_path):
+    # at x far below h, fl(x + h) = h: the stencil measures f' at 0, and the
+    # values f(+-h) outgrow f(x); all of these failed before the model charged
+    # the nodes' rounding and the values' growth there
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_POINTS)
+    loaded = load([path])
+    assert not loaded.errors and len(loaded.cases) == 5
+    statuses = {}
+    for case in loaded.cases:
+        for row in run_case(case).results:
+            statuses.setdefault(row.status, []).append((case.name, row.method, row.quantity))
+            assert row.status != "fail", row
+    assert "error" not in statuses
+    assert len(statuses["pass"]) >= 20  # most rows still judged, not waved through

@@ -1,8 +1,10 @@
 """One error model per method (verify/bounds/model.py), shared by the
 predicted bound and the error curve (issue 14, item 2)."""
 import math
+from dataclasses import replace
 from fractions import Fraction
 
+import numpy as np
 import pytest
 import sympy
 
@@ -93,3 +95,33 @@ def test_the_methods_proofs_on_shared_expansions_are_those_on_their_own():
         alone = error_models.holds_below(model, method, parse(text), x, at, hs)
         assert error_models.holds_below(model, method, parse(text), x, at, hs,
                                         expansions=shared) == alone
+
+
+def test_the_nodes_rounding_grows_with_h_where_x_is_lost():
+    # x = 5e-46, f' = 0 and f'' = 2 there: fl(x +- h) = +-h loses x, and the
+    # quotient misses f'(x) = 2x by up to u |f''| h per unit of sum |w| c^2
+    terms = error_models.node_terms("central", 1, [0.0, 1e-45, 2.0], 5e-46, U)
+    assert (4 * U, 1) in [(pytest.approx(c), p) for c, p in terms]
+    model = error_models.error_model("central", [0.0, 1e-45, 2.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+                                     value_error=0.0, unit_roundoff=U, coordinate=5e-46)
+    assert float(model.error(1e-8)) >= 2 * U * 1e-8
+    # values that outgrow f(x) = 0: x**3 at 0 has f(+-h) = +-h**3, rounded on that size
+    cube = error_models.node_terms("richardson", 1, [0.0, 0.0, 0.0, 6.0], 0.0, U)
+    st = stencil("richardson", 1)
+    reach = float(sum(abs(w) * abs(c) ** 3 for c, w in zip(st.nodes, st.weights)))
+    assert cube == ((pytest.approx(U * reach), 2),)  # u |f(3)| sum |w| |c|^3 / 3! h^2
+    assert error_models.node_terms("complex_step", 1, [1.0, 2.0, 3.0], 1.0, U) == ()
+
+
+def test_the_valley_with_the_nodes_is_the_lowest_point_of_the_model():
+    grid = np.geomspace(1e-12, 1e2, 400001)
+    lifted = error_models.Model(truncation=1e-3, power=2, derivative=3, rounding=1e-16, order=1,
+                                floor=0.0, nodes=((1e-8, 1),))
+    assert lifted.best_h == pytest.approx(grid[np.argmin(lifted.error(grid))], rel=1e-4)
+    assert lifted.best_h < (1e-16 / (2 * 1e-3)) ** (1 / 3)  # the node term pulls it down
+    # negligible nodes leave the closed form exactly as it was
+    plain = error_models.Model(1e-3, 2, 3, 1e-16, 1, 0.0)
+    assert replace(plain, nodes=((1e-40, 1),)).best_h == plain.best_h
+    # terms that overflow a float far out (h**11 at h = 1e300) do not break the search
+    wide = replace(lifted, nodes=((1e-30, 11), (1e-20, 1)))
+    assert 0 < wide.best_h < 1

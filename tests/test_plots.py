@@ -203,3 +203,17 @@ def test_a_diverged_run_does_not_squash_the_others():
 
 def test_power_labels_in_plain_text():
     assert plots._power_of_ten(1e-14) == "10⁻¹⁴" and plots._power_of_ten(3.0) == ""
+
+
+def test_errors_at_the_ends_of_float64_draw_without_warnings():
+    # curves at x = 1e-253 reach errors of 1e-320 and models of 1e300: the axis
+    # limits stay in float64's normal range, and nothing is printed on the terminal
+    import warnings
+    from verify.report.writer import draw_figure
+    data = error_curve_data()
+    data["methods"][0] = dict(data["methods"][0], float64=[1e-320] * 39 + [1e300],
+                              model=[4e-324] * 40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fragment = draw_figure("error_curve", "far ends", data)
+    assert fragment.count("<svg") == 1, fragment[:200]

@@ -131,6 +131,9 @@ class Model:
     next_terms: tuple = ()
     unsure: str = ""      # why the model cannot say which term leads ("" when it can)
     holds_below: float = math.inf  # the model is proven within MODEL_SPREAD below this h
+    # (coefficient, power) of the rounding of the stencil's own nodes x + c h,
+    # beyond the u |x| already in ``rounding``: see :func:`node_terms`
+    nodes: tuple = ()
 
     def beyond_leading(self, h):
         """The sum of the later terms' sizes at ``h``."""
@@ -138,23 +141,107 @@ class Model:
         with np.errstate(all="ignore"):
             return sum((c * h ** power for c, power in self.next_terms), np.zeros_like(h))
 
-    def error(self, h):
+    def rounding_at(self, h):
+        """Every term but the truncation: the function values', the nodes' and
+        the result's rounding."""
         h = np.asarray(h, dtype=float)
         with np.errstate(all="ignore"):
             rounding = self.rounding / h ** self.order if self.order else self.rounding
-            return self.truncation * h ** self.power + rounding + self.floor
+            return rounding + self.floor + sum((c * h ** power for c, power in self.nodes),
+                                               np.zeros_like(h))
+
+    def error(self, h):
+        h = np.asarray(h, dtype=float)
+        with np.errstate(all="ignore"):
+            return self.truncation * h ** self.power + self.rounding_at(h)
 
     @property
     def best_h(self) -> float | None:
-        """The h minimising the model; None when it has no valley."""
+        """The h minimising the model; None when it has no valley (no
+        truncation term, or a rounding that does not grow as h shrinks)."""
         if self.truncation <= 0 or self.order == 0 or self.rounding <= 0:
             return None
         n, p = self.order, self.power
-        return (n * self.rounding / (p * self.truncation)) ** (1.0 / (n + p))
+        best = (n * self.rounding / (p * self.truncation)) ** (1.0 / (n + p))
+        terms = ((self.truncation, p), (self.rounding, -n), *self.nodes)
+        rising, falling = _slope_parts(self.nodes, best)
+        if max(rising, falling) <= math.log(NODES_NEGLIGIBLE * p * self.truncation) + p * math.log(best):
+            return best  # the nodes do not move the valley (the usual case)
+        return _lowest(terms, best)
+
+
+NODES_NEGLIGIBLE = 1e-9  # below this share of the slope the nodes leave h* as it is
+
+
+def _log_sum(logs) -> float:
+    logs = list(logs)
+    if not logs:
+        return -math.inf
+    top = max(logs)
+    return top + math.log(sum(math.exp(v - top) for v in logs))
+
+
+def _slope_parts(terms, h) -> tuple[float, float]:
+    """log of the rising and of the falling part of h dE/dh, E(h) = sum c h^q
+    over ``terms`` (c, q): in logs, as h^q overflows a float far out."""
+    t = math.log(h)
+    rising = _log_sum(math.log(q * c) + q * t for c, q in terms if c > 0 and q > 0)
+    falling = _log_sum(math.log(-q * c) + q * t for c, q in terms if c > 0 and q < 0)
+    return rising, falling
+
+
+def _lowest(terms, start) -> float:
+    """The h minimising sum c h^q (c >= 0): convex in log h, so the root of
+    its slope there, found by bisection in log h from ``start`` outwards."""
+    def falls(h):
+        rising, falling = _slope_parts(terms, h)
+        return falling > rising
+    low, high = start, start
+    while not falls(low) and low > 1e-300:
+        low /= 16
+    while falls(high) and high < 1e300:
+        high *= 16
+    for _ in range(200):
+        middle = math.sqrt(low * high)
+        if middle in (low, high):
+            break
+        low, high = (middle, high) if falls(middle) else (low, middle)
+    return math.sqrt(low * high)
+
+
+def node_terms(method: str, order: int, derivatives, coordinate: float,
+               unit_roundoff: float) -> tuple:
+    """(coefficient, power) pairs bounding the rounding that the stencil's
+    nodes x + c_j h add to the running error E of f at x.
+
+    - The nodes themselves: f is evaluated at fl(x + fl(c_j h)), off by at
+      most u (|x| + 2 |c_j| h), where f' is about |f'(x)| + |f''(x)| |c_j| h.
+      E charges u |x| |f'(x)| already; the rest is
+      u (2 |f'| + |x| |f''|) sum |w_j c_j| h^(1-n) + 2 u |f''| sum |w_j| c_j^2 h^(2-n).
+      At x = 5e-46 with h = 1e-8, fl(x + h) = h: all of x is lost, and the
+      stencil measures f' at 0, about |f''| |x| away; the last term holds it.
+    - The values there: f(x + c_j h) is rounded on its own size, which
+      outgrows f(x) when f(x) is about 0 (x**3 at 1e-253 is 0 in float64,
+      f(+-h) is h**3): u |f^(k)(x)| sum |w_j| |c_j|^k / k! h^(k-n) for k >= 1.
+    """
+    if method == "complex_step":  # x + ih: the real part is x itself
+        return ()
+    st = stencil(method, order)
+    sizes = [abs(float(d or 0)) for d in derivatives]
+    first, second = (sizes[k] if len(sizes) > k else 0.0 for k in (1, 2))
+    pairs = tuple(zip(st.nodes, st.weights))
+    u, x = unit_roundoff, abs(float(coordinate))
+    spread = float(sum(abs(w * c) for c, w in pairs))
+    square = float(sum(abs(w) * c * c for c, w in pairs))
+    terms = [(u * (2 * first + x * second) * spread, 1 - order), (2 * u * second * square, 2 - order)]
+    terms += [(u * size * float(sum(abs(w) * abs(c) ** k for c, w in pairs)) / math.factorial(k),
+               k - order) for k, size in enumerate(sizes) if k >= 1]
+    return tuple((c, power) for c, power in terms if c > 0 and math.isfinite(c))
 
 
 def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
-                derivative_error: float = 0.0, unit_roundoff: float) -> Model:
+                derivative_error: float = 0.0, unit_roundoff: float,
+                coordinate: float = 0.0) -> Model:
     """The model of ``method``'s error against h at a point.
 
     Parameters
@@ -167,6 +254,8 @@ def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
         Running error bound E of evaluating f at x (R = sum |w_j| E).
     derivative_error : float
         Running error bound of f^(n) at x (complex step's R).
+    coordinate : float
+        x, the point's coordinate along the stencil (its nodes' rounding).
     """
     mm = method_model(method, order)
     leading = mm.derivative
@@ -190,7 +279,8 @@ def error_model(method: str, derivatives, *, order: int = 1, value_error: float,
     spread = derivative_error if mm.rounding_power == 0 else \
         float(sum(abs(w) for w in stencil(method, order).weights)) * value_error
     return Model(truncation, power, k_used, rounding_term(mm, 1.0, spread), mm.rounding_power,
-                 unit_roundoff * exact, later, unsure)
+                 unit_roundoff * exact, later, unsure,
+                 nodes=node_terms(method, order, derivatives, coordinate, unit_roundoff))
 
 
 def proof_order(method, order=1) -> int:

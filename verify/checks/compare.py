@@ -211,7 +211,7 @@ class Valley:
 
 
 def judge_best_h(at: dict, *, observed: Valley, predicted: Valley, excess=None,
-                 context="") -> Result:
+                 within=None, context="") -> Result:
     """The observed best step of an error curve against the model's.
 
     Passes when the predicted best h is within CURVE_H_FACTOR of the
@@ -223,6 +223,12 @@ def judge_best_h(at: dict, *, observed: Valley, predicted: Valley, excess=None,
     every step. A predicted floor (where the model's valley lies past an end
     of the range and its curve is flat up to a knee) stands for the predicted
     best h: the two floors must then come within CURVE_H_FACTOR of each other.
+    ``within`` (the largest ratio of the smoothed curve to its model) makes a
+    misplaced valley inconclusive instead of failing when the curve stays
+    within CURVE_ERROR_FACTOR of the model at every step and its lowest error
+    is below the predicted one: the model bounds the rounding from above
+    only, so a curve under it (f(x + h) and f(x - h) that cancel exactly, as
+    at x = 1e-88 where both nodes round to +-h) places no valley.
     """
     row = dict(at, h=observed.h, exact=predicted.h, numeric=observed.h,
                tolerance=CURVE_H_FACTOR, bound_kind="model")
@@ -262,6 +268,13 @@ def judge_best_h(at: dict, *, observed: Valley, predicted: Valley, excess=None,
                               "the predicted step and lower than predicted, as when the "
                               "rounding stays below its bound (the model bounds it from above "
                               f"only, so it cannot place the valley){context}")
+    if within is not None and within <= CURVE_ERROR_FACTOR and ratio <= 1:
+        return Result(**row, status="inconclusive",
+                      message=f"inconclusive: {seen}: the valley lies a factor {factor:.3g} from "
+                              f"the predicted one, but the curve stays within {within:.3g} x its "
+                              f"model at every step (allowed {CURVE_ERROR_FACTOR:g}) and lower "
+                              "than predicted: the model bounds the rounding from above only, so "
+                              f"it cannot place the valley{context}")
     return Result(**row, status="fail",
                   message=f"the curve does not follow its model: {seen}, a factor {factor:.3g} "
                           f"in h (allowed {CURVE_H_FACTOR:g}) and {ratio:.3g} x the error "

@@ -152,7 +152,8 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
         derivative_error = _tangent_rounding(engine, floats, index, u, abs(float(exact))) \
             if method == "complex_step" else 0.0
         model = error_models.error_model(method, derivatives, value_error=value_error,
-                                   derivative_error=derivative_error, unit_roundoff=u)
+                                         derivative_error=derivative_error, unit_roundoff=u,
+                                         coordinate=floats[index])
         e64 = curves.float_errors(curves.float_quotients(s["f"], floats, index, method, hs,
                                                          dtype=s["dtype"]), exact)
         emp = exact_side.errors(method, exact)
@@ -273,7 +274,7 @@ def _best_h_row(base, curve, quantity, cell, capped=""):
                         observed=Valley(curve.observed_h, curve.observed_error, curve.floor),
                         predicted=Valley(curve.predicted_h, curve.predicted_error,
                                          curve.predicted_floor),
-                        excess=excess, context=context)
+                        excess=excess, within=curve.excess, context=context)
 
 
 def _beyond_model(curve) -> str:

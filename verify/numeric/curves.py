@@ -276,7 +276,7 @@ def fit_order(hs, float64, exact_arithmetic, model):
     hs = np.asarray(hs)
     e64, emp = np.asarray(float64), np.asarray(exact_arithmetic)
     with np.errstate(all="ignore"):
-        rounding = (model.rounding / hs ** model.order if model.order else model.rounding) + model.floor
+        rounding = model.rounding_at(hs)
         leading = model.truncation * hs ** model.power
         dominated = (leading >= DOMINANCE * rounding) & (hs <= model.holds_below) \
             & (model.beyond_leading(hs) <= NEXT_TERMS * leading) \

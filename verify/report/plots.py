@@ -93,7 +93,7 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 def _power_of_ten(value, _position=None) -> str:
     """``10⁻¹⁴`` in plain Unicode: log-axis labels without mathtext (which
     costs more than the rest of a figure)."""
-    if not value > 0:
+    if not 0 < value < math.inf:  # a locator past 1e308 offers infinity
         return ""
     exponent = math.log10(value)
     if abs(exponent - round(exponent)) > 1e-9:
@@ -163,7 +163,9 @@ def error_curve(title: str, data: dict) -> str:
     _log_axes(ax, "x", "y")
     if shown:
         low, high = min(shown), max(shown)
-        ax.set_ylim(10 ** (math.floor(math.log10(low)) - 1), 10 ** (math.ceil(math.log10(high)) + 1))
+        # a decade of margin, inside float64's normal range (errors of 1e-320 exist)
+        bottom = max(math.floor(math.log10(low)) - 1, -307)
+        ax.set_ylim(10.0 ** bottom, 10.0 ** min(max(math.ceil(math.log10(high)) + 1, bottom + 1), 307))
     ax.set_xlim(data.get("h_min"), data.get("h_max"))
     ax.set_xlabel("step h")
     ax.set_ylabel("|error|")

@@ -31,6 +31,7 @@ import os
 import re
 import signal
 import tempfile
+import warnings
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -239,7 +240,11 @@ def draw_figure(kind, title, data) -> str:
     """One figure's HTML fragment; a figure that cannot be drawn becomes a note."""
     from verify.report import html as page  # the comparator (mpmath): not at `import verify`
     try:
-        return page.render_figure(kind, title, data)
+        # matplotlib's log axes overflow on errors near float64's ends (1e-300
+        # against 1e300): its warnings would interleave with the run's lines
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return page.render_figure(kind, title, data)
     except Exception as exc:  # noqa: BLE001 - a bad figure never stops the report
         return (f"<p class='note'>this figure could not be drawn: "
                 f"{html.escape(f'{type(exc).__name__}: {exc}')}</p>")

@@ -80,6 +80,17 @@ def test_undefined_points_name_the_culprit(text, point, words):
     assert value is None and words in reason
 
 
+def test_a_value_past_the_engines_range_is_not_called_a_pole():
+    # exp(exp(x**2 sinh(x) - x)) at 14236: the inner exp's argument is 5e6190, and
+    # mpmath gives up on the outer one; sinh(x) converted to a complex overflowed
+    # and was reported as a pole, and SymPy's evalf of the inner exp took 40 s
+    value, reason = evaluate_safely(engine("exp(exp(x**2*sinh(x) - x))"), (0,),
+                                    at("14236.206423296922"))
+    assert value is None and "pole" not in reason
+    assert "exp(x**2*sinh(x) - x) has an argument too large to evaluate" in reason
+    assert "past the exact engine's range" in reason
+
+
 def test_data_sums_evaluate_over_the_rows():
     from verify.input.data import Column
     columns = (Column("x", ("1", "2", "3", "4"), (1.0, 2.0, 3.0, 4.0)),

@@ -67,6 +67,10 @@ def test_a_constant_holding_exp_of_a_number_past_the_limit_is_refused_before_eva
     with pytest.raises(ArgumentTooLarge, match=r"exp of a number of about 2\*\*4.9"):
         evalf_value(1 / (1 + sympy.exp(-big)), 40)
     assert evalf_value(sympy.exp(sympy.Integer(-700)), 40) == mpmath.exp(-700)
+    # SymPy's own evalf is slower than mpmath's: exp(1e3000) takes it 6 s, so its
+    # limit is 2**12 bits, below the 2**16 of the compiled (mpmath) side
+    with pytest.raises(ArgumentTooLarge, match=r"past the exact engine's limit of 2\*\*4096"):
+        evalf_value(sympy.exp(sympy.exp(sympy.Integer(3000))), 20)
 
 
 def test_an_infinite_or_complex_constant_is_an_error_not_0():

@@ -11,6 +11,7 @@ is compiled once and run over the rows (vectorised in NumPy).
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
 import warnings
@@ -45,13 +46,19 @@ class ArgumentTooLarge(LimitReached):
 REDUCIBLE_BITS = {"sin": 1 << 18, "cos": 1 << 18, "tan": 1 << 18,
                   "exp": 1 << 16, "sinh": 1 << 16, "cosh": 1 << 16}
 _MPMATH_GIVES_UP = 1 << 62
+# SymPy's evalf of exp is far slower than mpmath's: exp(1e1000) takes it 0.4 s,
+# exp(1e3000) 6 s, exp(5e6190) 40 s before it fails (mpmath: 0.1 s at 1e19000);
+# and past mpmath's 2**62 it does not give up at once
+EVALF_BITS = dict(REDUCIBLE_BITS, exp=1 << 12, sinh=1 << 12, cosh=1 << 12)
 
 
-def refuse_too_large(name, x) -> None:
+def refuse_too_large(name, x, *, limits=REDUCIBLE_BITS, gives_up=_MPMATH_GIVES_UP) -> None:
     """Raise ArgumentTooLarge where ``name`` (a registry function) at the mpmath
-    number ``x`` is past its REDUCIBLE_BITS (and short of where mpmath gives up)."""
-    limit = REDUCIBLE_BITS.get(name)
-    if limit is not None and x and limit < mpmath.mag(x) <= _MPMATH_GIVES_UP:
+    number ``x`` is past its limit in ``limits`` (and short of ``gives_up``, the
+    bits past which the evaluator fails at once by itself: mpmath's by default;
+    with ``limits=EVALF_BITS, gives_up=math.inf`` for SymPy's evalf)."""
+    limit = limits.get(name)
+    if limit is not None and x and limit < mpmath.mag(x) <= gives_up:
         modulo = "pi" if name in ("sin", "cos", "tan") else "log 2"
         raise ArgumentTooLarge(
             f"the exact value needs {name} of a number of about 2**{int(mpmath.mag(x)):.3g}, "

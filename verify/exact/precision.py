@@ -17,11 +17,12 @@ Examples
 from __future__ import annotations
 
 import functools
+import math
 
 import mpmath
 import sympy
 
-from verify.exact.compiled import REDUCIBLE_BITS, refuse_too_large
+from verify.exact.compiled import EVALF_BITS, REDUCIBLE_BITS, refuse_too_large
 
 START_DPS = 40
 MAX_DPS = 640
@@ -86,4 +87,5 @@ def refuse_huge_arguments(expr) -> None:
             if argument.is_number and argument.is_finite is not False:
                 parts = [part for part in argument.as_real_imag() if part.is_Number]
                 refuse_too_large(name, max((abs(mpmath.mpf(part)) for part in parts),
-                                           default=mpmath.mpf(0)))
+                                           default=mpmath.mpf(0)),
+                                 limits=EVALF_BITS, gives_up=math.inf)

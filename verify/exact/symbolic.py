@@ -16,7 +16,7 @@ import math
 import mpmath
 import sympy
 
-from verify.exact.compiled import Compiled, LimitReached
+from verify.exact.compiled import EVALF_BITS, Compiled, LimitReached, refuse_too_large
 from verify.exact.precision import START_DPS, until_stable
 from verify.input.expressions import MAX_OPERATIONS, DataSum, fold, operations, symbol
 
@@ -340,6 +340,9 @@ def explain(engine: ExactFunction, point, exc, orders=None) -> str:
         if kind == "domain":
             return (f"{piece} is not defined at {where} (outside the domain: its value "
                     "would be complex)")
+        if kind == "huge":
+            return (f"{quantity} at {where} is past the exact engine's range: {piece} has an "
+                    "argument too large to evaluate (its value is beyond any float by far)")
         return _infinite_message(piece, where, quantity)
     if any(orders):
         steep = _steep_piece(engine, orders, values)
@@ -496,22 +499,42 @@ def _exactly(p):
 
 
 def _innermost_failure(expr, values):
+    """(piece, kind) of the innermost piece of ``expr`` with no finite real value
+    at ``values``: kind "pole", "domain" or "huge" (past the exact engine's
+    range: SymPy's evalf of exp at 1e4200 takes 16 s, so a piece whose argument
+    is past EVALF_BITS is not evaluated); None when every piece has one."""
+    return _failure_and_value(expr, values)[0]
+
+
+def _failure_and_value(expr, values):
+    arguments = []
     for arg in expr.args:
-        found = _innermost_failure(arg, values)
+        found, value = _failure_and_value(arg, values)
         if found:
-            return found
+            return found, None
+        arguments.append(value)
     if not expr.free_symbols or expr.has(sympy.Dummy):
-        return None
+        return None, None
+    name = type(expr).__name__
+    if name in EVALF_BITS and arguments and arguments[0] is not None:
+        try:
+            refuse_too_large(name, max(abs(arguments[0].real), abs(arguments[0].imag)),
+                             limits=EVALF_BITS, gives_up=math.inf)
+        except LimitReached:
+            return (expr, "huge"), None
     try:
         with mpmath.workdps(30):
-            result = complex(expr.evalf(30, subs=values))
+            found = expr.evalf(30, subs=values)
+            if found.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or not found.is_number:
+                return (expr, "pole"), None
+            real, imaginary = (mpmath.mpf(part) for part in found.as_real_imag())
     except (TypeError, ValueError, ZeroDivisionError):
-        return (expr, "pole")
-    if not all(map(math.isfinite, (result.real, result.imag))):
-        return (expr, "pole")
-    if abs(result.imag) > 1e-25 * max(1.0, abs(result.real)):
-        return (expr, "domain")
-    return None
+        return (expr, "pole"), None
+    if not (mpmath.isfinite(real) and mpmath.isfinite(imaginary)):
+        return (expr, "pole"), None
+    if abs(imaginary) > 1e-25 * max(1, abs(real)):
+        return (expr, "domain"), None
+    return None, mpmath.mpc(real, imaginary)
 
 
 def _show(p):

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import mpmath
 
-from verify.exact.precision import MAX_DPS, START_DPS, agree, until_stable
+import pytest
+
+from verify.exact.precision import (HARD_MAX_DPS, MAX_DPS, START_DPS, NotSettled, agree,
+                                    until_stable)
 
 
 def test_a_cancelling_formula_is_recomputed_until_its_digits_stop_moving():
@@ -19,15 +22,41 @@ def test_a_cancelling_formula_is_recomputed_until_its_digits_stop_moving():
     assert abs(value - mpmath.mpf(10) ** -60) < mpmath.mpf(10) ** -75
 
 
-def test_the_loop_stops_at_the_limit():
+def test_a_value_that_never_settles_is_refused_not_returned():
     asked = []
 
     def never(dps):
         asked.append(dps)
         return mpmath.mpf(len(asked))
 
-    assert until_stable(never) == len(asked)
+    with pytest.raises(NotSettled, match="did not settle: at 5120 and 10240 digits it is 8.0 and 9.0"):
+        until_stable(never)
+    assert asked[-1] == HARD_MAX_DPS > MAX_DPS
+
+
+def test_a_value_that_cancels_to_zero_stops_at_the_limit():
+    asked = []
+
+    def vanishing(dps):  # exp(log(2)) - 2 at dps digits: 0 to the working precision
+        asked.append(dps)
+        return mpmath.mpf(10) ** -dps
+
+    assert until_stable(vanishing) == mpmath.mpf(10) ** -MAX_DPS
     assert asked[-1] == MAX_DPS
+
+
+def test_a_huge_argument_gets_the_digits_it_needs():
+    # cos(sinh(x + 1)/3) at x = -11309.061926351002: sinh is 1e4911, so the cosine
+    # needs 4,950 digits; at 640 it was 0.8 off and was returned all the same
+    def at(dps):
+        with mpmath.workdps(dps):
+            x = mpmath.mpf("-11309.061926351002")
+            return mpmath.cos(mpmath.sinh(x + 1) / 3) + x + 2
+
+    value = until_stable(at)
+    with mpmath.workdps(30):
+        assert abs(value - mpmath.mpf("-11308.046037552566761")) < 1e-15
+    assert mpmath.nstr(value, 8) == "-11308.046"  # printable: kept to MAX_DPS digits
 
 
 def test_agreement_is_relative_to_60_bits():

@@ -36,3 +36,18 @@ def test_numeric_route_for_functions_with_kinks_is_mpmath_taylor():
     found = numeric_coefficients(engine("abs(x)"), -2.0, 3, 2.0)
     assert [c.method for c in found] == ["mpmath_taylor"] * 4
     assert [c.value for c in found] == pytest.approx([2.0, -1.0, 0.0, 0.0], abs=1e-14)
+
+
+@pytest.mark.parametrize("text, about", [
+    ("abs(x)*exp(-x**2)", 10.0),  # c_k about 1e-43
+    ("Max(x, -800)*exp(x)", -731.0),  # x e^x there: c_k about 1e-315, below normal floats
+])
+def test_tiny_coefficients_by_mpmath_taylor_are_not_chopped_to_0(text, about):
+    # mpmath.taylor sets terms below its tolerance (1e-30 at 30 digits) to 0 by default
+    function = engine(text)
+    exact = exact_coefficients(function, parse_value(repr(about)), 3).values
+    found = numeric_coefficients(function, about, 3, 1.0)
+    assert [c.method for c in found] == ["mpmath_taylor"] * 4
+    for k, c in enumerate(found):
+        assert c.value != 0 and c.value == pytest.approx(float(exact[k]), rel=1e-6)
+        assert abs(c.value - float(exact[k])) <= c.bound

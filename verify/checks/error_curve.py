@@ -36,6 +36,7 @@ from verify.checks.compare import (Valley, error_row, inconclusive_row, judge_be
 from verify.numeric.differences import unit_roundoff
 from verify.exact import balls
 from verify.exact.derivatives import along, at_point, digits_at
+from verify.exact.precision import until_stable
 from verify.exact.symbolic import evaluate_safely, exact_function
 from verify.bounds.kinks import differentiable_switch, point_problem
 from verify.core.functions import is_analytic
@@ -97,9 +98,13 @@ def _curves_at(case, base, point, index, variable, problem, s, artifacts):
     # printing cost more than the rest of a curve's exact side
     exact = None if line is None else digits_at(line, engine.symbols[index], point[index], 1,
                                                 dps + 10)
-    if exact is None:
-        with mpmath.workdps(dps + 10):
-            exact = mpmath.re(engine.compiled(orders).mp(*[p.mp(dps + 10) for p in point]))
+    if exact is None:  # recomputed with more digits until they settle (see until_stable)
+        derivative = engine.compiled(orders)
+
+        def at(digits):
+            with mpmath.workdps(digits):
+                return mpmath.re(derivative.mp(*[p.mp(digits) for p in point]))
+        exact = until_stable(at, start=dps + 10)
     compiled = engine.compiled(tuple(0 for _ in orders))
     value_fn = compiled.mp
     with mpmath.workdps(dps):

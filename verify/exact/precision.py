@@ -3,7 +3,10 @@
 A formula evaluated at ``dps`` digits may cancel (1 - tanh(10)**2 loses eight
 digits), so a value is recomputed at twice the digits; when the two agree to
 60 bits (seven more than float64 holds) the later one is right to the last
-float64 digit, else precision doubles again, up to ``MAX_DPS``.
+float64 digit, else precision doubles again, up to ``MAX_DPS``, and on up to
+``HARD_MAX_DPS`` while the values still jump (cos(sinh(x)/3) at x = -11309
+needs 4,950 digits: at 640 its value is off by 0.8); a value that shrinks or
+grows at every doubling (a zero that cancels, a pole) ends at ``MAX_DPS``.
 
 Examples
 --------
@@ -22,22 +25,55 @@ import math
 import mpmath
 import sympy
 
-from verify.exact.compiled import EVALF_BITS, REDUCIBLE_BITS, refuse_too_large
+from verify.exact.compiled import EVALF_BITS, REDUCIBLE_BITS, LimitReached, refuse_too_large
 
 START_DPS = 40
 MAX_DPS = 640
+HARD_MAX_DPS = 10240
 AGREE_BITS = 60
 
 
-def until_stable(compute, *, start: int = START_DPS, limit: int = MAX_DPS):
+class NotSettled(LimitReached):
+    """Two evaluations at the most digits the exact engine uses still differ."""
+
+
+def until_stable(compute, *, start: int = START_DPS, limit: int = MAX_DPS,
+                 hard_limit: int = HARD_MAX_DPS):
     """``compute(dps)`` at ``start``, twice that, ... digits until two successive
-    values agree to AGREE_BITS relative bits or ``limit`` is reached; the last value."""
+    values agree to AGREE_BITS relative bits; the later value.
+
+    Past ``limit`` digits a value that keeps shrinking or growing (a zero
+    that cancels to the working precision, a pole) is returned as it is (the
+    callers tell a pole exactly); one that still jumps is
+    computed on, up to ``hard_limit``, past which NotSettled is raised: a value
+    right in no digit is never returned as exact."""
     dps, previous = start, None
     while True:
         current = compute(dps)
-        if (previous is not None and agree(previous, current)) or dps >= limit:
-            return current
+        if previous is not None and agree(previous, current) or \
+                dps >= limit and (previous is None or runaway(previous, current)):
+            return _kept(current, limit)
+        if dps >= hard_limit:
+            raise NotSettled(
+                f"the exact value did not settle: at {dps // 2} and {dps} digits it is "
+                f"{mpmath.nstr(_kept(previous, 20), 8)} and {mpmath.nstr(_kept(current, 20), 8)} "
+                f"(it needs more digits than the exact engine's limit of {hard_limit})")
         previous, dps = current, dps * 2
+
+
+def _kept(value, digits):
+    """``value`` to at most ``digits`` digits: mpmath cannot print a number of
+    10,240 digits (Python refuses to convert such an integer to a string)."""
+    with mpmath.workdps(digits):
+        return +value
+
+
+def runaway(previous, current) -> bool:
+    """Whether ``current`` is off ``previous`` in size by more than AGREE_BITS:
+    a formula that cancels to 0 falls with every doubling of digits, one at a
+    pole (tan at 40 digits of pi/2) grows; one that needs more digits jumps."""
+    scale = mpmath.mpf(2) ** AGREE_BITS
+    return abs(current) * scale <= abs(previous) or abs(current) >= abs(previous) * scale
 
 
 def agree(a, b) -> bool:

@@ -121,6 +121,8 @@ def _mp_taylor(engine, about, n):
     estimates = []
     for dps in (30, 50):
         with mpmath.workdps(dps):
-            estimates.append(mpmath.taylor(fn, mpmath.mpf(about), n))
+            # mpmath chops by default: every term below its tolerance (1e-30 at 30
+            # digits) became 0, so exp(x) at -731 (3e-318) had coefficients 0, 0, ...
+            estimates.append(mpmath.taylor(fn, mpmath.mpf(about), n, chop=False))
     return [NumericCoefficient(float(lo), float(abs(lo - hi)), UNIT * float(abs(lo)), 0.0,
                                "mpmath_taylor") for lo, hi in zip(*estimates)]

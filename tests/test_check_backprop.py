@@ -311,3 +311,44 @@ at: {x: 0}
 checks: [backprop]
 """)
     assert _row(rows, "grad[x]").status == "pass" and _row(rows, "grad[x]").numeric == 1.0
+
+
+def test_a_graph_float64_cannot_run_is_a_skip_naming_the_node(tmp_path):
+    # exp(800) overflows inside the sigmoid; f and its exact derivative are fine
+    _, rows, _ = _run(tmp_path, """
+        name: far_sigmoid
+        function: 1/(1 + exp(-x))
+        at: {x: -800}
+        checks: [backprop]
+    """)
+    grad = _row(rows, "grad[x]")
+    assert grad.status == "skip"
+    assert grad.message.startswith("float64 cannot run the graph here: node ")
+    assert "overflows float64" in grad.message
+    assert _row(rows, "agree[x]").status in ("inconclusive", "skip")
+
+
+def test_a_nan_from_finite_nodes_is_still_an_error(tmp_path, monkeypatch):
+    broken = dataclasses.replace(functions.BY_NAME["sin"],
+                                 derivative=lambda lib, a, out: lib.cos(a) * float("nan"))
+    monkeypatch.setitem(functions.BY_NAME, "sin", broken)
+    _, rows, _ = _run(tmp_path, """
+        name: nan_local
+        function: sin(x**2)
+        at: {x: 1.5}
+        checks: [backprop]
+    """)
+    grad = _row(rows, "grad[x]")
+    assert grad.status == "error" and "backprop gave nan" in grad.message
+
+
+def test_an_overflowing_local_derivative_is_a_skip(tmp_path):
+    # 1/x at 1e-200 is 1e200, its local derivative -1e400 overflows (so does f')
+    _, rows, _ = _run(tmp_path, """
+        name: steep
+        function: 1/x + 1
+        at: {x: 1e-200}
+        checks: [backprop]
+    """)
+    grad = _row(rows, "grad[x]")
+    assert grad.status == "skip" and "not applied" in grad.message

@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, replace
 
+import mpmath
 import numpy as np
 
 from verify.numeric import differences
@@ -72,12 +73,34 @@ def adjoint_function(case, name) -> ExactFunction:
     return _adjoint_function(case.graph, name, case.variables, case.parameters, case.data)
 
 
-def _judge(at, base, quantity, value, exact, bound):
+def _judge(at, base, quantity, value, exact, bound, nodes=()):
+    breakdown = "" if np.isfinite(float(value)) else float64_breakdown(nodes, exact)
     difference = differences.Difference(float(value), None, "backprop", 1,
-                                        ulps_from_exact(float(value), exact))
+                                        breakdown or ulps_from_exact(float(value), exact),
+                                        applied=not breakdown)
     return judge_numeric(located(base, method="backprop", quantity=quantity, point=at.label),
                          exact=exact, difference=difference, bound=bound,
                          tolerance=at.case.tolerance)
+
+
+def float64_breakdown(nodes, exact) -> str:
+    """Why float64 cannot run the graph here ("" when it can): a node whose
+    value or local derivative overflows (exp(-x) at x = -800 inside a
+    sigmoid), or an exact derivative past float64's largest number. Backprop's
+    NaN or infinity is then the arithmetic's limit, not the graph's fault: its
+    row is a skip, as a finite difference beyond float64 is."""
+    for node in nodes:
+        # a NaN local derivative of finite inputs is a rule's fault, not an overflow
+        for label, value, broken in (("value", node.value, np.isfinite), *(
+                (f"local derivative by {p.name}", d, lambda v: ~np.isinf(v))
+                for p, d in zip(node.parents, node.local))):
+            if not np.all(broken(np.asarray(value, dtype=float))):
+                return (f"float64 cannot run the graph here: node {node.name}'s {label} "
+                        "overflows float64, so backprop gave NaN or infinity (not applied)")
+    if not mpmath.isfinite(exact) or abs(exact) > np.finfo(np.float64).max:
+        return (f"the exact derivative {mpmath.nstr(exact, 6)} is beyond float64's range, so "
+                "backprop cannot give it (not applied)")
+    return ""
 
 
 def _finite_difference(at, index):
@@ -189,7 +212,7 @@ def _gradient_rows(at, walk, i, problem):
                 for q, m in quantities]
     value = nodes[i].adjoint
     bound = backprop_bound(engine, orders, point, walk.sizes[id(nodes[i])], walk.graph.operations)
-    grad = _judge(at, base, f"grad[{name}]", value, exact, bound)
+    grad = _judge(at, base, f"grad[{name}]", value, exact, bound, nodes)
     answers = [("backprop", float(value), grad.tolerance, "a backprop graph problem")]
     if verdict.switch and not verdict.line_piece:
         # the derivative exists at the switch; no stencil across it has a valid bound
@@ -242,5 +265,5 @@ def _adjoint_rows(at, walk, problem):
         rows.append(judge_expectation(expect_base, quantity=cells[0][1], point=label,
                                       expected=written, exact=exact, tolerance=case.tolerance,
                                       float64_bound=bound.total))
-        rows.append(_judge(at, base, cells[1][1], node.adjoint, exact, bound))
+        rows.append(_judge(at, base, cells[1][1], node.adjoint, exact, bound, nodes))
     return rows

@@ -45,6 +45,20 @@ def test_two_jobs_write_the_bytes_one_job_writes(corpus, tmp_path):
     assert cases_in(one) == ["chain", "wrong", "logistic", "pair", "single32", "kink"]
 
 
+def test_jobs_caps_the_processes_that_read_the_files_too(corpus, tmp_path, monkeypatch):
+    import verify.runner
+    asked = []
+    real = verify.runner.entries_in_workers
+
+    def counting(jobs, options, *, workers, meanwhile=None):
+        asked.append(workers)
+        return real(jobs, options, workers=workers, meanwhile=meanwhile)
+    monkeypatch.setattr(verify.runner, "entries_in_workers", counting)
+    (tmp_path / "second.yaml").write_text(CORPUS)  # beside the corpus: two files to read
+    assert main([str(tmp_path), "--out", str(tmp_path / "out"), "--jobs", "1", "-q"]) == 2
+    assert asked == [1]
+
+
 def test_k_selects_cases_by_id_and_quiet_prints_only_the_total(corpus, tmp_path, capsys):
     assert main([str(corpus), "--out", str(tmp_path), "-k", "::l", "--timeout", "0", "-q"]) == 0
     assert cases_in(tmp_path) == ["logistic"]

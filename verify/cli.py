@@ -118,8 +118,9 @@ def _run(args, options) -> int:
     from verify.report import write_reports
     from verify.report.writer import MATH_CAP, prepare, prepare_formula
     from verify.runner import load, run_all
-    try:
-        loaded = load(args.paths, options, meanwhile=prepare).select(args.select)
+    jobs = args.jobs or os.cpu_count() or 1
+    try:  # --jobs caps the processes that read the files too
+        loaded = load(args.paths, options, jobs=jobs, meanwhile=prepare).select(args.select)
     except KeyboardInterrupt:
         print("interrupted while loading the cases: no case ran", file=sys.stderr)
         write_reports(args.out, [], [], interrupted=True,
@@ -130,7 +131,6 @@ def _run(args, options) -> int:
         print(printable(f"no cases found{where} in {', '.join(map(str, args.paths))} (exit 5)"),
               file=sys.stderr)
         return EXIT_NO_CASES
-    jobs = args.jobs or os.cpu_count() or 1
     runs, interrupted = [], False
 
     def failed(entry):

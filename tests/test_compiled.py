@@ -195,3 +195,19 @@ def test_arguments_within_the_reducible_size_are_mpmaths_own():
                 if name in ("exp", "sinh", "cosh") and abs(x) > 1e6:
                     continue  # a value with an exponent of 2**60000 bits: slow, and mpmath's
                 assert _MP_NAMES[name](x) == getattr(mpmath, name)(x)
+
+
+@pytest.mark.parametrize("digits", [200, 700])
+def test_exp_sinh_cosh_of_far_arguments_past_600_bits_agree_with_mpmath(digits):
+    # mpmath powers e for them (10 s at 22,700 bits of argument and 320 digits);
+    # the compiled functions reduce modulo log 2 instead, to the same digits
+    import mpmath
+    from verify.exact.compiled import _MP_NAMES
+    with mpmath.workdps(digits):
+        for x in (mpmath.mpf(2) ** 700 * mpmath.pi, -mpmath.mpf(2) ** 90 * mpmath.e,
+                  mpmath.mpf(2) ** 66 * 3 + mpmath.mpf(1) / 7):
+            for name in ("exp", "sinh", "cosh"):
+                ours = _MP_NAMES[name](x)
+                with mpmath.workdps(digits + 40):
+                    theirs = getattr(mpmath, name)(x)
+                assert abs(ours / theirs - 1) < mpmath.mpf(10) ** (3 - digits), (name, x)

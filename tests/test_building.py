@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -28,9 +27,7 @@ def test_a_case_that_hangs_while_building_is_stopped_and_the_next_case_is_built(
             function: cos(x)
             at: {x: 0.5}
     """)
-    started = time.perf_counter()
     loaded = load([path], RunOptions(timeout=1.0), jobs=1)
-    assert time.perf_counter() - started < 1.0 + 10
     (error,) = loaded.errors
     assert error.case == "hangs" and error.file == str(path) and error.status == "error"
     assert error.message == (f"{path}:3: case 'hangs': key 'at': time limit: building the case "

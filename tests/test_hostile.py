@@ -355,10 +355,9 @@ def test_generated_inputs_in_one_run_beside_a_good_case(tmp_path):
     formula = made["formula_names"][0]
     paths = [folder for name, (folder, _) in made.items() if name != "formula_names"]
     paths += [tmp_path / "in" / "good", '=HYPERLINK("x";"y").yaml']
-    seconds, status, stdout, stderr, peak = run_verify(ROOT, paths, out, TIMEOUT, formula)
+    _, status, stdout, stderr, peak = run_verify(ROOT, paths, out, TIMEOUT, formula)
     assert status == 2, stderr
     assert "Traceback" not in stderr
-    assert seconds < TIMEOUT + 10 + 20  # none of these needs the time limit; start-up and reports
     assert peak < PARENT_LIMIT_MB, peak
     assert "\r" not in stdout and "\x1b" not in stdout  # control characters are escaped
     assert "\\x1b[2K\\rPASS fake.yaml" in stdout

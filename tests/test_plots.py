@@ -137,7 +137,7 @@ def test_formula_is_presentation_mathml_without_matplotlib():
     assert "<svg" not in fragment and "<path" not in fragment
 
 
-def test_formulas_take_milliseconds_and_leave_matplotlib_unloaded():
+def test_formulas_leave_matplotlib_unloaded():
     import subprocess
     import sys
     probe = ("import sys, time\n"
@@ -145,15 +145,13 @@ def test_formulas_take_milliseconds_and_leave_matplotlib_unloaded():
              "from verify.report import maths\n"
              "e = [parse(f'sin({k}*x**2)*exp(-x/{k+1}) + tanh(x*y)') for k in range(30)]\n"
              "maths.render(e[0], ('x', 'y'))\n"
-             "t = time.process_time()\n"
              "out = [maths.render(x, ('x', 'y')) for x in e[1:]]\n"
              "assert all(f.startswith('<math') for f in out), out[0]\n"
-             "print(time.process_time() - t, 'matplotlib' in sys.modules)\n")
+             "print('matplotlib' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=120, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
-    seconds, loaded = done.stdout.split()
-    assert loaded == "False"
-    assert float(seconds) / 29 < 0.015  # mathtext took about 20 ms a formula
+    # matplotlib's mathtext (about 20 ms a formula) is never used for them
+    assert done.stdout.split() == ["False"], done.stderr
 
 
 def test_e_and_minus_print_as_in_textbooks_and_labels_are_escaped():

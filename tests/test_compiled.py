@@ -211,3 +211,15 @@ def test_exp_sinh_cosh_of_far_arguments_past_600_bits_agree_with_mpmath(digits):
                 with mpmath.workdps(digits + 40):
                     theirs = getattr(mpmath, name)(x)
                 assert abs(ours / theirs - 1) < mpmath.mpf(10) ** (3 - digits), (name, x)
+
+
+def test_a_taylor_constant_past_the_limit_is_refused_before_sympy_asks_if_it_is_real(tmp_path):
+    # cos(sin(exp(2x**2 - x) x**3) x) about -18252: building re(u0) of the series'
+    # constant made SymPy evaluate sin(exp(6.7e8)), which never ended
+    from verify.api import run
+    path = tmp_path / "far.yaml"
+    path.write_text('name: far\nfunction: "cos(sin(exp(2*x**2 - x) * x**3) * x)"\n'
+                    "at: {x: -18251.996448313406}\nchecks: [taylor]\n")
+    rows = run(path, timeout=60)
+    assert list(rows.status) == ["error"]
+    assert "needs sin of a number of about 2**9.61e+08" in rows.message[0]

@@ -38,7 +38,7 @@ from sympy.polys.rings import ring
 from verify.input.expressions import DataSum
 from verify.core.functions import BY_NAME, passes, pieces
 from verify.exact.intervals import NotSmooth, _eval, ends_of
-from verify.exact.precision import evalf_value
+from verify.exact.precision import evalf_value, refuse_huge_arguments
 
 ZERO_DIGITS = 40  # a constant smaller than 10**-40 counts as zero (a pole, a kink)
 
@@ -188,8 +188,12 @@ class Record:
 
 
 def _numeric(u0):
-    return evalf_value(sympy.re(u0), ZERO_DIGITS + 20) if not u0.is_Rational \
-        else mpmath.mpf(u0.p) / u0.q
+    if u0.is_Rational:
+        return mpmath.mpf(u0.p) / u0.q
+    # before re(u0): building it asks SymPy whether u0 is real, which evaluates
+    # u0, sin(exp(6.7e8)) in it included (pi to 9.6e8 bits, for ever)
+    refuse_huge_arguments(u0)
+    return evalf_value(sympy.re(u0), ZERO_DIGITS + 20)
 
 
 def _check_point(name, u0):

@@ -289,3 +289,19 @@ def test_coefficients_beyond_float64_are_not_applied_not_errors(tmp_path):
     assert len(coefficients) == 6 and set(coefficients.status) == {"skip"}
     assert coefficients.message.str.contains("is beyond float64").all()
     assert "error" not in set(rows.status) and "fail" not in set(rows.status)
+
+
+def test_a_figure_reaching_past_the_engines_limits_leaves_those_bounds_out(tmp_path):
+    # the figure's grid reaches x = 1.9, where sin's argument exp(exp(x**4)) has
+    # 5e5 bits: its band is left out there; the check's own rows are judged
+    rows, artifacts = _run(tmp_path, """
+        name: steep
+        function: sin(exp(exp(x**4)))
+        at: {x: 0.941}
+        checks: [taylor]
+    """)
+    assert {r.status for r in rows} <= {"pass", "inconclusive", "skip"}, rows
+    assert any(r.status == "pass" for r in rows)
+    ((_, _, data),) = artifacts.figures
+    bands = [b for n in data["orders"] for b in data["bound"][str(n)]]
+    assert None in bands and any(b is not None and b > 0 for b in bands)

@@ -37,6 +37,7 @@ from mpmath import iv
 from verify.exact import balls
 from verify.exact.intervals import NotSmooth, ends_of, excludes_zero, interval_max_abs, widened
 from verify.exact.series import Ball, Held, Interval, NoRule, constants_at, expand
+from verify.exact.compiled import LimitReached
 from verify.exact.symbolic import DerivativeTooLarge
 
 # what a route raises when it cannot decide (NotSmooth, BallNotSmooth, NotAnalytic
@@ -180,7 +181,7 @@ def coefficient_enclosures(engine, edges, order: int) -> list:
                 pieces.append([_upper(c) for c in series])
             except NoRule:
                 pieces.append(_symbolic_enclosure(engine, ends_of(about), order))
-            except UNDECIDED:
+            except (*UNDECIDED, LimitReached):  # a far piece of a figure's grid: no bound there
                 pieces.append([math.inf] * (order + 1))
     finally:
         iv.dps = saved

@@ -321,6 +321,8 @@ def evaluate_safely(engine: ExactFunction, orders, point):
     """``(value, None)`` or ``(None, reason)`` naming why it is not defined."""
     try:
         return engine.value(orders, point), None
+    except LimitReached as exc:  # defined there, past what the engine computes: this row only
+        return None, str(exc)
     except (NotDefined, ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
         # TypeError: mpmath's max/min met a complex argument (Max(x, asin(x)) at x=-2.5)
         return None, explain(engine, point, exc, orders)

@@ -121,7 +121,7 @@ def phases(jobs: int, corpus: str) -> None:
     from verify.report import write_reports
     from verify.runner import is_load_error, load, run_all
     marks = [("import", time.perf_counter())]
-    loaded = load([corpus])
+    loaded = load([corpus], jobs=jobs)
     marks.append(("load", time.perf_counter()))
     runs = [entry for entry in run_all(loaded, RunOptions(), jobs=jobs)
             if not is_load_error(entry)]

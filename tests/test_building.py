@@ -94,18 +94,19 @@ def test_a_case_that_is_not_a_mapping_is_a_row_and_the_next_case_is_built(tmp_pa
 
 
 def test_loading_reports_are_typed_messages_in_order(tmp_path):
-    from verify.building import Begin, Built, Done, Key, file_entries
+    from verify.building import Begin, Built, Done, file_entries
     from verify.input.loading import Source
     path = _write(tmp_path, """
         cases:
           - {name: fine, function: sin(x), at: {x: 1}}
           - {name: bad, function: "sin(", at: {x: 1}}
     """)
-    sent = []
+    sent, keys = [], []
     source = Source(file=str(path), group="cases", folder=tmp_path)
-    file_entries((path, str(path), source, 0), RunOptions(), sent.append)
+    file_entries((path, str(path), source, 0), RunOptions(), sent.append, keys.append)
     assert isinstance(sent[0], Begin) and sent[0].name == "fine"
-    assert any(isinstance(m, Key) and m.key == "function" for m in sent)
+    assert keys[0] is None and "function" in keys  # each case starts with no key
+    assert [type(m).__name__ for m in sent] == ["Begin", "Built", "Begin", "Built", "Done"]
     built = [m for m in sent if isinstance(m, Built)]
     assert [b.index for b in built] == [0, 1]
     assert built[0].item.name == "fine" and built[1].item.status == "error"
@@ -134,3 +135,17 @@ def test_work_meanwhile_runs_once_while_the_workers_read_and_changes_nothing(tmp
     without = load([tmp_path], RunOptions(timeout=30), jobs=1)
     assert calls == [1]
     assert [c.id for c in with_work.cases] == [c.id for c in without.cases] == ["a::a", "b::b"]
+
+
+def test_the_key_note_holds_the_last_key_written_in_shared_memory():
+    import multiprocessing
+    from verify.building import KEY_BYTES, KeyNote
+    note = KeyNote(multiprocessing.get_context())
+    assert note.read() is None
+    note.write("expect")
+    note.write("at")  # a shorter key after a longer one
+    assert note.read() == "at"
+    note.write("é" * KEY_BYTES)  # cut to the buffer, never past it
+    assert note.read().startswith("é") and len(note.read().encode()) < KEY_BYTES
+    note.write(None)
+    assert note.read() is None

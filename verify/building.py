@@ -8,6 +8,8 @@ with the memory cap, and its cases are built there one after another; the
 worker reports each case as it starts (and each key as it is read), so a
 case over the time limit is named, with its key, in an ``error`` row, its
 worker is ended, and a new worker goes on with the file's next case. The
+key being read is written to memory the parent shares with the worker, not
+sent: a message per key woke the parent five times a case. The
 parent only lists files and collects the built cases, so its memory stays
 small whatever the input. With no time limit (``--timeout 0``) the same
 steps run in this process.
@@ -28,19 +30,13 @@ from verify.input.loading import CaseError, line_of, read_nodes
 from verify.workers import Worker, _context, jobs_from, send, start_worker
 
 
-# What a loading worker reports, in this order per case: Begin, Key (each key
-# read), Built; Done when its file is finished.
+# What a loading worker reports, in this order per case: Begin, Built; Done when
+# its file is finished. The key being read goes to the worker's KeyNote.
 @dataclass(frozen=True)
 class Begin:
     index: int          # the case's position in its file
     name: str | None
     line: int
-
-
-@dataclass(frozen=True)
-class Key:
-    index: int
-    key: str
 
 
 @dataclass(frozen=True)
@@ -79,11 +75,30 @@ def _internal(exc: BaseException) -> str:
     return f"internal error while reading it: {type(exc).__name__}: {str(exc)[:200]}{at}"
 
 
-def file_entries(job, options, send) -> None:
+KEY_BYTES = 64  # a key's name, as long as any key of CASES.md
+
+
+class KeyNote:
+    """The key a loading worker is reading, in memory shared with the parent
+    (read only when the worker is stopped, so it cannot change meanwhile)."""
+
+    def __init__(self, context):
+        self.buffer = context.RawArray("c", KEY_BYTES)
+
+    def write(self, key) -> None:
+        data = str(key or "").encode("utf-8", "replace")[:KEY_BYTES - 1]
+        data = data.decode("utf-8", "ignore").encode("utf-8")  # not mid-character
+        self.buffer[:len(data) + 1] = data + b"\0"
+
+    def read(self) -> str | None:
+        return bytes(self.buffer).split(b"\0", 1)[0].decode("utf-8", "replace") or None
+
+
+def file_entries(job, options, send, note_key=None) -> None:
     """Read one file and build its cases from ``start`` on, reporting with ``send``:
-    :class:`Begin`, :class:`Key` per key, then :class:`Built` (a Case or an
-    error row) per case; ``Built(None, row)`` for a file that cannot be read;
-    :class:`Done` at the end."""
+    :class:`Begin`, then :class:`Built` (a Case or an error row) per case;
+    ``Built(None, row)`` for a file that cannot be read; :class:`Done` at the
+    end. ``note_key(key)`` is told each key as it is read (None as a case begins)."""
     from verify.input import cases  # SymPy: loaded only when a file is read, not at --help
     path, shown, source, start = job
     error = functools.partial(load_error, source=source)
@@ -103,12 +118,15 @@ def file_entries(job, options, send) -> None:
     for k in range(start, len(nodes)):
         node = nodes[k]
         name = _case_name(node)
+        if note_key is not None:
+            note_key(None)
         send(Begin(k, name, line_of(node)))
         key = [None]
 
-        def reading(current, k=k, key=key):
+        def reading(current, key=key):
             key[0] = current
-            send(Key(k, current))
+            if note_key is not None:
+                note_key(current)
         try:
             case = cases.build_case(node, source, allow_outside_data=options.allow_outside_data,
                                     on_key=reading)
@@ -130,10 +148,10 @@ def file_entries(job, options, send) -> None:
     send(Done(len(nodes)))
 
 
-def _load_worker(connection, options):
+def _load_worker(connection, options, note):
     start_worker(options)
     for job in jobs_from(connection):
-        file_entries(job, options, functools.partial(send, connection))
+        file_entries(job, options, functools.partial(send, connection), note.write)
 
 
 def entries_in_process(jobs, options):
@@ -164,7 +182,8 @@ class _LoadSlot(Worker):
     """A loading worker and its current :class:`_Loading` job (or None)."""
 
     def __init__(self, context, options):
-        super().__init__(context, options, _load_worker)
+        self.note = KeyNote(context)
+        super().__init__(context, options, _load_worker, self.note)
         self.job = None
 
 
@@ -209,6 +228,7 @@ def entries_in_workers(jobs, options, *, workers: int, meanwhile=None):
                     died = False
                 else:
                     continue
+                loading.key = slot.note.read() if loading.case is not None else None
                 _stopped(loading, _why(died, loading, options), found, pending)
                 slot.end()
                 slots[slots.index(slot)] = _LoadSlot(context, options)
@@ -221,10 +241,8 @@ def entries_in_workers(jobs, options, *, workers: int, meanwhile=None):
 def _take(report, loading, found) -> bool:
     """File one report of a worker; true when its file is done."""
     if isinstance(report, Begin):
-        loading.case, loading.key = report, None
+        loading.case = report
         loading.restart()
-    elif isinstance(report, Key):
-        loading.key = report.key
     elif isinstance(report, Built):
         found[loading.index].append(report)
         loading.case = None

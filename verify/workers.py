@@ -135,11 +135,11 @@ def without_case(outcome):
 
 
 class Worker:
-    """A child process running ``target(connection, options)``, and its pipe."""
+    """A child process running ``target(connection, options, *extra)``, and its pipe."""
 
-    def __init__(self, context, options, target):
+    def __init__(self, context, options, target, *extra):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=target, args=(child, options), daemon=True)
+        self.process = context.Process(target=target, args=(child, options, *extra), daemon=True)
         self.process.start()
         child.close()
 

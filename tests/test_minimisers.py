@@ -124,3 +124,30 @@ def test_an_alarm_is_not_spent_inside_a_finaliser(monkeypatch):
     found = stationary_points(engine("cos(x)"), [(3.0,)], budget=0.1)
     assert log == ["finaliser done", "after the finaliser"]
     assert "SymPy timed out" in found[0].how
+
+
+def test_an_alarm_is_not_spent_inside_a_garbage_collector_callback(monkeypatch):
+    import gc
+    log = []
+
+    def callback(phase, info):  # Hypothesis installs one such; its exceptions are "ignored"
+        if phase == "start" and "in solve" in log and "collected" not in log:
+            started = time.monotonic()
+            while time.monotonic() - started < 0.3:
+                pass
+            log.append("collected")
+
+    def solve(*args, **kwargs):
+        log.append("in solve")
+        gc.collect()
+        log.append("after the collection")
+        time.sleep(3)
+        log.append("not reached")
+    monkeypatch.setattr(sympy, "solve", solve)
+    gc.callbacks.append(callback)
+    try:
+        found = stationary_points(engine("cos(x)"), [(3.0,)], budget=0.1)
+    finally:
+        gc.callbacks.remove(callback)
+    assert log == ["in solve", "collected", "after the collection"]
+    assert "SymPy timed out" in found[0].how

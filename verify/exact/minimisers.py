@@ -21,6 +21,7 @@ References
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import signal
 import threading
@@ -98,14 +99,16 @@ def _budget(seconds):
 
 def _swallowed_in(frame) -> bool:
     """Whether an exception raised at ``frame`` would be swallowed ("Exception
-    ignored in ..."): a ``__del__``, a weakref callback, or the hook that
+    ignored in ..."): a ``__del__``, a garbage-collector callback (Hypothesis
+    installs one), a weakref callback, or the hook that
     reports such exceptions (pytest's turns them into failures) runs there. The
     next alarm, RETRY seconds on, lands elsewhere."""
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
     for _ in range(64):
         if frame is None:
             return False
         code = frame.f_code
-        if code.co_name == "__del__" or code.co_filename.endswith(
+        if code.co_name == "__del__" or code in callbacks or code.co_filename.endswith(
                 ("weakref.py", "unraisableexception.py")):
             return True
         frame = frame.f_back

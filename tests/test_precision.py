@@ -109,3 +109,15 @@ def test_an_infinite_or_complex_constant_is_an_error_not_0():
     for value in (sympy.oo, sympy.nan, sympy.I + 1, sympy.log(-1)):
         with pytest.raises(ValueError, match="not a finite real number"):
             evalf_value(value, 40)
+
+
+def test_numbers_too_long_for_python_to_print_are_written_as_powers_of_ten():
+    from verify.exact.precision import number_text
+    with mpmath.workdps(30):
+        huge = mpmath.exp(mpmath.mpf(10) ** 5000)  # its exponent has 5,000 digits
+        assert number_text(huge, 6) == "10**4.34294e+4999"
+        assert number_text(-huge, 6) == "-10**4.34294e+4999"
+    with mpmath.workdps(10240):
+        long = mpmath.pi * 1  # a mantissa of 10,240 digits
+    assert number_text(long, 8) == "3.1415927"
+    assert number_text(mpmath.mpf("0.5"), 12, min_fixed=-6) == "0.5"

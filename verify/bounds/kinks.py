@@ -27,6 +27,7 @@ from verify.exact.symbolic import (ExactFunction, complex_piece, evaluate_safely
 from verify.input.expressions import DataSum, fold
 from verify.core.functions import SWITCH_CLASSES, is_analytic
 from verify.bounds.branches import PROBE, Undecided, piece_beside, show, tied_at
+from verify.exact.precision import number_text
 
 AGREE = mpmath.mpf("1e-30")   # one-sided values are exact to far more digits than this
 _SWITCHING = (*SWITCH_CLASSES, sympy.Piecewise)  # abs, Max, Min, where
@@ -92,7 +93,7 @@ def derivative_at(engine, orders, point) -> Verdict:
     return Verdict(value=value, line_piece=piece if constant and len(axes) == 1 else None,
                    switch=f"{where} is a switch of {_show_all(switching)}, where "
                           f"{_quantity(engine, orders)} exists (the one-sided values agree: "
-                          f"{mpmath.nstr(value, 12, min_fixed=-6)})")
+                          f"{number_text(value, 12, min_fixed=-6)})")
 
 
 def first_jump(engine, point, index, start, stop) -> int | None:
@@ -352,7 +353,7 @@ def _kink_message(engine, point, switching, beta, values) -> str:
 
 
 def _text(value) -> str:
-    return "undefined" if value is None else mpmath.nstr(value, 12, min_fixed=-6)
+    return "undefined" if value is None else number_text(value, 12, min_fixed=-6)
 
 
 def _where(engine, point) -> str:

@@ -20,7 +20,6 @@ import functools
 import math
 
 import numpy as np
-import sympy
 
 from verify.exact import balls
 from verify.input.expressions import symbol

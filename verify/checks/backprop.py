@@ -50,6 +50,7 @@ from verify.input.expressions import symbol
 from verify.bounds.kinks import derivative_at, engine_choice_problem, engine_kink, point_problem, switch_at
 from verify.core.functions import is_analytic
 from verify.checks.common import PointContext, graph_of, numeric_function, partial_with_bound
+from verify.exact.precision import number_text
 
 @functools.lru_cache(maxsize=256)
 def _adjoint_function(graph, name, variables, parameters, data) -> ExactFunction:
@@ -98,7 +99,7 @@ def float64_breakdown(nodes, exact) -> str:
                 return (f"float64 cannot run the graph here: node {node.name}'s {label} "
                         "overflows float64, so backprop gave NaN or infinity (not applied)")
     if not mpmath.isfinite(exact) or abs(exact) > np.finfo(np.float64).max:
-        return (f"the exact derivative {mpmath.nstr(exact, 6)} is beyond float64's range, so "
+        return (f"the exact derivative {number_text(exact, 6)} is beyond float64's range, so "
                 "backprop cannot give it (not applied)")
     return ""
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from verify.core.result import COLUMNS, Result  # noqa: F401 - the comparator's rows
 from verify.core.status import Status
+from verify.exact.precision import number_text
 
 EXACT_EQUALITY = mpmath.mpf("1e-25")  # relative: "equal" for exact expectations
 # Below the smallest normal float64 a value keeps no relative precision: an
@@ -155,7 +156,7 @@ def judge_expectation(base: dict, *, quantity, point, expected, exact, tolerance
     if difference <= allowed:
         return Result(**row, tolerance=float(allowed), bound_kind=kind, status="pass",
                       message=printout if kind == FLOAT64_KIND else "")
-    shown = mpmath.nstr(exact, 17)
+    shown = number_text(exact, 17)
     why = {"written digits": f"the written digits allow {float(allowed):.3g}",
            "tolerance": f"the tolerance allows {float(allowed):.3g}",
            FLOAT64_KIND: printout.replace("within", "allowed:", 1)}.get(
@@ -404,16 +405,16 @@ def _agreement(base, quantity, point, exact, answers, note):
 
     unbounded = [n for n, _, a, _ in answers if a is None or not math.isfinite(float(a))]
     if unbounded:  # no bound to judge by: neither an agreement nor a disagreement
-        values = "; ".join([f"exact {mpmath.nstr(exact, 17)}"] + [
-            f"{n} {mpmath.nstr(mpmath.mpf(v), 17)}" for n, v, _, _ in answers])
+        values = "; ".join([f"exact {number_text(exact, 17)}"] + [
+            f"{n} {number_text(mpmath.mpf(v), 17)}" for n, v, _, _ in answers])
         return Result(**dict(base, method="three-way", quantity=quantity, point=point,
                              exact=float(exact), bound_kind="agreement"), status="inconclusive",
                       message=f"inconclusive: no finite error bound for {', '.join(unbounded)} "
                               f"here, so the answers cannot be judged; {values}"
                               + (f" ({note})" if note else ""))
     agrees = [finite(v) and abs(mpmath.mpf(v) - exact) <= a for _, v, a, _ in answers]
-    listing = "; ".join([f"exact {mpmath.nstr(exact, 17)}"] + [
-        f"{n} {mpmath.nstr(mpmath.mpf(v), 17)} ({'within' if ok else 'beyond'} {float(a):.3g})"
+    listing = "; ".join([f"exact {number_text(exact, 17)}"] + [
+        f"{n} {number_text(mpmath.mpf(v), 17)} ({'within' if ok else 'beyond'} {float(a):.3g})"
         for (n, v, a, _), ok in zip(answers, agrees)])
     odd = [answer for answer, ok in zip(answers, agrees) if not ok]
     shown = odd[0] if odd else answers[0]

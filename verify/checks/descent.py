@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mpmath
 import numpy as np
 
 from verify.checks.compare import (Allowance, error_row, judge_expectation, judge_outcome,
@@ -34,6 +33,7 @@ from verify.numeric.descent import (classify, default_bound, descend, gradient_f
 from verify.exact.symbolic import exact_function
 from verify.exact.minimisers import stationary_points
 from verify.checks.common import graph_of, plain_floats
+from verify.exact.precision import number_text
 
 MAX_PATH = 500         # points of a path kept for the figure (2+ variables)
 MAX_LOSS = 5_000       # loss values kept for the figure
@@ -141,7 +141,7 @@ def _minimum_rows(setting, run):
         if outcome != "converged":
             rows.append(skip_row(base, f"the run {outcome}: its end point is not a minimiser "
                                        f"({v} = {end[i]:.10g}, the nearest minimiser has "
-                                       f"{v} = {mpmath.nstr(nearest.point[i], 12)})",
+                                       f"{v} = {number_text(nearest.point[i], 12)})",
                                  exact=float(nearest.point[i]), numeric=float(end[i]), **cell))
             continue
         rows.append(judge_within(located(base, **cell), exact=nearest.point[i],

@@ -36,6 +36,7 @@ from verify.exact.taylor import NotAnalytic, exact_coefficients, partial_sum, re
 from verify.numeric.taylor_coefficients import numeric_coefficients
 from verify.checks.common import plain_floats
 from verify.bounds.kinks import derivative_at, first_jump, is_switch, one_sided
+from verify.exact.precision import number_text
 
 FIGURE_ORDERS = (1, 2, 3, 5, 10, 20)
 FIGURE_MAX_ORDER = 20  # higher orders draw on f itself and cost interval work
@@ -116,7 +117,7 @@ def switch_rows(case, engine, base, about, order, *, asked=True):
                                           expected=case.expect.taylor[k], exact=exact,
                                           tolerance=case.tolerance))
         rows.append(skip_row(base, f"{at} is a switch of the function: the coefficient "
-                                   f"{mpmath.nstr(exact, 15)} exists (the one-sided derivatives "
+                                   f"{number_text(exact, 15)} exists (the one-sided derivatives "
                                    "of this order agree), but the numeric coefficients need f "
                                    "analytic about the point (a Cauchy integral)",
                              quantity=f"taylor[{k}]", point=at, method="exact",
@@ -144,7 +145,7 @@ def switch_rows(case, engine, base, about, order, *, asked=True):
 def _one_sided(engine, about, order):
     """'left L, right R' of the order-th derivative at a switch."""
     left, right = one_sided(engine, [about], 0, order)
-    show = lambda v: "undefined" if v is None else mpmath.nstr(v, 8)  # noqa: E731
+    show = lambda v: "undefined" if v is None else number_text(v, 8)  # noqa: E731
     return f"left {show(left)}, right {show(right)}"
 
 
@@ -184,7 +185,7 @@ def _coefficient_rows(case, engine, base, about, at, order, series, radius):
         if abs(series.values[k]) > _FLOAT64_MAX:  # as a stencil meeting such values is
             rows.append(skip_row(
                 located(base, method=found.method, quantity=f"taylor[{k}]", point=at),
-                f"not applied: the exact coefficient, about {mpmath.nstr(series.values[k], 3)}, "
+                f"not applied: the exact coefficient, about {number_text(series.values[k], 3)}, "
                 "is beyond float64, so no float64 value can be compared with it"))
             continue
         moved = SAFETY * (k + 1) * float(abs(series.values[k + 1])) * shift

@@ -11,7 +11,6 @@ is compiled once and run over the rows (vectorised in NumPy).
 from __future__ import annotations
 
 import functools
-import math
 import operator
 import re
 import warnings

@@ -35,6 +35,7 @@ import sympy
 
 from verify.exact.compiled import LimitReached
 from verify.input.expressions import DataSum, symbol
+from verify.exact.precision import number_text
 
 SOLVE_BUDGET = 5.0   # seconds SymPy may spend on grad f = 0
 MAX_EXACT_ROWS = 20_000
@@ -54,7 +55,7 @@ class Stationary:
     def show(self, variables) -> str:
         exact = [str(c) for c in self.exact]
         shown = exact if exact and max(map(len, exact)) <= 30 else \
-            [mpmath.nstr(c, 12) for c in self.point]
+            [number_text(c, 12) for c in self.point]
         return ", ".join(f"{v}={c}" for v, c in zip(variables, shown))
 
 

@@ -56,9 +56,26 @@ def until_stable(compute, *, start: int = START_DPS, limit: int = MAX_DPS,
         if dps >= hard_limit:
             raise NotSettled(
                 f"the exact value did not settle: at {dps // 2} and {dps} digits it is "
-                f"{mpmath.nstr(_kept(previous, 20), 8)} and {mpmath.nstr(_kept(current, 20), 8)} "
+                f"{number_text(previous, 8)} and {number_text(current, 8)} "
                 f"(it needs more digits than the exact engine's limit of {hard_limit})")
         previous, dps = current, dps * 2
+
+
+def number_text(value, digits, **options) -> str:
+    """``mpmath.nstr(value, digits, **options)`` for any value: one of 10,240
+    digits is rounded first, and one whose exponent has thousands of digits
+    (exp(sinh(x)) at 12164 is about 10**(10**5282); Python will not print
+    such an integer) is written 10**e."""
+    if not (value and mpmath.isfinite(value) and abs(mpmath.mag(value)) > _PRINTABLE_BITS):
+        return mpmath.nstr(_kept(value, digits + 5), digits, **options)
+    with mpmath.workdps(digits + 5):
+        exponent = mpmath.log10(abs(value))
+    return f"{'-' if value < 0 else ''}10**{mpmath.nstr(exponent, digits)}"
+
+
+# past 2**(2**64) a decimal exponent has 20 digits and more; mpmath takes 27 s to
+# find that it cannot print one of 5,000 (Python refuses such an integer)
+_PRINTABLE_BITS = 2 ** 64
 
 
 def _kept(value, digits):

@@ -43,3 +43,23 @@ def test_float_and_int_cells_read_back_as_the_same_numbers():
     read = [row[0] for row in _read(csv_text(frame))[1:]]
     assert [float(text) for text in read] == [float(v) for v in values]
     assert read[-3:] == [str(2 ** 60), "-7", "0"]
+
+
+def test_tables_write_the_bytes_a_pandas_frame_of_them_writes():
+    # the reports build their CSV without pandas: every column is typed as a
+    # DataFrame types it (ints beside a float or a None become floats)
+    import random
+    import numpy as np
+    from verify.report.tables import Table, _typed
+    rng = random.Random(11)
+    kinds = (lambda: rng.randint(-5, 5), lambda: rng.uniform(-1, 1) * 10.0 ** rng.randint(-300, 300),
+             lambda: None, lambda: "x=-1", lambda: np.float64(rng.random()), lambda: True,
+             lambda: math.nan, lambda: rng.choice([math.inf, -0.0, 2 ** 60]))
+    for _ in range(300):
+        width, height = rng.randint(1, 4), rng.randint(0, 5)
+        # each column draws from one to three kinds, as a report's columns do
+        columns = [rng.sample(kinds, rng.randint(1, 3)) for _ in range(width)]
+        rows = [tuple(rng.choice(column)() for column in columns) for _ in range(height)]
+        names = tuple(f"c{i}" for i in range(width))
+        expected = csv_text(pd.DataFrame(rows, columns=list(names)))
+        assert csv_text(Table(names, _typed(rows, width))) == expected, rows

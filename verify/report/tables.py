@@ -1,15 +1,29 @@
-"""The CSV tables: pandas only here, at the reporting edge.
+"""The CSV tables as columns and rows; pandas frames of them for the Python API.
 
 Column order is fixed (``Result`` field order, then the summary's), row
 order is run order (files sorted, cases in file order), and floats are
 written in full (repr), so two runs of the same cases give the same bytes.
+The reports need no pandas (its import is a tenth of a run's serial part):
+each column is typed as a DataFrame types it (:func:`_typed`), so the
+bytes are those a frame wrote.
 """
 from __future__ import annotations
 
-import pandas as pd
+import math
+import numbers
+from dataclasses import dataclass
 
 from verify.checks.compare import COLUMNS, worst_rel_error
 from verify.core.status import Status, count, status_of
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's column names and its rows (tuples, one value per column)."""
+
+    columns: tuple
+    rows: list
+
 
 # Side tables: CASES.md and the issues name their first columns; others follow, sorted.
 TABLE_COLUMNS = {
@@ -20,16 +34,45 @@ SUMMARY_COLUMNS = ("file", "case", "checks", "passed", "failed", "errors", "inco
                    "skipped", "worst_rel_error", "status")
 
 
-def results_frame(results) -> pd.DataFrame:
+def _number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _typed(rows, width) -> list:
+    """``rows`` with each column typed as a DataFrame types it: a column of
+    numbers holding a float or a missing value holds floats (NaN for missing,
+    3 becomes 3.0); other columns keep their values."""
+    if not rows:
+        return rows
+    floats = []
+    for column in range(width):
+        values = [row[column] for row in rows]
+        present = [v for v in values if v is not None]
+        floats.append(bool(present) and all(_number(v) for v in present) and (
+            len(present) < len(values) or any(not isinstance(v, numbers.Integral) for v in present)))
+    if not any(floats):
+        return rows
+    return [tuple(math.nan if v is None else float(v) if float_column else v
+                  for v, float_column in zip(row, floats)) for row in rows]
+
+
+def results_table(results) -> Table:
     # getattr, not dataclasses.astuple: astuple deep-copies every value and was
     # most of the time of this table on a thousand cases (the values are scalars)
     rows = [tuple(str(v) if isinstance(v, Status) else v
                   for v in (getattr(r, name) for name in COLUMNS))
             for r in results]
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return Table(tuple(COLUMNS), _typed(rows, len(COLUMNS)))
 
 
-def summary_frame(results) -> pd.DataFrame:
+def results_frame(results):
+    """The results as a pandas DataFrame (the Python API's answer)."""
+    import pandas as pd
+    table = results_table(results)
+    return pd.DataFrame(table.rows, columns=list(table.columns))
+
+
+def summary_table(results) -> Table:
     by_case = {}
     for r in results:
         by_case.setdefault(r.case_id or f"{r.file}::{r.case}", []).append(r)
@@ -40,15 +83,11 @@ def summary_frame(results) -> pd.DataFrame:
         rows.append((first.file, first.case, len(rows_of_case), counts["pass"], counts["fail"],
                      counts["error"], counts["inconclusive"], counts["skip"],
                      worst_rel_error(rows_of_case), str(status_of(rows_of_case))))
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-
-
-def to_csv_text(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False, lineterminator="\n")
+    return Table(SUMMARY_COLUMNS, _typed(rows, len(SUMMARY_COLUMNS)))
 
 
 def side_tables(runs) -> dict:
-    """One frame per side table (always graphs and curves, header at least)."""
+    """One table per side table (always graphs and curves, header at least)."""
     collected = {name: [] for name in TABLE_COLUMNS}
     for run in runs:
         for name, rows in run.tables:
@@ -57,6 +96,7 @@ def side_tables(runs) -> dict:
     for name, rows in collected.items():
         known = TABLE_COLUMNS.get(name, ())
         others = sorted({key for row in rows for key in row} - set(known))
-        frames[name] = pd.DataFrame([[row.get(c) for c in (*known, *others)] for row in rows],
-                                    columns=[*known, *others])
+        columns = (*known, *others)
+        frames[name] = Table(columns, _typed([tuple(row.get(c) for c in columns) for row in rows],
+                                             len(columns)))
     return frames

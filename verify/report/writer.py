@@ -77,15 +77,17 @@ def _field(value) -> str:
     return text
 
 
-def csv_text(frame) -> str:
-    """A table as CSV: every field that holds a comma, quote, CR or LF is quoted.
+def csv_text(table) -> str:
+    """A table (:class:`verify.report.tables.Table`, or a pandas DataFrame) as
+    CSV: every field that holds a comma, quote, CR or LF is quoted.
 
     Python's csv.QUOTE_MINIMAL quotes only the line terminator's characters,
     so with "\\n" endings it leaves a lone CR bare, and a file name holding one
     splits its row on reading; we quote by RFC 4180 ourselves."""
-    lines = [",".join(_field(str(name)) for name in frame.columns)]
-    lines.extend(",".join(_field(value) for value in row)
-                 for row in frame.itertuples(index=False, name=None))
+    rows = table.itertuples(index=False, name=None) if hasattr(table, "itertuples") \
+        else table.rows
+    lines = [",".join(_field(str(name)) for name in table.columns)]
+    lines.extend(",".join(_field(value) for value in row) for row in rows)
     return "\n".join(lines) + "\n"
 
 
@@ -198,10 +200,10 @@ def select_figures(ordered, runs_by_id):
 
 
 def prepare() -> None:
-    """Load what the report needs that no case does: pandas and SymPy's MathML
-    printer (the CLI calls it while the cases are read)."""
+    """Load what the report needs that no case does: SymPy's MathML printer
+    and the tables (the CLI calls it while the cases are read)."""
     from sympy.printing.mathml import mathml  # noqa: F401
-    from verify.report import tables  # noqa: F401 - pandas
+    from verify.report import tables  # noqa: F401
 
 
 def prepare_formula(case) -> None:
@@ -315,15 +317,15 @@ def write_reports(out_dir, results, runs=(), *, interrupted=False, meta=None):
     """results.csv, summary.csv, graphs.csv, curves.csv, report.html, the
     plots under plots/ and manifest.json, as one set. ``runs`` are the
     CaseRuns, for their tables, figures and cases."""
-    # pandas and the page: not at `import verify`, which imports this module
+    # the tables and the page: not at `import verify`, which imports this module
     from verify.report.html import ordered_cases, render_page
-    from verify.report.tables import results_frame, side_tables, summary_frame
+    from verify.report.tables import results_table, side_tables, summary_table
     files = {
-        "results.csv": csv_text(results_frame(results)),
-        "summary.csv": csv_text(summary_frame(results)),
+        "results.csv": csv_text(results_table(results)),
+        "summary.csv": csv_text(summary_table(results)),
     }
-    for name, frame in side_tables(runs).items():
-        files[f"{name}.csv"] = csv_text(frame)
+    for name, table in side_tables(runs).items():
+        files[f"{name}.csv"] = csv_text(table)
     cases = [run.case for run in runs if run.case is not None]
     ordered = ordered_cases(results)
     figures, notes, plots, maths = draw_figures(ordered, {run.case_id: run for run in runs},

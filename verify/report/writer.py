@@ -71,7 +71,11 @@ def _field(value) -> str:
         return "" if value != value else str(value)
     if kind is int:
         return str(value)
-    text = str(safe_cell(value))
+    if kind is str:  # the other common cell: safe_cell's rule without its type tests
+        text = "'" + value if value.startswith(_FORMULA_START) \
+            and not _PLAIN_NUMBER.match(value) else value
+    else:
+        text = str(safe_cell(value))
     if _QUOTED.search(text):
         return '"' + text.replace('"', '""') + '"'
     return text

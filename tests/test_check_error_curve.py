@@ -463,3 +463,10 @@ def test_curves_at_tiny_points_follow_the_model_with_its_nodes(tmp_path):
             assert row.status != "fail", row
     assert "error" not in statuses
     assert len(statuses["pass"]) >= 20  # most rows still judged, not waved through
+
+
+def test_a_model_with_an_infinite_error_places_no_valley():
+    # exp(1e30 x) at 3e-28: richardson's f^(7) overflows, its model is inf at every
+    # step, and its "floor" spanned the whole range, so any valley passed
+    row = best(5e-32, 3e148, 1e-40, math.inf, floor=(1e-32, 9e-32), predicted_floor=(1e-40, 1e-28))
+    assert row.status == "inconclusive" and "the model's error is not finite here" in row.message

@@ -125,3 +125,14 @@ def test_the_valley_with_the_nodes_is_the_lowest_point_of_the_model():
     # terms that overflow a float far out (h**11 at h = 1e300) do not break the search
     wide = replace(lifted, nodes=((1e-30, 11), (1e-20, 1)))
     assert 0 < wide.best_h < 1
+
+
+def test_the_valley_of_an_overflowing_model_is_found_without_logs_of_0_or_infinity():
+    # a truncation of inf (a derivative past float64) made h* 0, and log(0) failed;
+    # an h* of inf with node terms made the search halve infinity for ever
+    nodes = ((1e-16, 0), (1e-20, 1))
+    assert error_models.Model(math.inf, 2, 3, 1e-16, 1, 0.0, nodes=nodes).best_h == 0.0
+    assert error_models.Model(1e-300, 6, 7, 1e300, 1, 0.0, nodes=nodes).best_h == math.inf
+    # a truncation below float64's normal numbers: the node term 1e-20 h sets it
+    tiny = error_models.Model(1e-320, 2, 3, 1e-16, 1, 0.0, nodes=nodes)
+    assert tiny.best_h == pytest.approx(math.sqrt(1e-16 / 1e-20), rel=1e-6)

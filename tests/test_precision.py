@@ -121,3 +121,15 @@ def test_numbers_too_long_for_python_to_print_are_written_as_powers_of_ten():
         long = mpmath.pi * 1  # a mantissa of 10,240 digits
     assert number_text(long, 8) == "3.1415927"
     assert number_text(mpmath.mpf("0.5"), 12, min_fixed=-6) == "0.5"
+
+
+def test_a_value_that_jumps_far_once_is_not_taken_for_a_zero_or_a_pole():
+    # exp(60 cos(sinh(x + 1)/3)) at -11309: 3.1e-24, 8.8e-27 and 0.26 at 160, 320
+    # and 640 digits; one jump past 2**60 is no trend: it is 7.946e-24
+    def at(dps):
+        with mpmath.workdps(dps):
+            x = mpmath.mpf(-11309)
+            return mpmath.exp(60 * mpmath.cos(mpmath.sinh(x + 1) / 3))
+
+    value = until_stable(at)
+    assert abs(value / mpmath.mpf("7.946294892e-24") - 1) < 1e-9

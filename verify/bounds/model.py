@@ -163,9 +163,12 @@ class Model:
             return None
         n, p = self.order, self.power
         best = (n * self.rounding / (p * self.truncation)) ** (1.0 / (n + p))
+        if not (0 < best < math.inf and math.isfinite(self.truncation)):
+            return best  # an overflowing derivative: no search in logs (the ends decide)
         terms = ((self.truncation, p), (self.rounding, -n), *self.nodes)
         rising, falling = _slope_parts(self.nodes, best)
-        if max(rising, falling) <= math.log(NODES_NEGLIGIBLE * p * self.truncation) + p * math.log(best):
+        share = math.log(NODES_NEGLIGIBLE * p) + math.log(self.truncation) + p * math.log(best)
+        if max(rising, falling) <= share:
             return best  # the nodes do not move the valley (the usual case)
         return _lowest(terms, best)
 
@@ -178,6 +181,8 @@ def _log_sum(logs) -> float:
     if not logs:
         return -math.inf
     top = max(logs)
+    if not math.isfinite(top):  # inf - inf would be NaN
+        return top
     return top + math.log(sum(math.exp(v - top) for v in logs))
 
 
@@ -196,6 +201,8 @@ def _lowest(terms, start) -> float:
     def falls(h):
         rising, falling = _slope_parts(terms, h)
         return falling > rising
+    if not 0 < start < math.inf:
+        return start
     low, high = start, start
     while not falls(low) and low > 1e-300:
         low /= 16

@@ -250,6 +250,12 @@ def judge_best_h(at: dict, *, observed: Valley, predicted: Valley, excess=None,
                       message=f"the curve does not follow its model: the errors reach "
                               f"{excess:.3g} x the model (allowed {CURVE_ERROR_FACTOR:g}); {seen}"
                               f"{context}: a non-smooth point nearby or a wrong stencil")
+    if not math.isfinite(predicted.error):
+        # a derivative the model needs overflows: its curve is infinite everywhere,
+        # and its "floor" the whole range, which any valley would fall in
+        return Result(**row, status="inconclusive",
+                      message=f"inconclusive: {seen}: the model's error is not finite here (a "
+                              f"derivative it needs overflows), so it places no valley{context}")
     model_low, model_high = predicted.span
     if model_high > model_low:
         seen += f"; the model's floor spans {model_low:.3g} to {model_high:.3g}"

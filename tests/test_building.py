@@ -103,9 +103,10 @@ def test_loading_reports_are_typed_messages_in_order(tmp_path):
     """)
     sent, keys = [], []
     source = Source(file=str(path), group="cases", folder=tmp_path)
-    file_entries((path, str(path), source, 0), RunOptions(), sent.append, keys.append)
+    file_entries((path, str(path), source, 0), RunOptions(), sent.append,
+                 lambda index, key: keys.append((index, key)))
     assert isinstance(sent[0], Begin) and sent[0].name == "fine"
-    assert keys[0] is None and "function" in keys  # each case starts with no key
+    assert keys[0] == (0, None) and (0, "function") in keys  # each case starts with no key
     assert [type(m).__name__ for m in sent] == ["Begin", "Built", "Begin", "Built", "Done"]
     built = [m for m in sent if isinstance(m, Built)]
     assert [b.index for b in built] == [0, 1]
@@ -141,11 +142,12 @@ def test_the_key_note_holds_the_last_key_written_in_shared_memory():
     import multiprocessing
     from verify.building import KEY_BYTES, KeyNote
     note = KeyNote(multiprocessing.get_context())
-    assert note.read() is None
-    note.write("expect")
-    note.write("at")  # a shorter key after a longer one
-    assert note.read() == "at"
-    note.write("é" * KEY_BYTES)  # cut to the buffer, never past it
-    assert note.read().startswith("é") and len(note.read().encode()) < KEY_BYTES
-    note.write(None)
-    assert note.read() is None
+    assert note.read(0) is None
+    note.write(3, "expect")
+    note.write(3, "at")  # a shorter key after a longer one
+    assert note.read(3) == "at"
+    assert note.read(2) is None  # a note of another case names no key
+    note.write(12, "é" * KEY_BYTES)  # cut to the buffer, never past it
+    assert note.read(12).startswith("é") and len(note.read(12).encode()) < KEY_BYTES
+    note.write(12, None)
+    assert note.read(12) is None

@@ -352,3 +352,32 @@ def test_an_overflowing_local_derivative_is_a_skip(tmp_path):
     """)
     grad = _row(rows, "grad[x]")
     assert grad.status == "skip" and "not applied" in grad.message
+
+
+def test_an_overflow_off_the_variables_way_does_not_excuse_its_nan(tmp_path, monkeypatch):
+    # exp(y) overflows at y = 800, but x's adjoint does not pass through it: a
+    # NaN from sin's rule is the rule's fault (an error), while y's row is a skip
+    broken = dataclasses.replace(functions.BY_NAME["sin"],
+                                 derivative=lambda lib, a, out: lib.cos(a) * float("nan"))
+    monkeypatch.setitem(functions.BY_NAME, "sin", broken)
+    _, rows, _ = _run(tmp_path, """
+        name: apart
+        function: sin(x) + exp(-exp(y))
+        at: {x: 1, y: 800}
+        checks: [backprop]
+    """)
+    assert _row(rows, "grad[x]").status == "error"
+    assert _row(rows, "grad[y]").status == "skip"
+
+
+def test_an_infinite_local_derivative_from_finite_values_is_an_error(tmp_path, monkeypatch):
+    broken = dataclasses.replace(functions.BY_NAME["sin"],
+                                 derivative=lambda lib, a, out: lib.cos(a) * float("inf"))
+    monkeypatch.setitem(functions.BY_NAME, "sin", broken)
+    _, rows, _ = _run(tmp_path, """
+        name: rule
+        function: sin(x) + y
+        at: {x: 1, y: 3}
+        checks: [backprop]
+    """)
+    assert _row(rows, "grad[x]").status == "error"

@@ -151,3 +151,28 @@ def test_an_alarm_is_not_spent_inside_a_garbage_collector_callback(monkeypatch):
         gc.callbacks.remove(callback)
     assert log == ["in solve", "collected", "after the collection"]
     assert "SymPy timed out" in found[0].how
+
+
+def test_a_solve_run_from_a_finaliser_is_still_stopped():
+    # frames below the budgeted block do not count: only an alarm landing in a
+    # finaliser inside the block waits for the next one
+    import weakref
+    from verify.exact.minimisers import _budget, _OverBudget
+    outcome = []
+
+    def spin():
+        started = time.monotonic()
+        try:
+            with _budget(0.2):
+                while time.monotonic() - started < 3:
+                    pass
+                outcome.append("ran to the end")  # inside: the exit check would stop it too
+        except _OverBudget:
+            outcome.append("stopped")
+
+    class Held:
+        pass
+    held = Held()
+    weakref.finalize(held, spin)
+    del held
+    assert outcome == ["stopped"]

@@ -79,26 +79,32 @@ KEY_BYTES = 64  # a key's name, as long as any key of CASES.md
 
 
 class KeyNote:
-    """The key a loading worker is reading, in memory shared with the parent
-    (read only when the worker is stopped, so it cannot change meanwhile)."""
+    """The case (its index in the file) and the key a loading worker is
+    reading, in memory shared with the parent, which reads it only once it has
+    ended the worker (so it cannot change meanwhile)."""
 
     def __init__(self, context):
-        self.buffer = context.RawArray("c", KEY_BYTES)
+        self.buffer = context.RawArray("c", KEY_BYTES + 24)
 
-    def write(self, key) -> None:
+    def write(self, index, key) -> None:
         data = str(key or "").encode("utf-8", "replace")[:KEY_BYTES - 1]
         data = data.decode("utf-8", "ignore").encode("utf-8")  # not mid-character
-        self.buffer[:len(data) + 1] = data + b"\0"
+        data = f"{index}\t".encode() + data + b"\0"
+        self.buffer[:len(data)] = data
 
-    def read(self) -> str | None:
-        return bytes(self.buffer).split(b"\0", 1)[0].decode("utf-8", "replace") or None
+    def read(self, index) -> str | None:
+        """The key, if the note is of case ``index`` (else None: not known)."""
+        text = bytes(self.buffer).split(b"\0", 1)[0].decode("utf-8", "replace")
+        case, _, key = text.partition("\t")
+        return key or None if case == str(index) else None
 
 
 def file_entries(job, options, send, note_key=None) -> None:
     """Read one file and build its cases from ``start`` on, reporting with ``send``:
     :class:`Begin`, then :class:`Built` (a Case or an error row) per case;
     ``Built(None, row)`` for a file that cannot be read; :class:`Done` at the
-    end. ``note_key(key)`` is told each key as it is read (None as a case begins)."""
+    end. ``note_key(index, key)`` is told each key of the case ``index`` as it
+    is read (None as the case begins)."""
     from verify.input import cases  # SymPy: loaded only when a file is read, not at --help
     path, shown, source, start = job
     error = functools.partial(load_error, source=source)
@@ -119,14 +125,14 @@ def file_entries(job, options, send, note_key=None) -> None:
         node = nodes[k]
         name = _case_name(node)
         if note_key is not None:
-            note_key(None)
+            note_key(k, None)
         send(Begin(k, name, line_of(node)))
         key = [None]
 
-        def reading(current, key=key):
+        def reading(current, k=k, key=key):
             key[0] = current
             if note_key is not None:
-                note_key(current)
+                note_key(k, current)
         try:
             case = cases.build_case(node, source, allow_outside_data=options.allow_outside_data,
                                     on_key=reading)
@@ -225,17 +231,35 @@ def entries_in_workers(jobs, options, *, workers: int, meanwhile=None):
                     except (EOFError, OSError):
                         died = True
                 elif loading.deadline is not None and time.monotonic() >= loading.deadline:
+                    # reports that came after the wait may show the case done, or a
+                    # later one begun (its own time then starts)
+                    if _drained(slot, loading, found):
+                        slot.job = None
+                        continue
+                    if time.monotonic() < loading.deadline:
+                        continue
                     died = False
                 else:
                     continue
-                loading.key = slot.note.read() if loading.case is not None else None
+                slot.end()  # first: the note cannot change while it is read
+                loading.key = slot.note.read(loading.case.index) if loading.case else None
                 _stopped(loading, _why(died, loading, options), found, pending)
-                slot.end()
                 slots[slots.index(slot)] = _LoadSlot(context, options)
     finally:
         for slot in slots:
             slot.close()
     return found
+
+
+def _drained(slot, loading, found) -> bool:
+    """File the reports a worker sent since the wait; true when its file is done."""
+    try:
+        while slot.connection.poll():
+            if _take(slot.connection.recv(), loading, found):
+                return True
+    except (EOFError, OSError):
+        pass
+    return False
 
 
 def _take(report, loading, found) -> bool:

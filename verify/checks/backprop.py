@@ -74,8 +74,9 @@ def adjoint_function(case, name) -> ExactFunction:
     return _adjoint_function(case.graph, name, case.variables, case.parameters, case.data)
 
 
-def _judge(at, base, quantity, value, exact, bound, nodes=()):
-    breakdown = "" if np.isfinite(float(value)) else float64_breakdown(nodes, exact)
+def _judge(at, base, quantity, value, exact, bound, nodes=(), start=None):
+    breakdown = "" if np.isfinite(float(value)) or start is None else \
+        float64_breakdown(nodes, start, exact)
     difference = differences.Difference(float(value), None, "backprop", 1,
                                         breakdown or ulps_from_exact(float(value), exact),
                                         applied=not breakdown)
@@ -84,24 +85,44 @@ def _judge(at, base, quantity, value, exact, bound, nodes=()):
                          tolerance=at.case.tolerance)
 
 
-def float64_breakdown(nodes, exact) -> str:
-    """Why float64 cannot run the graph here ("" when it can): a node whose
-    value or local derivative overflows (exp(-x) at x = -800 inside a
-    sigmoid), or an exact derivative past float64's largest number. Backprop's
+def float64_breakdown(nodes, start, exact) -> str:
+    """Why float64 cannot run the graph here ("" when it can): a node on the
+    way from ``start`` to the output, or an input of one, whose value
+    overflows (exp(-x) at x = -800 inside a sigmoid) or is a NaN made of an
+    overflow; or an exact derivative past float64's largest number. Backprop's
     NaN or infinity is then the arithmetic's limit, not the graph's fault: its
-    row is a skip, as a finite difference beyond float64 is."""
-    for node in nodes:
-        # a NaN local derivative of finite inputs is a rule's fault, not an overflow
-        for label, value, broken in (("value", node.value, np.isfinite), *(
-                (f"local derivative by {p.name}", d, lambda v: ~np.isinf(v))
-                for p, d in zip(node.parents, node.local))):
-            if not np.all(broken(np.asarray(value, dtype=float))):
-                return (f"float64 cannot run the graph here: node {node.name}'s {label} "
-                        "overflows float64, so backprop gave NaN or infinity (not applied)")
+    row is a skip, as a finite difference beyond float64 is. A NaN or an
+    infinity that finite values made (a local derivative rule's) stays an error."""
+    overflowed = set()
+    for node in nodes:  # in order: inputs first
+        value = np.asarray(node.value, dtype=float)
+        if np.any(np.isinf(value)) or (np.any(np.isnan(value))
+                                        and any(id(p) in overflowed for p in node.parents)):
+            overflowed.add(id(node))
+    for node in _on_the_way(nodes, start):
+        if id(node) in overflowed:
+            return (f"float64 cannot run the graph here: node {node.name}'s value overflows "
+                    "float64, so backprop gave NaN or infinity (not applied)")
     if not mpmath.isfinite(exact) or abs(exact) > np.finfo(np.float64).max:
         return (f"the exact derivative {number_text(exact, 6)} is beyond float64's range, so "
                 "backprop cannot give it (not applied)")
     return ""
+
+
+def _on_the_way(nodes, start) -> list:
+    """The nodes that depend on ``start`` and that the output depends on, and
+    their inputs: what ``start``'s adjoint is made of."""
+    after = {id(start)}
+    for node in nodes:
+        if any(id(p) in after for p in node.parents):
+            after.add(id(node))
+    before = {id(nodes[-1])}
+    for node in reversed(nodes):
+        if id(node) in before:
+            before.update(id(p) for p in node.parents)
+    way = [node for node in nodes if id(node) in after and id(node) in before]
+    inputs = {id(p): p for node in way for p in node.parents}
+    return way + [p for key, p in inputs.items() if key not in {id(n) for n in way}]
 
 
 def _finite_difference(at, index):
@@ -213,7 +234,7 @@ def _gradient_rows(at, walk, i, problem):
                 for q, m in quantities]
     value = nodes[i].adjoint
     bound = backprop_bound(engine, orders, point, walk.sizes[id(nodes[i])], walk.graph.operations)
-    grad = _judge(at, base, f"grad[{name}]", value, exact, bound, nodes)
+    grad = _judge(at, base, f"grad[{name}]", value, exact, bound, nodes, nodes[i])
     answers = [("backprop", float(value), grad.tolerance, "a backprop graph problem")]
     if verdict.switch and not verdict.line_piece:
         # the derivative exists at the switch; no stencil across it has a valid bound
@@ -266,5 +287,5 @@ def _adjoint_rows(at, walk, problem):
         rows.append(judge_expectation(expect_base, quantity=cells[0][1], point=label,
                                       expected=written, exact=exact, tolerance=case.tolerance,
                                       float64_bound=bound.total))
-        rows.append(_judge(at, base, cells[1][1], node.adjoint, exact, bound, nodes))
+        rows.append(_judge(at, base, cells[1][1], node.adjoint, exact, bound, nodes, node))
     return rows

@@ -24,6 +24,7 @@ import contextlib
 import gc
 import math
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -80,9 +81,10 @@ def _budget(seconds):
         return
     deadline = time.monotonic() + seconds
     armed = [True]
+    home = sys._getframe(2)  # the block's own frame (past contextlib's __enter__)
 
     def stop(signum, frame):
-        if armed[0] and not _swallowed_in(frame):
+        if armed[0] and not _swallowed_in(frame, home):
             raise _OverBudget()
     previous = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, seconds, RETRY)
@@ -98,15 +100,17 @@ def _budget(seconds):
         raise _OverBudget()
 
 
-def _swallowed_in(frame) -> bool:
+def _swallowed_in(frame, home=None) -> bool:
     """Whether an exception raised at ``frame`` would be swallowed ("Exception
     ignored in ..."): a ``__del__``, a garbage-collector callback (Hypothesis
     installs one), a weakref callback, or the hook that
     reports such exceptions (pytest's turns them into failures) runs there. The
-    next alarm, RETRY seconds on, lands elsewhere."""
+    next alarm, RETRY seconds on, lands elsewhere. Only the frames above
+    ``home`` (the budgeted block's) count: a solve run from a finaliser is still
+    stopped."""
     callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
     for _ in range(64):
-        if frame is None:
+        if frame is None or frame is home:
             return False
         code = frame.f_code
         if code.co_name == "__del__" or code in callbacks or code.co_filename.endswith(

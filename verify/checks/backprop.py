@@ -93,16 +93,17 @@ def float64_breakdown(nodes, start, exact) -> str:
     NaN or infinity is then the arithmetic's limit, not the graph's fault: its
     row is a skip, as a finite difference beyond float64 is. A NaN or an
     infinity that finite values made (a local derivative rule's) stays an error."""
-    overflowed = set()
+    overflowed = {}
     for node in nodes:  # in order: inputs first
         value = np.asarray(node.value, dtype=float)
-        if np.any(np.isinf(value)) or (np.any(np.isnan(value))
-                                        and any(id(p) in overflowed for p in node.parents)):
-            overflowed.add(id(node))
+        if np.any(np.isinf(value)):
+            overflowed[id(node)] = "overflows float64"
+        elif np.any(np.isnan(value)) and any(id(p) in overflowed for p in node.parents):
+            overflowed[id(node)] = "is a NaN made of an overflow"
     for node in _on_the_way(nodes, start):
         if id(node) in overflowed:
-            return (f"float64 cannot run the graph here: node {node.name}'s value overflows "
-                    "float64, so backprop gave NaN or infinity (not applied)")
+            return (f"float64 cannot run the graph here: node {node.name}'s value "
+                    f"{overflowed[id(node)]}, so backprop gave NaN or infinity (not applied)")
     if not mpmath.isfinite(exact) or abs(exact) > np.finfo(np.float64).max:
         return (f"the exact derivative {number_text(exact, 6)} is beyond float64's range, so "
                 "backprop cannot give it (not applied)")

@@ -6,6 +6,7 @@ import signal
 import time
 from pathlib import Path
 
+import mpmath
 import numpy as np
 import pytest
 import sympy
@@ -176,3 +177,20 @@ def test_a_solve_run_from_a_finaliser_is_still_stopped():
     weakref.finalize(held, spin)
     del held
     assert outcome == ["stopped"]
+
+
+def test_a_newton_polish_that_runs_long_is_given_up(monkeypatch):
+    # a Newton step may land where every value needs pi to 2**18 bits
+    # (cos(exp(2x**2 - x)) far out): the polish has its own budget per guess
+    from verify.exact import minimisers
+    function = engine("cos(x)")
+    finished = []
+
+    def slow_value(orders, point):
+        time.sleep(5)
+        finished.append(True)
+        return mpmath.mpf(1)
+    monkeypatch.setattr(minimisers, "POLISH_BUDGET", 0.2)
+    monkeypatch.setattr(function, "value", slow_value)
+    assert minimisers._polished(function, [(3.0,)], "test") == ()
+    assert finished == []  # the first value was cut short, not waited for

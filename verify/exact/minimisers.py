@@ -39,6 +39,7 @@ from verify.input.expressions import DataSum, symbol
 from verify.exact.precision import number_text
 
 SOLVE_BUDGET = 5.0   # seconds SymPy may spend on grad f = 0
+POLISH_BUDGET = 3.0  # seconds Newton may spend from one guess, per variable
 MAX_EXACT_ROWS = 20_000
 DPS = 30
 
@@ -193,11 +194,15 @@ def _polished(engine, guesses, why, known=()):
             continue
         with mpmath.workdps(DPS):
             try:
-                root = mpmath.findroot(
-                    lambda *x: [engine.value(u, x) for u in units], [mpmath.mpf(g) for g in guess],
-                    J=lambda *x: [[engine.value(tuple(a + b for a, b in zip(u, w)), x) for w in units]
-                                  for u in units])
-            except (ZeroDivisionError, ValueError, ArithmeticError, LimitReached):
+                # a step may land where the function needs pi to 2**18 bits at every
+                # evaluation (cos(exp(2x**2 - x)) far out): the polish has its own time
+                with _budget(POLISH_BUDGET * size):
+                    root = mpmath.findroot(
+                        lambda *x: [engine.value(u, x) for u in units],
+                        [mpmath.mpf(g) for g in guess],
+                        J=lambda *x: [[engine.value(tuple(a + b for a, b in zip(u, w)), x)
+                                       for w in units] for u in units])
+            except (ZeroDivisionError, ValueError, ArithmeticError, LimitReached, _OverBudget):
                 continue  # a Newton step out of reach is a polish that failed
             point = tuple(root[i] for i in range(size)) if isinstance(root, mpmath.matrix) \
                 else (root,)

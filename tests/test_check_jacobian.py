@@ -200,3 +200,27 @@ checks:
     for method in ("backprop", "forward-mode"):
         assert by[(method, "jac[f2,x]")].status == "skip"
         assert "gives 0.0" in by[(method, "jac[f2,x]")].message
+
+
+def test_where_float64_overflows_the_rows_are_skips_and_forward_mode_keeps_exact_zeros(tmp_path):
+    # exp(2u**2 - u) overflows at u = -52.6: the rows that pass through it cannot
+    # be run in float64 (skips naming the node); d f1/dv does not pass through it,
+    # and forward mode's tangent of the overflowing node is an exact 0 for v
+    # (it was inf * 0 = NaN, an error row)
+    path = tmp_path / "far.yaml"
+    path.write_text("""
+name: far
+function:
+  f1: "cos(tanh(exp(2*u**2 - u))) * (1 + v**2)"
+  f2: "u*v"
+at: {u: -52.6352051670915, v: 0.5}
+checks:
+  jacobian: {direction: {u: 1, v: -2}}
+""")
+    from verify.api import run
+    rows = run(path)
+    assert "error" not in set(rows.status) and "fail" not in set(rows.status)
+    dv = rows[(rows.quantity == "jac[f1,v]") & rows.method.isin(["backprop", "forward-mode"])]
+    assert len(dv) == 2 and set(dv.status) <= {"pass", "inconclusive"}  # judged, not NaN
+    du = rows[(rows.quantity == "jac[f1,u]") & (rows.method == "backprop")]
+    assert list(du.status) == ["skip"] and "overflows float64" in du.message.iloc[0]

@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import mpmath
 import numpy as np
 
 from verify.bounds.predicted import representation
 from verify.bounds.rounding import running_error
 from verify.bounds.tangent_rounding import first_partial_rounding
 from verify.core.tolerances import SAFETY
+from verify.exact.precision import number_text
 from verify.numeric.backprop import propagate
 from verify.numeric.differences import unit_roundoff
 
@@ -91,3 +93,44 @@ def ulps_from_exact(value, exact) -> str:
     count = round(count) if count < 1e15 else count
     return f"{count:.3g} ulps from the exact value" if isinstance(count, float) else \
         f"{count} ulp{'s' if count != 1 else ''} from the exact value"
+
+
+def float64_breakdown(nodes, start, exact) -> str:
+    """Why float64 cannot run the graph here ("" when it can): a node on the
+    way from ``start`` to the output, or an input of one, whose value
+    overflows (exp(-x) at x = -800 inside a sigmoid) or is a NaN made of an
+    overflow; or an exact derivative past float64's largest number. Backprop's
+    NaN or infinity is then the arithmetic's limit, not the graph's fault: its
+    row is a skip, as a finite difference beyond float64 is. A NaN or an
+    infinity that finite values made (a local derivative rule's) stays an error."""
+    overflowed = {}
+    for node in nodes:  # in order: inputs first
+        value = np.asarray(node.value, dtype=float)
+        if np.any(np.isinf(value)):
+            overflowed[id(node)] = "overflows float64"
+        elif np.any(np.isnan(value)) and any(id(p) in overflowed for p in node.parents):
+            overflowed[id(node)] = "is a NaN made of an overflow"
+    for node in _on_the_way(nodes, start):
+        if id(node) in overflowed:
+            return (f"float64 cannot run the graph here: node {node.name}'s value "
+                    f"{overflowed[id(node)]}, so the float64 pass gave NaN or infinity (not applied)")
+    if not mpmath.isfinite(exact) or abs(exact) > np.finfo(np.float64).max:
+        return (f"the exact derivative {number_text(exact, 6)} is beyond float64's range, so "
+                "backprop cannot give it (not applied)")
+    return ""
+
+
+def _on_the_way(nodes, start) -> list:
+    """The nodes that depend on ``start`` and that the output depends on, and
+    their inputs: what ``start``'s adjoint is made of."""
+    after = {id(start)}
+    for node in nodes:
+        if any(id(p) in after for p in node.parents):
+            after.add(id(node))
+    before = {id(nodes[-1])}
+    for node in reversed(nodes):
+        if id(node) in before:
+            before.update(id(p) for p in node.parents)
+    way = [node for node in nodes if id(node) in after and id(node) in before]
+    inputs = {id(p): p for node in way for p in node.parents}
+    return way + [p for key, p in inputs.items() if key not in {id(n) for n in way}]

@@ -38,11 +38,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, replace
 
-import mpmath
 import numpy as np
 
 from verify.numeric import differences
-from verify.bounds.backprop_rounding import backprop_bound, magnitudes, ulps_from_exact
+from verify.bounds.backprop_rounding import (backprop_bound, float64_breakdown, magnitudes,
+                                             ulps_from_exact)
 from verify.checks.compare import (error_row, expectation_allowance, judge_agreement, skip_row,
                                    judge_expectation, judge_numeric, located, where)
 from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
@@ -50,7 +50,6 @@ from verify.input.expressions import symbol
 from verify.bounds.kinks import derivative_at, engine_choice_problem, engine_kink, point_problem, switch_at
 from verify.core.functions import is_analytic
 from verify.checks.common import PointContext, graph_of, numeric_function, partial_with_bound
-from verify.exact.precision import number_text
 
 @functools.lru_cache(maxsize=256)
 def _adjoint_function(graph, name, variables, parameters, data) -> ExactFunction:
@@ -83,47 +82,6 @@ def _judge(at, base, quantity, value, exact, bound, nodes=(), start=None):
     return judge_numeric(located(base, method="backprop", quantity=quantity, point=at.label),
                          exact=exact, difference=difference, bound=bound,
                          tolerance=at.case.tolerance)
-
-
-def float64_breakdown(nodes, start, exact) -> str:
-    """Why float64 cannot run the graph here ("" when it can): a node on the
-    way from ``start`` to the output, or an input of one, whose value
-    overflows (exp(-x) at x = -800 inside a sigmoid) or is a NaN made of an
-    overflow; or an exact derivative past float64's largest number. Backprop's
-    NaN or infinity is then the arithmetic's limit, not the graph's fault: its
-    row is a skip, as a finite difference beyond float64 is. A NaN or an
-    infinity that finite values made (a local derivative rule's) stays an error."""
-    overflowed = {}
-    for node in nodes:  # in order: inputs first
-        value = np.asarray(node.value, dtype=float)
-        if np.any(np.isinf(value)):
-            overflowed[id(node)] = "overflows float64"
-        elif np.any(np.isnan(value)) and any(id(p) in overflowed for p in node.parents):
-            overflowed[id(node)] = "is a NaN made of an overflow"
-    for node in _on_the_way(nodes, start):
-        if id(node) in overflowed:
-            return (f"float64 cannot run the graph here: node {node.name}'s value "
-                    f"{overflowed[id(node)]}, so backprop gave NaN or infinity (not applied)")
-    if not mpmath.isfinite(exact) or abs(exact) > np.finfo(np.float64).max:
-        return (f"the exact derivative {number_text(exact, 6)} is beyond float64's range, so "
-                "backprop cannot give it (not applied)")
-    return ""
-
-
-def _on_the_way(nodes, start) -> list:
-    """The nodes that depend on ``start`` and that the output depends on, and
-    their inputs: what ``start``'s adjoint is made of."""
-    after = {id(start)}
-    for node in nodes:
-        if any(id(p) in after for p in node.parents):
-            after.add(id(node))
-    before = {id(nodes[-1])}
-    for node in reversed(nodes):
-        if id(node) in before:
-            before.update(id(p) for p in node.parents)
-    way = [node for node in nodes if id(node) in after and id(node) in before]
-    inputs = {id(p): p for node in way for p in node.parents}
-    return way + [p for key, p in inputs.items() if key not in {id(n) for n in way}]
 
 
 def _finite_difference(at, index):

@@ -23,8 +23,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
+
 from verify.bounds.kinks import derivative_at, engine_choice_problem, engine_kink, switch_at
-from verify.bounds.backprop_rounding import backprop_bound, magnitudes, ulps_from_exact
+from verify.bounds.backprop_rounding import (backprop_bound, float64_breakdown, magnitudes,
+                                             ulps_from_exact)
 from verify.checks.common import graph_of
 from verify.checks.compare import error_row, judge_numeric, located, skip_row, where
 from verify.exact.symbolic import exact_function
@@ -97,16 +100,20 @@ def _pass_rows(case, sub, output, base):
             bound = backprop_bound(engine, orders, point, sizes[id(nodes[j])], graph.operations)
             seed = [float(k == j) for k in range(size)]
             forward = graph.run(floats + parameters)  # fresh nodes: tangents recompute locals
-            for method, value in (("backprop", nodes[j].adjoint),
-                                  ("forward-mode", tangents(forward, seed)[-1])):
+            for method, value, graph_run in (("backprop", nodes[j].adjoint, nodes),
+                                             ("forward-mode", tangents(forward, seed)[-1], forward)):
+                breakdown = "" if np.isfinite(float(value)) else \
+                    float64_breakdown(graph_run, graph_run[j], verdict.value)
                 rows.append(judge(base, method, quantity, label, value, verdict.value, bound,
-                                  case.tolerance))
+                                  case.tolerance, breakdown))
     return rows
 
 
-def judge(base, method, quantity, label, value, exact, bound, tolerance):
-    """A float64 pass (reverse or forward) against the exact value and its rounding bound."""
+def judge(base, method, quantity, label, value, exact, bound, tolerance, breakdown=""):
+    """A float64 pass (reverse or forward) against the exact value and its rounding
+    bound; ``breakdown`` (why float64 cannot run the graph here) makes it a skip."""
     difference = differences.Difference(float(value), None, method, 1,
-                                        ulps_from_exact(float(value), exact))
+                                        breakdown or ulps_from_exact(float(value), exact),
+                                        applied=not breakdown)
     return judge_numeric(located(base, method=method, quantity=quantity, point=label),
                          exact=exact, difference=difference, bound=bound, tolerance=tolerance)

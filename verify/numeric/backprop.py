@@ -249,13 +249,21 @@ def tangents(nodes, seed) -> list:
     the inputs move along ``seed`` (one number per leading input node; the other
     inputs, such as parameters, stay fixed). The same local derivatives as
     :func:`backward`, swept the other way: t(node) = sum of d(node)/d(parent) t(parent)."""
-    found = {}
+    found, moving = {}, set()
     for i, node in enumerate(nodes):
         if node.rule is None:
             found[id(node)] = float(seed[i]) if i < len(seed) else 0.0
+            if found[id(node)] != 0:
+                moving.add(id(node))
             continue
+        if not any(id(parent) in moving for parent in node.parents):
+            found[id(node)] = 0.0  # an exact 0: no input it depends on moves
+            continue
+        moving.add(id(node))
         total = 0.0
         for parent, d in zip(node.parents, node.rule()):
+            if id(parent) not in moving:
+                continue  # 0 exactly, even where d overflowed (inf * 0 would be NaN)
             g = d * found[id(parent)]
             if isinstance(g, np.ndarray) and not isinstance(node.value, np.ndarray):
                 g = np.sum(g)  # a sum over data rows of a scalar's tangent

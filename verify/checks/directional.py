@@ -107,5 +107,5 @@ def _backprop_row(case, sub, along, point, direction, row, judge):
     bound = DotBound(entries + SAFETY * dot, entries, dot)
     breakdown = "" if math.isfinite(value) else next(filter(None, (
         float64_breakdown(nodes, nodes[j], verdict.value) for j in range(size) if v[j] != 0)), "")
-    return judge(base, "backprop", quantity, label, value, verdict.value, bound, case.tolerance,
-                 breakdown)
+    return judge((base, quantity, label), "backprop", value, verdict.value, bound,
+                 case.tolerance, breakdown)

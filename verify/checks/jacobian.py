@@ -104,14 +104,16 @@ def _pass_rows(case, sub, output, base):
                                              ("forward-mode", tangents(forward, seed)[-1], forward)):
                 breakdown = "" if np.isfinite(float(value)) else \
                     float64_breakdown(graph_run, graph_run[j], verdict.value)
-                rows.append(judge(base, method, quantity, label, value, verdict.value, bound,
+                rows.append(judge((base, quantity, label), method, value, verdict.value, bound,
                                   case.tolerance, breakdown))
     return rows
 
 
-def judge(base, method, quantity, label, value, exact, bound, tolerance, breakdown=""):
+def judge(at, method, value, exact, bound, tolerance, breakdown=""):
     """A float64 pass (reverse or forward) against the exact value and its rounding
-    bound; ``breakdown`` (why float64 cannot run the graph here) makes it a skip."""
+    bound; ``at`` is (base row, quantity, point label); ``breakdown`` (why float64
+    cannot run the graph here) makes it a skip."""
+    base, quantity, label = at
     difference = differences.Difference(float(value), None, method, 1,
                                         breakdown or ulps_from_exact(float(value), exact),
                                         applied=not breakdown)

@@ -249,6 +249,11 @@ def tangents(nodes, seed) -> list:
     the inputs move along ``seed`` (one number per leading input node; the other
     inputs, such as parameters, stay fixed). The same local derivatives as
     :func:`backward`, swept the other way: t(node) = sum of d(node)/d(parent) t(parent)."""
+    with np.errstate(all="ignore"):  # an overflow's NaN is judged by the checks, not warned
+        return _swept(nodes, seed)
+
+
+def _swept(nodes, seed) -> list:
     found, moving = {}, set()
     for i, node in enumerate(nodes):
         if node.rule is None:

@@ -132,5 +132,6 @@ def _on_the_way(nodes, start) -> list:
         if id(node) in before:
             before.update(id(p) for p in node.parents)
     way = [node for node in nodes if id(node) in after and id(node) in before]
-    inputs = {id(p): p for node in way for p in node.parents}
-    return way + [p for key, p in inputs.items() if key not in {id(n) for n in way}]
+    on_way = {id(node) for node in way}
+    inputs = {id(p): p for node in way for p in node.parents if id(p) not in on_way}
+    return way + list(inputs.values())

@@ -381,3 +381,25 @@ def test_an_infinite_local_derivative_from_finite_values_is_an_error(tmp_path, m
         checks: [backprop]
     """)
     assert _row(rows, "grad[x]").status == "error"
+
+
+def test_an_overflow_beside_the_way_does_not_excuse_a_rules_nan(tmp_path, monkeypatch):
+    # Min(x, exp(y)) at y = 800 is x: exp(y) overflows beside x's way, and a Min
+    # rule that makes NaN of its inf sibling is the rule's fault (an error)
+    from verify.numeric import backprop as engine_module
+    real = engine_module.Node.extreme
+
+    def broken(kind, *args):
+        node = real(kind, *args)
+        sizes = [engine_module._value(a) for a in args]
+        bad = tuple(d * (1 + 0 * max(sizes)) for d in node.rule())
+        return engine_module.Node(node.value, node.parents, kind, lambda: bad, kink=node.kink)
+    monkeypatch.setattr(engine_module.Node, "extreme", staticmethod(broken))
+    _, rows, _ = _run(tmp_path, """
+        name: beside
+        function: Min(x, exp(y))
+        at: {x: 1, y: 800}
+        checks: [backprop]
+    """)
+    assert _row(rows, "grad[x]").status == "error"
+    assert _row(rows, "grad[y]").status == "skip"  # exp(y) is on y's way

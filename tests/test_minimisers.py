@@ -194,3 +194,19 @@ def test_a_newton_polish_that_runs_long_is_given_up(monkeypatch):
     monkeypatch.setattr(function, "value", slow_value)
     assert minimisers._polished(function, [(3.0,)], "test") == ()
     assert finished == []  # the first value was cut short, not waited for
+
+
+def test_a_budget_puts_back_the_callers_own_alarm():
+    from verify.exact.minimisers import _budget
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *a: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)
+        with _budget(5):
+            pass
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 20 < left <= 30  # still armed, not cancelled by the inner budget
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert fired == []

@@ -97,8 +97,7 @@ def ulps_from_exact(value, exact) -> str:
 
 def float64_breakdown(nodes, start, exact) -> str:
     """Why float64 cannot run the graph here ("" when it can): a node on the
-    way from ``start`` to the output, or an input of one, whose value
-    overflows (exp(-x) at x = -800 inside a sigmoid) or is a NaN made of an
+    way from ``start`` to the output whose value overflows (exp(-x) at x = -800 inside a sigmoid) or is a NaN made of an
     overflow; or an exact derivative past float64's largest number. Backprop's
     NaN or infinity is then the arithmetic's limit, not the graph's fault: its
     row is a skip, as a finite difference beyond float64 is. A NaN or an
@@ -121,8 +120,10 @@ def float64_breakdown(nodes, start, exact) -> str:
 
 
 def _on_the_way(nodes, start) -> list:
-    """The nodes that depend on ``start`` and that the output depends on, and
-    their inputs: what ``start``'s adjoint is made of."""
+    """The nodes that depend on ``start`` and that the output depends on: what
+    ``start``'s adjoint passes through. An input off that way that overflowed
+    counts only through a node on it (whose value it then makes infinite or
+    NaN): Min(x, exp(y)) at y = 800 is x, and a NaN for d/dx there is a rule's."""
     after = {id(start)}
     for node in nodes:
         if any(id(p) in after for p in node.parents):
@@ -131,7 +132,4 @@ def _on_the_way(nodes, start) -> list:
     for node in reversed(nodes):
         if id(node) in before:
             before.update(id(p) for p in node.parents)
-    way = [node for node in nodes if id(node) in after and id(node) in before]
-    on_way = {id(node) for node in way}
-    inputs = {id(p): p for node in way for p in node.parents if id(p) not in on_way}
-    return way + list(inputs.values())
+    return [node for node in nodes if id(node) in after and id(node) in before]

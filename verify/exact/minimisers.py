@@ -88,6 +88,8 @@ def _budget(seconds):
         if armed[0] and not _swallowed_in(frame, home):
             raise _OverBudget()
     previous = signal.signal(signal.SIGALRM, stop)
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # a caller's own alarm, put back after
+    started = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, seconds, RETRY)
     try:
         yield
@@ -97,6 +99,9 @@ def _budget(seconds):
         finally:  # restored even if an alarm lands on the line above
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+            if outer:  # what is left of it, or at once if it is due already
+                signal.setitimer(signal.ITIMER_REAL,
+                                 max(outer - (time.monotonic() - started), 1e-3))
     if time.monotonic() > deadline:
         raise _OverBudget()
 

@@ -5,7 +5,9 @@ order is run order (files sorted, cases in file order), and floats are
 written in full (repr), so two runs of the same cases give the same bytes.
 The reports need no pandas (its import is a tenth of a run's serial part):
 each column is typed as a DataFrame types it (:func:`_typed`), so the
-bytes are those a frame wrote.
+bytes are those a frame wrote, for the cells a report holds: strings,
+Python and NumPy numbers, None (not Fractions, SymPy or mpmath numbers,
+which the checks turn into floats before they reach a row).
 """
 from __future__ import annotations
 

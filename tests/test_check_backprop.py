@@ -31,6 +31,12 @@ def _run(tmp_path, text):
     return case, rows, artifacts
 
 
+def _break_sin(monkeypatch, derivative):
+    """sin's local derivative rule replaced by ``derivative``: a fault to catch."""
+    monkeypatch.setitem(functions.BY_NAME, "sin",
+                        dataclasses.replace(functions.BY_NAME["sin"], derivative=derivative))
+
+
 def _row(rows, quantity):
     return next(r for r in rows if r.quantity == quantity)
 
@@ -135,8 +141,7 @@ def test_sigmoid_cross_entropy_adjoint_is_a_minus_y(tmp_path):
 
 
 def test_a_broken_local_derivative_makes_backprop_the_odd_one_out(tmp_path, monkeypatch):
-    broken = dataclasses.replace(functions.BY_NAME["sin"], derivative=lambda lib, a, out: -lib.cos(a))
-    monkeypatch.setitem(functions.BY_NAME, "sin", broken)
+    _break_sin(monkeypatch, lambda lib, a, out: -lib.cos(a))
     _, rows, _ = _run(tmp_path, """
         name: broken
         function: sin(x**2)
@@ -329,9 +334,7 @@ def test_a_graph_float64_cannot_run_is_a_skip_naming_the_node(tmp_path):
 
 
 def test_a_nan_from_finite_nodes_is_still_an_error(tmp_path, monkeypatch):
-    broken = dataclasses.replace(functions.BY_NAME["sin"],
-                                 derivative=lambda lib, a, out: lib.cos(a) * float("nan"))
-    monkeypatch.setitem(functions.BY_NAME, "sin", broken)
+    _break_sin(monkeypatch, lambda lib, a, out: lib.cos(a) * float("nan"))
     _, rows, _ = _run(tmp_path, """
         name: nan_local
         function: sin(x**2)
@@ -357,9 +360,7 @@ def test_an_overflowing_local_derivative_is_a_skip(tmp_path):
 def test_an_overflow_off_the_variables_way_does_not_excuse_its_nan(tmp_path, monkeypatch):
     # exp(y) overflows at y = 800, but x's adjoint does not pass through it: a
     # NaN from sin's rule is the rule's fault (an error), while y's row is a skip
-    broken = dataclasses.replace(functions.BY_NAME["sin"],
-                                 derivative=lambda lib, a, out: lib.cos(a) * float("nan"))
-    monkeypatch.setitem(functions.BY_NAME, "sin", broken)
+    _break_sin(monkeypatch, lambda lib, a, out: lib.cos(a) * float("nan"))
     _, rows, _ = _run(tmp_path, """
         name: apart
         function: sin(x) + exp(-exp(y))
@@ -371,9 +372,7 @@ def test_an_overflow_off_the_variables_way_does_not_excuse_its_nan(tmp_path, mon
 
 
 def test_an_infinite_local_derivative_from_finite_values_is_an_error(tmp_path, monkeypatch):
-    broken = dataclasses.replace(functions.BY_NAME["sin"],
-                                 derivative=lambda lib, a, out: lib.cos(a) * float("inf"))
-    monkeypatch.setitem(functions.BY_NAME, "sin", broken)
+    _break_sin(monkeypatch, lambda lib, a, out: lib.cos(a) * float("inf"))
     _, rows, _ = _run(tmp_path, """
         name: rule
         function: sin(x) + y

@@ -96,7 +96,7 @@ class KeyNote:
         """The key, if the note is of case ``index`` (else None: not known)."""
         text = bytes(self.buffer).split(b"\0", 1)[0].decode("utf-8", "replace")
         case, _, key = text.partition("\t")
-        return key or None if case == str(index) else None
+        return (key or None) if case == str(index) else None
 
 
 def file_entries(job, options, send, note_key=None) -> None:

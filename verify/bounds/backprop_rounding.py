@@ -27,7 +27,7 @@ from verify.bounds.tangent_rounding import first_partial_rounding
 from verify.core.tolerances import SAFETY
 from verify.exact.precision import number_text
 from verify.numeric.backprop import propagate
-from verify.numeric.differences import unit_roundoff
+from verify.numeric.differences import Difference, unit_roundoff
 
 U64 = unit_roundoff(np.float64)
 
@@ -95,13 +95,26 @@ def ulps_from_exact(value, exact) -> str:
         f"{count} ulp{'s' if count != 1 else ''} from the exact value"
 
 
+def pass_difference(method, value, exact, nodes, starts) -> Difference:
+    """A float64 pass's ``value`` (backprop, forward mode) as a Difference: its
+    distance from ``exact`` in ulps; or, where it is NaN or infinite because
+    float64 cannot run the graph on the way from one of ``starts`` to the
+    output (:func:`float64_breakdown`), a method not applied here (a skip)."""
+    value = float(value)
+    breakdown = "" if math.isfinite(value) else next(
+        filter(None, (float64_breakdown(nodes, start, exact) for start in starts)), "")
+    return Difference(value, None, method, 1, breakdown or ulps_from_exact(value, exact),
+                      applied=not breakdown)
+
+
 def float64_breakdown(nodes, start, exact) -> str:
     """Why float64 cannot run the graph here ("" when it can): a node on the
-    way from ``start`` to the output whose value overflows (exp(-x) at x = -800 inside a sigmoid) or is a NaN made of an
-    overflow; or an exact derivative past float64's largest number. Backprop's
-    NaN or infinity is then the arithmetic's limit, not the graph's fault: its
-    row is a skip, as a finite difference beyond float64 is. A NaN or an
-    infinity that finite values made (a local derivative rule's) stays an error."""
+    way from ``start`` to the output whose value overflows (exp(-x) at
+    x = -800 inside a sigmoid) or is a NaN made of an overflow; or an exact
+    derivative past float64's largest number. A NaN or an infinity of the pass
+    is then the arithmetic's limit, not the graph's fault: its row is a skip,
+    as a finite difference beyond float64 is. A NaN or an infinity that finite
+    values made (a local derivative rule's) stays an error."""
     overflowed = {}
     for node in nodes:  # in order: inputs first
         value = np.asarray(node.value, dtype=float)
@@ -112,7 +125,8 @@ def float64_breakdown(nodes, start, exact) -> str:
     for node in _on_the_way(nodes, start):
         if id(node) in overflowed:
             return (f"float64 cannot run the graph here: node {node.name}'s value "
-                    f"{overflowed[id(node)]}, so the float64 pass gave NaN or infinity (not applied)")
+                    f"{overflowed[id(node)]}, so the float64 pass gave NaN or infinity "
+                    "(not applied)")
     if not mpmath.isfinite(exact) or abs(exact) > np.finfo(np.float64).max:
         return (f"the exact derivative {number_text(exact, 6)} is beyond float64's range, so "
                 "backprop cannot give it (not applied)")

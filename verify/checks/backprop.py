@@ -40,9 +40,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from verify.numeric import differences
-from verify.bounds.backprop_rounding import (backprop_bound, float64_breakdown, magnitudes,
-                                             ulps_from_exact)
+from verify.bounds.backprop_rounding import backprop_bound, magnitudes, pass_difference
 from verify.checks.compare import (error_row, expectation_allowance, judge_agreement, skip_row,
                                    judge_expectation, judge_numeric, located, where)
 from verify.exact.symbolic import ExactFunction, differentiate, evaluate_safely, exact_function
@@ -73,12 +71,8 @@ def adjoint_function(case, name) -> ExactFunction:
     return _adjoint_function(case.graph, name, case.variables, case.parameters, case.data)
 
 
-def _judge(at, base, quantity, value, exact, bound, nodes=(), start=None):
-    breakdown = "" if np.isfinite(float(value)) or start is None else \
-        float64_breakdown(nodes, start, exact)
-    difference = differences.Difference(float(value), None, "backprop", 1,
-                                        breakdown or ulps_from_exact(float(value), exact),
-                                        applied=not breakdown)
+def _judge(at, base, quantity, value, exact, bound, nodes, start):
+    difference = pass_difference("backprop", value, exact, nodes, (start,))
     return judge_numeric(located(base, method="backprop", quantity=quantity, point=at.label),
                          exact=exact, difference=difference, bound=bound,
                          tolerance=at.case.tolerance)

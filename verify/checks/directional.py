@@ -11,11 +11,10 @@ product itself.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from verify.bounds.kinks import derivative_at, engine_choice_problem, engine_kink, switch_at
-from verify.bounds.backprop_rounding import U64, backprop_bound, float64_breakdown, magnitudes
+from verify.bounds.backprop_rounding import U64, backprop_bound, magnitudes, pass_difference
 from verify.checks.common import graph_of
 from verify.checks.compare import error_row, skip_row, where
 from verify.core.tolerances import SAFETY
@@ -105,7 +104,6 @@ def _backprop_row(case, sub, along, point, direction, row, judge):
     value = float(sum(terms))
     dot = 2.0 * len(terms) * U64 * float(sum(abs(x) for x in terms))
     bound = DotBound(entries + SAFETY * dot, entries, dot)
-    breakdown = "" if math.isfinite(value) else next(filter(None, (
-        float64_breakdown(nodes, nodes[j], verdict.value) for j in range(size) if v[j] != 0)), "")
-    return judge((base, quantity, label), "backprop", value, verdict.value, bound,
-                 case.tolerance, breakdown)
+    difference = pass_difference("backprop", value, verdict.value, nodes,
+                                 [nodes[j] for j in range(size) if v[j] != 0])
+    return judge((base, quantity, label), difference, verdict.value, bound, case.tolerance)

@@ -23,17 +23,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import numpy as np
-
 from verify.bounds.kinks import derivative_at, engine_choice_problem, engine_kink, switch_at
-from verify.bounds.backprop_rounding import (backprop_bound, float64_breakdown, magnitudes,
-                                             ulps_from_exact)
+from verify.bounds.backprop_rounding import backprop_bound, magnitudes, pass_difference
 from verify.checks.common import graph_of
 from verify.checks.compare import error_row, judge_numeric, located, skip_row, where
 from verify.exact.symbolic import exact_function
 from verify.input.expectations import Expect
 from verify.input.options import Check
-from verify.numeric import differences
 from verify.numeric.backprop import tangents
 
 
@@ -102,20 +98,16 @@ def _pass_rows(case, sub, output, base):
             forward = graph.run(floats + parameters)  # fresh nodes: tangents recompute locals
             for method, value, graph_run in (("backprop", nodes[j].adjoint, nodes),
                                              ("forward-mode", tangents(forward, seed)[-1], forward)):
-                breakdown = "" if np.isfinite(float(value)) else \
-                    float64_breakdown(graph_run, graph_run[j], verdict.value)
-                rows.append(judge((base, quantity, label), method, value, verdict.value, bound,
-                                  case.tolerance, breakdown))
+                difference = pass_difference(method, value, verdict.value, graph_run,
+                                             (graph_run[j],))
+                rows.append(judge((base, quantity, label), difference, verdict.value, bound,
+                                  case.tolerance))
     return rows
 
 
-def judge(at, method, value, exact, bound, tolerance, breakdown=""):
-    """A float64 pass (reverse or forward) against the exact value and its rounding
-    bound; ``at`` is (base row, quantity, point label); ``breakdown`` (why float64
-    cannot run the graph here) makes it a skip."""
+def judge(at, difference, exact, bound, tolerance):
+    """A float64 pass (reverse or forward, :func:`pass_difference`) against the
+    exact value and its rounding bound; ``at`` is (base row, quantity, point label)."""
     base, quantity, label = at
-    difference = differences.Difference(float(value), None, method, 1,
-                                        breakdown or ulps_from_exact(float(value), exact),
-                                        applied=not breakdown)
-    return judge_numeric(located(base, method=method, quantity=quantity, point=label),
+    return judge_numeric(located(base, method=difference.method, quantity=quantity, point=label),
                          exact=exact, difference=difference, bound=bound, tolerance=tolerance)

@@ -45,6 +45,18 @@ def test_two_jobs_write_the_bytes_one_job_writes(corpus, tmp_path):
     assert cases_in(one) == ["chain", "wrong", "logistic", "pair", "single32", "kink"]
 
 
+def test_a_page_put_together_from_the_workers_parts_is_the_page_drawn_here(corpus, tmp_path):
+    """Workers print each case's table and formula (and draw its figures);
+    the parent only joins them: the page is the one a run in this process
+    writes, byte for byte, failing and erroring cases included."""
+    here, workers = tmp_path / "here", tmp_path / "workers"
+    assert main([str(corpus), "--out", str(here), "--timeout", "0", "--jobs", "1", "-q"]) == 2
+    assert main([str(corpus), "--out", str(workers), "--jobs", "2", "-q"]) == 2
+    page = (workers / "report.html").read_text()
+    assert page == (here / "report.html").read_text()
+    assert page.count("<math") == 6  # every case's formula, printed by its worker
+
+
 def test_jobs_caps_the_processes_that_read_the_files_too(corpus, tmp_path, monkeypatch):
     import verify.runner
     asked = []

@@ -321,3 +321,40 @@ def test_a_formula_printed_as_its_result_arrived_is_the_one_the_page_shows(monke
                         lambda *a, **k: pytest.fail("the formula was printed again"))
     drawn = writer.draw_formulas([("c::c", None, None)], {"c::c": case})
     assert drawn["c::c"].startswith("<math") and maths.mathml_of.cache_info().hits >= 1
+
+
+def test_workers_print_the_table_and_the_formula_the_page_may_show(tmp_path, monkeypatch):
+    from verify.checks.case import run_case
+    from dataclasses import replace
+    monkeypatch.setattr(writer, "MATH_CAP", 2)
+    cases, _ = load_one(tmp_path, """\
+        cases:
+          - {name: a, function: sin(x)*x, at: {x: 1}, checks: [derivative]}
+        """)
+    run = run_case(cases[0])
+    first = writer.draw_where_run(run, False, 0)
+    assert first.table_html == page.results_table_html(run.results)
+    assert first.formula_html == writer.formula_of(cases[0]) and "<math" in first.formula_html
+    assert writer.draw_where_run(run, False, 2).formula_html is None  # past MATH_CAP
+    failing = replace(run, results=(replace(run.results[0], status="fail"),) + run.results[1:])
+    assert writer.draw_where_run(failing, False, 99).formula_html.startswith("<math")
+
+
+def test_the_page_takes_a_workers_table_only_with_the_rows_it_shows():
+    from dataclasses import replace
+    results = [row("c", "pass")]
+    drawn = [replace(run, table_html="<table>drawn by the worker</table>")
+             for run in runs_of(results)]
+    assert "drawn by the worker" in page.render_page(results, runs=drawn)
+    copies = [replace(r) for r in results]  # equal rows, not the worker's
+    text = page.render_page(copies, runs=drawn)
+    assert "drawn by the worker" not in text and page.results_table_html(copies) in text
+
+
+def test_formulas_printed_by_workers_are_not_printed_again(monkeypatch):
+    from dataclasses import replace
+    monkeypatch.setattr(writer, "formula_of", lambda case: pytest.fail("printed again"))
+    ordered = [("f::a", None, None), ("f::b", None, None)]
+    runs = {"f::a": replace(runs_of([row("a", "pass")])[0], formula_html="<math>a</math>"),
+            "f::b": replace(runs_of([row("b", "pass")])[0], formula_html="")}  # none to print
+    assert writer.draw_formulas(ordered, {}, runs) == {"f::a": "<math>a</math>"}

@@ -151,8 +151,10 @@ def _run(args, options) -> int:
                 bar.update(1)
             _print_entry(entry, args.quiet, say)
             if not is_load_error(entry) and entry.case_id in cases:
-                # printed while the workers run the next cases, not after the last one
-                prepare_formula(cases.pop(entry.case_id))
+                case = cases.pop(entry.case_id)
+                if entry.formula_html is None:  # the worker printed none
+                    # printed while the workers run the next cases, not after the last one
+                    prepare_formula(case)
     except KeyboardInterrupt:
         pressed = deferred.enter_context(_interrupts_deferred())  # first: a second is held
         interrupted = True

@@ -122,7 +122,7 @@ def _worker(connection, options):
     for index, case, shown in jobs_from(connection):
         try:
             # figures are drawn here, in parallel, not serially by the parent's report
-            outcome = draw_where_run(run_case(case, options), shown)
+            outcome = draw_where_run(run_case(case, options), shown, index)
         except MemoryError:
             outcome = limit_row(case, f"memory limit: the case needed more than "
                                       f"{options.memory_mb} MB (--memory-mb)")

@@ -30,6 +30,10 @@ class CaseRun:
     figures: tuple = ()   # ((kind, title, data[, drawn HTML fragment]), ...)
     seconds: float = 0.0
     case: object = field(default=None, compare=False)
+    # HTML the page shows, made where the case ran (verify.report.writer.draw_where_run)
+    # so the parent only joins it; None: the page makes it itself
+    table_html: str | None = field(default=None, compare=False)
+    formula_html: str | None = field(default=None, compare=False)  # "": no formula
 
 
 def run_case(case, options: RunOptions = RunOptions()) -> CaseRun:

@@ -125,6 +125,9 @@ def render_page(results, cases=(), *, interrupted=False, runs=(), files=None, fi
     maths, notes = maths or {}, notes or {}
     ordered = ordered_cases(results)
     described = {c.id: c for c in cases}
+    # a worker's table, kept with the very rows it shows: a caller may pass other rows
+    tables = {run.case_id: (run.results, run.table_html) for run in runs
+              if getattr(run, "table_html", None) is not None}
     counts = count(results)
     worst = worst_rel_error(results)
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -157,9 +160,16 @@ def render_page(results, cases=(), *, interrupted=False, runs=(), files=None, fi
     for case_id, rows, status in ordered:
         parts.append(_case_section(case_id, rows, status, described.get(case_id),
                                    figures.get(case_id, ()), maths.get(case_id),
-                                   notes.get(case_id)))
+                                   notes.get(case_id), _drawn_table(tables.get(case_id), rows)))
     parts.append("</main></body></html>")
     return "".join(parts)
+
+
+def _drawn_table(drawn, rows):
+    """The worker's table when it shows these very rows, else None."""
+    if drawn is None or len(drawn[0]) != len(rows):
+        return None
+    return drawn[1] if all(a is b for a, b in zip(drawn[0], rows)) else None
 
 
 def _nav(ordered) -> str:
@@ -180,7 +190,8 @@ def _nav(ordered) -> str:
     return "".join(out)
 
 
-def _case_section(case_id, rows, status, case, figures, math_html, note) -> str:
+def _case_section(case_id, rows, status, case, figures, math_html, note,
+                  table_html=None) -> str:
     counts = count(rows)
     opened = " open" if status in ("fail", "error") or figures else ""
     out = [f"<section class='case' id='{anchor(case_id)}'><details{opened}><summary>"
@@ -200,7 +211,7 @@ def _case_section(case_id, rows, status, case, figures, math_html, note) -> str:
     if case is not None and getattr(case, "shapes", ()):
         from verify.report.tensor_table import render as tensor_tables
         out.append(tensor_tables(case, rows))
-    out.append(_table(rows))
+    out.append(table_html if table_html is not None else results_table_html(rows))
     if note:
         out.append(f"<p class='note'>{html.escape(note)}</p>")
     if figures:
@@ -215,7 +226,8 @@ def _case_section(case_id, rows, status, case, figures, math_html, note) -> str:
     return "".join(out)
 
 
-def _table(rows) -> str:
+def results_table_html(rows) -> str:
+    """A case's rows as the page's HTML table."""
     out = ["<table><thead><tr><th>check</th><th>method</th><th>quantity</th><th>point</th>"
            "<th>h</th><th>exact</th><th>numeric</th><th>abs error</th><th>rel error</th>"
            "<th>bound</th><th>status</th><th>message</th></tr></thead><tbody>"]

@@ -18,8 +18,10 @@ draws the figures of its case when the page will show them (the first
 FIGURE_CAP in run order, and failing cases'), so drawing runs in parallel
 and the report itself rarely loads matplotlib; what no worker drew is drawn
 here. The function of each case is printed as MathML for the first
-MATH_CAP cases in page order; the others show it as text. So a run of a
-thousand cases writes a page of a few megabytes in seconds.
+MATH_CAP cases in page order; the others show it as text. Workers also
+print their case's formula (when the page may show it) and its table of
+rows, so the parent, whose work is the serial part of a run, only joins
+them. So a run of a thousand cases writes a page of a few megabytes in seconds.
 """
 from __future__ import annotations
 
@@ -212,8 +214,8 @@ def prepare() -> None:
 
 def prepare_formula(case) -> None:
     """Print ``case``'s formula as MathML now, kept for :func:`draw_formulas`
-    (the CLI calls it for the first MATH_CAP cases as their results arrive,
-    while the workers run the next ones)."""
+    (the CLI calls it for the first MATH_CAP cases whose run came back without
+    its formula, as their results arrive, while the workers run the next ones)."""
     from verify.report.maths import mathml_of
     if getattr(case, "expression", None) is not None:
         try:
@@ -222,22 +224,30 @@ def prepare_formula(case) -> None:
             pass
 
 
-def draw_formulas(ordered, cases_by_id) -> dict:
+def formula_of(case) -> str:
+    """``case``'s function as a ``<math>`` fragment, or "" when it has none
+    (no expression, or one SymPy cannot print: the page shows its text)."""
+    from verify.report.maths import render  # SymPy: not at `import verify`
+    if case is None or case.expression is None:
+        return ""
+    try:
+        fragment = render(case.expression, case.variables,
+                          plain=case.function_text or str(case.expression))
+    except Exception:  # noqa: BLE001 - the text form is always on the page
+        return ""
+    return fragment if fragment.startswith("<math") else ""
+
+
+def draw_formulas(ordered, cases_by_id, runs_by_id=None) -> dict:
     """``{case_id: <math> fragment}`` for the first MATH_CAP cases in page order
     (a case whose formula cannot be printed shows its text only, which is on
-    the page already)."""
-    from verify.report.maths import render  # SymPy: not at `import verify`
+    the page already). A formula a worker printed (``runs_by_id``) is used as it is."""
+    runs_by_id = runs_by_id or {}
     maths = {}
     for case_id, _, _ in ordered[:MATH_CAP]:
-        case = cases_by_id.get(case_id)
-        if case is None or case.expression is None:
-            continue
-        try:
-            fragment = render(case.expression, case.variables,
-                              plain=case.function_text or str(case.expression))
-        except Exception:  # noqa: BLE001 - the text form is always on the page
-            continue
-        if fragment.startswith("<math"):
+        drawn = getattr(runs_by_id.get(case_id), "formula_html", None)
+        fragment = drawn if drawn is not None else formula_of(cases_by_id.get(case_id))
+        if fragment:
             maths[case_id] = fragment
     return maths
 
@@ -283,13 +293,20 @@ def shown_whatever_status(cases) -> set:
     return chosen
 
 
-def draw_where_run(run, shown: bool):
+def draw_where_run(run, shown: bool, index: int | None = None):
     """The run as a worker sends it back: with its figures drawn when the
     page will show them (``shown``, or the case failed or erred: failing
-    cases' figures come first), else with their data only."""
-    if not run.figures or not (shown or any(r.status in ("fail", "error") for r in run.results)):
-        return run
-    return predrawn(run)
+    cases' figures come first), else with their data only; with its rows'
+    HTML table; and with its formula when the page may print it (``index``,
+    the case's place in the run, below MATH_CAP, or the case failed or erred).
+    So the parent, which writes the page alone, only joins what workers drew."""
+    from verify.report.html import results_table_html
+    bad = any(r.status in ("fail", "error") for r in run.results)
+    if run.figures and (shown or bad):
+        run = predrawn(run)
+    formula = formula_of(run.case) if run.case is not None and (
+        bad or (index is not None and index < MATH_CAP)) else None
+    return replace(run, table_html=results_table_html(run.results), formula_html=formula)
 
 
 def draw_figures(ordered, runs_by_id, cases_by_id=None):
@@ -305,7 +322,7 @@ def draw_figures(ordered, runs_by_id, cases_by_id=None):
         if svg:
             files[name] = svg
         figures.setdefault(case_id, []).append((title, fragment, name))
-    return figures, notes, files, draw_formulas(ordered, cases_by_id or {})
+    return figures, notes, files, draw_formulas(ordered, cases_by_id or {}, runs_by_id)
 
 
 def _previous_plots(out_dir) -> set:

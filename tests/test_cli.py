@@ -57,6 +57,19 @@ def test_a_page_put_together_from_the_workers_parts_is_the_page_drawn_here(corpu
     assert page.count("<math") == 6  # every case's formula, printed by its worker
 
 
+@pytest.mark.parametrize("chosen, kept", [(None, "1"), ("3", "3")])
+def test_a_run_keeps_blas_to_one_thread_unless_the_caller_chose(corpus, tmp_path, monkeypatch,
+                                                                 chosen, kept):
+    import os
+    environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if chosen:
+        environ["OPENBLAS_NUM_THREADS"] = chosen
+    monkeypatch.setattr(os, "environ", environ)
+    assert main([str(corpus), "--out", str(tmp_path), "-k", "::chain", "--timeout", "0",
+                 "-q"]) == 0
+    assert environ["OPENBLAS_NUM_THREADS"] == kept
+
+
 def test_jobs_caps_the_processes_that_read_the_files_too(corpus, tmp_path, monkeypatch):
     import verify.runner
     asked = []

@@ -113,6 +113,11 @@ def _on_sigterm(handler):
 
 
 def _run(args, options) -> int:
+    # One BLAS thread, unless the caller chose: a run's parallelism is its
+    # workers, and the OpenBLAS pool NumPy starts would cost a tenth of a
+    # second of CPU at import (in the serial part of a run), then contend
+    # with the workers for the cores.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # the engines (SymPy, NumPy, pandas) load here, not at --help
     from verify.core.status import exit_code
     from verify.report import write_reports

@@ -18,6 +18,10 @@ interpreter's own start-up on this machine.
 from __future__ import annotations
 
 import argparse
+import compileall
+import contextlib
+import io
+import json
 import os
 import random
 import resource
@@ -113,31 +117,52 @@ def ceiling(count: int = 20_000_000) -> float:
 
 
 def phases(jobs: int, corpus: str) -> None:
-    """Where a run's time goes: the parent's serial parts and the parallel run,
-    the CPU of the parent and of the workers, and the speed-up two free cores
-    would give with that split (Amdahl: (parent + workers) / (parent + workers / 2))."""
-    started = time.perf_counter()
-    from verify.core.run_options import RunOptions
-    from verify.report import write_reports
-    from verify.runner import is_load_error, load, run_all
-    marks = [("import", time.perf_counter())]
-    loaded = load([corpus], jobs=jobs)
-    marks.append(("load", time.perf_counter()))
-    runs = [entry for entry in run_all(loaded, RunOptions(), jobs=jobs)
-            if not is_load_error(entry)]
-    marks.append(("run", time.perf_counter()))
-    write_reports("out-phases", [r for run in runs for r in run.results], runs)
-    marks.append(("reports", time.perf_counter()))
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
-    parent = resource.getrusage(resource.RUSAGE_SELF)
-    spans, last = [], started
-    for name, at in marks:
-        spans.append(f"{name} {at - last:.1f}")
-        last = at
-    serial = parent.ru_utime + parent.ru_stime
-    parallel = workers.ru_utime + workers.ru_stime
-    print(f"{', '.join(spans)} s; parent cpu {serial:.1f} s, workers' cpu {parallel:.1f} s; "
-          f"2 free cores: {(serial + parallel) / (serial + parallel / 2):.2f}x")
+    """One CLI run (``verify.cli.main``) with its phases marked; prints them as JSON:
+    the wall time of each phase, the parent's CPU in each, the workers' CPU."""
+    import json
+
+    def cpu(who=resource.RUSAGE_SELF):
+        usage = resource.getrusage(who)
+        return usage.ru_utime + usage.ru_stime
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the CLI does before its imports
+    marks = [("start", time.perf_counter(), cpu())]
+    import verify.report
+    import verify.runner
+    from verify.cli import main
+
+    def marking(name, function):
+        def marked(*args, **kwargs):
+            marks.append((name, time.perf_counter(), cpu()))
+            return function(*args, **kwargs)
+        return marked
+    verify.runner.load = marking("import", verify.runner.load)
+    verify.runner.run_all = marking("load", verify.runner.run_all)  # the run phase starts
+    verify.report.write_reports = marking("run", verify.report.write_reports)
+    with contextlib.redirect_stdout(io.StringIO()):
+        main([corpus, "--jobs", str(jobs), "-q", "--out", "out-phases"])
+    marks.append(("reports", time.perf_counter(), cpu()))
+    spans = {name: (at - last_at, used - last_used)
+             for (name, at, used), (_, last_at, last_used) in zip(marks[1:], marks)}
+    print(json.dumps({"spans": spans, "workers": cpu(resource.RUSAGE_CHILDREN)}))
+
+
+def phase_figures(runs) -> str:
+    """The phases of several runs (best of each), and the speed-up two free
+    cores give by Amdahl's law. The serial part is the parent's time before
+    and after the workers (imports, reports). While the workers run, the
+    parent collects their results: on a machine of two cores that CPU takes
+    the workers' time too, so the speed-up of such a machine is
+    (serial + workers) / (serial + (workers + parent beside them) / 2)."""
+    best = {name: min(run["spans"][name][0] for run in runs) for name in runs[0]["spans"]}
+    serial = best["import"] + best["reports"]
+    beside = min(run["spans"]["load"][1] + run["spans"]["run"][1] for run in runs)
+    workers = min(run["workers"] for run in runs)
+    two_cores = (serial + workers) / (serial + (workers + beside) / 2)
+    cores_free = (serial + workers) / (serial + workers / 2)
+    return (", ".join(f"{name} {best[name]:.2f}" for name in best)
+            + f" s; serial {serial:.2f} s, parent's CPU beside the workers {beside:.2f} s, "
+              f"workers' CPU {workers:.1f} s; two free cores: {two_cores:.2f}x "
+              f"({cores_free:.2f}x with the parent on a third)")
 
 
 def best_of(command, repeats=5) -> float:
@@ -161,6 +186,9 @@ def main() -> None:
     kinds = "derivative, gradient" + (", backprop" if backprop else "")
     print(f"corpus: {args.cases} cases ({kinds}) in {FILES} files, {os.cpu_count()} cores")
     python = sys.executable
+    # bytecode compiled, as an installed package has it (an editable install
+    # under PYTHONDONTWRITEBYTECODE would compile every module at every start)
+    compileall.compile_dir(ROOT / "verify", quiet=1)
     runs = [
         ("verify --jobs 1", [python, "-m", "verify", str(corpus), "--jobs", "1", "-q",
                              "--out", str(folder / "out1")]),
@@ -198,9 +226,12 @@ def main() -> None:
     print(f"{'pytest -n 2 / cli':<18} {times['pytest -n 2'] / times['verify --jobs 2']:>8.2f}  "
           "(time of pytest -n 2 over verify --jobs 2)")
     for jobs in (1, 2):
-        done = subprocess.run([python, __file__, "--phases", str(jobs), str(corpus)],
-                              capture_output=True, text=True, cwd=folder)
-        print(f"{'phases, ' + str(jobs) + ' job' + 's' * (jobs > 1):<18} {done.stdout.strip()}")
+        runs = []
+        for _ in range(max(3, args.repeat)):
+            done = subprocess.run([python, __file__, "--phases", str(jobs), str(corpus)],
+                                  capture_output=True, text=True, cwd=folder)
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"{'phases, ' + str(jobs) + ' job' + 's' * (jobs > 1):<18} {phase_figures(runs)}")
     help_time = best_of([python, "-m", "verify", "--help"])
     bare = best_of([python, "-c", "pass"])
     print(f"{'--help':<18} {help_time:>8.3f}  (target <= 0.2 s; best of 5; "

@@ -1,4 +1,5 @@
 """Cases in worker processes: figures drawn where the case ran."""
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -99,8 +100,8 @@ def test_large_cases_are_not_sent_ahead_so_pipes_never_deadlock(monkeypatch, tmp
     sent = []
     real = workers._Slot.give
 
-    def give(self, index, case, timeout, shown=False):
-        accepted = real(self, index, case, timeout, shown)
+    def give(self, index, case, timeout, shown=False, wire=None):
+        accepted = real(self, index, case, timeout, shown, wire)
         sent.append((index, len(self.jobs), accepted))
         return accepted
     monkeypatch.setattr(workers._Slot, "give", give)
@@ -110,6 +111,29 @@ def test_large_cases_are_not_sent_ahead_so_pipes_never_deadlock(monkeypatch, tmp
     assert [len(r.results) > 0 for r in runs] == [True, True]
     assert (1, 2, True) not in sent and (1, 2, False) not in sent  # b never queued behind a
     assert (1, 1, True) in sent and (0, 1, True) in sent
+
+
+def test_a_case_is_sent_on_as_its_loading_worker_pickled_it_and_only_that_case(tmp_path):
+    """The parent sends a case's bytes from its loading worker instead of
+    pickling the tree again, and only for the very case object they were
+    read into: other bytes under its id (here b's) would run another case."""
+    from verify.core.run_options import RunOptions
+    from verify.runner import load
+    from verify.workers import run_in_workers
+    path = tmp_path / "two.yaml"
+    path.write_text("cases:\n  - {name: a, function: x**2, at: {x: 1}}\n"
+                    "  - {name: b, function: x**3, at: {x: 1}}\n")
+    loaded = load([path], RunOptions(timeout=60), jobs=1)
+    a, b = loaded.cases
+    assert set(loaded.wire) == {a.id, b.id} and loaded.wire[a.id][0] is a
+    assert pickle.loads(loaded.wire[a.id][1]) == a  # the bytes are the case itself
+
+    def first_value(wire):
+        run, = run_in_workers([a], RunOptions(timeout=60), jobs=1, wire=wire)
+        return run.results[0].exact
+    assert first_value(loaded.wire) == 2.0  # d/dx x**2 at 1
+    assert first_value({a.id: (a, loaded.wire[b.id][1])}) == 3.0  # the bytes ran: b's
+    assert first_value({a.id: (b, loaded.wire[b.id][1])}) == 2.0  # not a's bytes: pickled anew
 
 
 CAPPED = """

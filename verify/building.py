@@ -17,17 +17,17 @@ steps run in this process.
 from __future__ import annotations
 
 import functools
-
+import pickle
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
 import yaml
 
 from verify.checks.compare import Result
 from verify.input.loading import CaseError, line_of, read_nodes
-from verify.workers import Worker, _context, jobs_from, send, start_worker
+from verify.workers import Worker, _context, dumps, jobs_from, send, start_worker
 
 
 # What a loading worker reports, in this order per case: Begin, Built; Done when
@@ -43,6 +43,10 @@ class Begin:
 class Built:
     index: int | None   # None: the file itself could not be read
     item: object        # a Case, or the load-error Result row
+    # a worker's Case as it pickled it (workers.dumps): the parent reads the
+    # Case from it and sends the same bytes on to a case worker, not pickling
+    # the tree again (the parent's work is the serial part of a run)
+    wire: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -156,8 +160,13 @@ def file_entries(job, options, send, note_key=None) -> None:
 
 def _load_worker(connection, options, note):
     start_worker(options)
+
+    def report(entry):
+        if isinstance(entry, Built) and not isinstance(entry.item, Result):  # a Case
+            entry = Built(entry.index, None, wire=dumps(entry.item))
+        send(connection, entry)
     for job in jobs_from(connection):
-        file_entries(job, options, functools.partial(send, connection), note.write)
+        file_entries(job, options, report, note.write)
 
 
 def entries_in_process(jobs, options):
@@ -268,6 +277,8 @@ def _take(report, loading, found) -> bool:
         loading.case = report
         loading.restart()
     elif isinstance(report, Built):
+        if report.wire is not None:
+            report = Built(report.index, pickle.loads(report.wire), report.wire)
         found[loading.index].append(report)
         loading.case = None
     return isinstance(report, Done)

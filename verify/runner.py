@@ -8,7 +8,7 @@ per case (see :mod:`verify.workers`), and returns them in file order.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from verify.checks.case import run_case
 from verify.core.result import Result, is_load_error, rows_of
@@ -29,6 +29,9 @@ class Loaded:
     :class:`~verify.checks.compare.Result` rows."""
 
     order: tuple = ()
+    # {case id: (case, its bytes)}: the cases as their loading workers pickled
+    # them, sent on to the case workers as they are (see verify.building.Built)
+    wire: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def cases(self):
@@ -43,7 +46,7 @@ class Loaded:
         if not pattern:
             return self
         return Loaded(tuple(item for item in self.order
-                            if is_load_error(item) or pattern in item.id))
+                            if is_load_error(item) or pattern in item.id), self.wire)
 
 
 def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None,
@@ -68,7 +71,7 @@ def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None,
                                      meanwhile=meanwhile)
     else:
         reports = entries_in_process(jobs_to_read, options)
-    order, seen = [], {}
+    order, seen, wire = [], {}, {}
     for slot in slots:
         if isinstance(slot, Result):
             order.append(slot)
@@ -85,7 +88,9 @@ def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None,
                 continue
             seen[case.id] = case.line
             order.append(case)
-    return Loaded(tuple(order))
+            if built.wire is not None:
+                wire[case.id] = (case, built.wire)
+    return Loaded(tuple(order), wire)
 
 
 def run_all(loaded: Loaded, options: RunOptions = RunOptions(), *, jobs: int = 1,
@@ -103,7 +108,7 @@ def run_all(loaded: Loaded, options: RunOptions = RunOptions(), *, jobs: int = 1
     elif jobs <= 1 and not options.timeout:
         done = (run_case(case, options) for case in cases)
     else:
-        done = run_in_workers(cases, options, jobs=max(1, jobs))
+        done = run_in_workers(cases, options, jobs=max(1, jobs), wire=loaded.wire)
     done = iter(done)
     for item in loaded.order:
         entry = item if is_load_error(item) else next(done)

@@ -120,6 +120,8 @@ def jobs_from(connection):
 def _worker(connection, options):
     start_worker(options)
     for index, case, shown in jobs_from(connection):
+        if isinstance(case, bytes):  # as its loading worker pickled it
+            case = pickle.loads(case)
         try:
             # figures are drawn here, in parallel, not serially by the parent's report
             outcome = draw_where_run(run_case(case, options), shown, index)
@@ -175,11 +177,12 @@ class _Slot(Worker):
     def job(self):
         return self.jobs[0] if self.jobs else None
 
-    def give(self, index, case, timeout, shown=False) -> bool:
+    def give(self, index, case, timeout, shown=False, wire=None) -> bool:
         """Send the job, unless it must wait: a job sent ahead that could fill
         the pipe would block the parent while the worker blocks sending its
-        result (a deadlock), so a large one waits for an idle worker."""
-        payload = dumps((index, case, shown))
+        result (a deadlock), so a large one waits for an idle worker. ``wire``:
+        the case as its loading worker pickled it, sent instead of pickling it again."""
+        payload = dumps((index, case if wire is None else wire, shown))
         if self.jobs and len(payload) > PREFETCH_BYTES:
             return False
         if not self.jobs:
@@ -194,8 +197,11 @@ class _Slot(Worker):
         self.deadline = time.monotonic() + timeout if timeout and self.jobs else None
 
 
-def run_in_workers(cases, options, *, jobs):
-    """Yield one CaseRun per case, in order, from ``jobs`` worker processes."""
+def run_in_workers(cases, options, *, jobs, wire=None):
+    """Yield one CaseRun per case, in order, from ``jobs`` worker processes.
+    ``wire`` maps a case id to ``(case, bytes)`` from its loading worker: the
+    bytes are sent for that very case object only."""
+    wire = wire or {}
     context = _context()
     shown = shown_whatever_status(cases)
     pending = list(enumerate(cases))[::-1]
@@ -206,7 +212,9 @@ def run_in_workers(cases, options, *, jobs):
             for slot in slots:
                 while len(slot.jobs) < IN_FLIGHT and pending:
                     index, case = pending[-1]
-                    if not slot.give(index, case, options.timeout, index in shown):
+                    held, sent = wire.get(case.id, (None, None))
+                    if not slot.give(index, case, options.timeout, index in shown,
+                                     sent if held is case else None):
                         break
                     pending.pop()
             busy = [s for s in slots if s.job is not None]

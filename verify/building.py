@@ -232,10 +232,10 @@ def entries_in_workers(jobs, options, *, workers: int, meanwhile=None):
                     continue
                 if slot.connection in ready:
                     try:
-                        while slot.connection.poll():
-                            if _take(slot.connection.recv(), loading, found):
-                                slot.job = None
-                                break
+                        # one report per wake: the next wait finds any other at once
+                        # (a poll() after each report was another wait of its own)
+                        if _take(slot.connection.recv(), loading, found):
+                            slot.job = None
                         continue
                     except (EOFError, OSError):
                         died = True

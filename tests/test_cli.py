@@ -57,17 +57,52 @@ def test_a_page_put_together_from_the_workers_parts_is_the_page_drawn_here(corpu
     assert page.count("<math") == 6  # every case's formula, printed by its worker
 
 
-@pytest.mark.parametrize("chosen, kept", [(None, "1"), ("3", "3")])
+@pytest.mark.parametrize("chosen, seen", [(None, "1"), ("3", "3")])
 def test_a_run_keeps_blas_to_one_thread_unless_the_caller_chose(corpus, tmp_path, monkeypatch,
-                                                                 chosen, kept):
+                                                                 chosen, seen):
     import os
-    environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    import verify.runner
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     if chosen:
-        environ["OPENBLAS_NUM_THREADS"] = chosen
-    monkeypatch.setattr(os, "environ", environ)
-    assert main([str(corpus), "--out", str(tmp_path), "-k", "::chain", "--timeout", "0",
-                 "-q"]) == 0
-    assert environ["OPENBLAS_NUM_THREADS"] == kept
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", chosen)
+    during = []
+    real = verify.runner.load
+    monkeypatch.setattr(verify.runner, "load", lambda *a, **k: (
+        during.append(os.environ.get("OPENBLAS_NUM_THREADS")), real(*a, **k))[1])
+    assert main([str(corpus), "--out", str(tmp_path), "-k", "::chain", "-q"]) == 0
+    assert during == [seen]  # while the run imports NumPy and forks its workers
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == chosen  # put back as it was
+
+
+def test_with_workers_the_parent_prints_no_formula_and_pickles_no_case(corpus, tmp_path,
+                                                                       monkeypatch):
+    """The parent's work is a run's serial part: a selection (-k) run in
+    workers leaves every formula to them and sends each case on as the
+    bytes its loading worker made. The forked workers log with their own pid."""
+    from verify import workers
+    from verify.input.cases import Case
+    from verify.report import writer
+    log = tmp_path / "log"
+    real_formula, real_dumps = writer.formula_of, workers.dumps
+
+    def formula_of(case):
+        with open(log, "a") as stream:
+            stream.write(f"formula {os.getpid()}\n")
+        return real_formula(case)
+
+    def dumps(obj):
+        if isinstance(obj, tuple) and any(isinstance(part, Case) for part in obj):
+            with open(log, "a") as stream:
+                stream.write(f"case {os.getpid()}\n")
+        return real_dumps(obj)
+    monkeypatch.setattr(writer, "formula_of", formula_of)
+    monkeypatch.setattr(workers, "dumps", dumps)
+    assert main([str(corpus), "--out", str(tmp_path / "out"), "-k", "n", "--jobs", "2",
+                 "-q"]) == 2
+    lines = [line.split() for line in log.read_text().splitlines()]
+    assert [kind for kind, _ in lines].count("formula") == 4  # chain, wrong, single32, kink
+    assert all(int(pid) != os.getpid() for _, pid in lines)
+    assert (tmp_path / "out" / "report.html").read_text().count("<math") == 4
 
 
 def test_jobs_caps_the_processes_that_read_the_files_too(corpus, tmp_path, monkeypatch):

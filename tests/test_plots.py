@@ -162,7 +162,7 @@ def test_e_and_minus_print_as_in_textbooks_and_labels_are_escaped():
 
 
 def test_unprintable_or_long_formulas_fall_back_to_text(monkeypatch):
-    long = parse(" + ".join(f"sin({k}*x)*cos({k}*x**2)*exp({k}*x)" for k in range(1, 200)))
+    long = parse(" + ".join(f"sin({k}*x)*cos({k}*x**2)*exp({k}*x)" for k in range(1, 90)))
     with pytest.raises(ValueError, match="characters of MathML"):
         maths.mathml_of(long, ("x",))
     fragment = maths.render(long, ("x",), plain="sum of sines <&>")

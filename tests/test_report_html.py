@@ -358,3 +358,18 @@ def test_formulas_printed_by_workers_are_not_printed_again(monkeypatch):
     runs = {"f::a": replace(runs_of([row("a", "pass")])[0], formula_html="<math>a</math>"),
             "f::b": replace(runs_of([row("b", "pass")])[0], formula_html="")}  # none to print
     assert writer.draw_formulas(ordered, {}, runs) == {"f::a": "<math>a</math>"}
+
+
+def test_a_formula_past_the_terms_limit_is_text_without_being_printed(tmp_path, monkeypatch):
+    """A graph of nested nodes is a tree of 2**16 terms (its shared subtrees
+    repeated): printing it took seconds, inside the case's time limit."""
+    import importlib
+    from verify.report import maths
+    nodes = "".join(f"      a{k}: sin(a{k - 1}) + cos(a{k - 1})\n" for k in range(1, 16))
+    cases, _ = load_one(tmp_path, f"cases:\n  - name: deep\n    graph:\n      a0: x\n{nodes}"
+                                  "    at: {x: 0.3}\n")
+    printer = importlib.import_module("sympy.printing.mathml")
+    monkeypatch.setattr(printer, "mathml", lambda *a, **k: pytest.fail("printed"))
+    with pytest.raises(ValueError, match=f"more than {maths.MAX_TERMS} terms"):
+        maths.mathml_of(cases[0].expression, cases[0].variables)
+    assert writer.formula_of(cases[0]) == ""

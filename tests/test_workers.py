@@ -136,6 +136,28 @@ def test_a_case_is_sent_on_as_its_loading_worker_pickled_it_and_only_that_case(t
     assert first_value({a.id: (b, loaded.wire[b.id][1])}) == 2.0  # not a's bytes: pickled anew
 
 
+@FORK
+def test_a_case_that_cannot_be_sent_to_a_worker_is_an_error_row_and_the_others_run(
+        tmp_path, monkeypatch):
+    from verify import workers
+    from verify.core.run_options import RunOptions
+    real = workers.dumps
+
+    def refusing(obj):
+        if isinstance(obj, tuple) and getattr(obj[1], "name", None) == "b":
+            raise pickle.PicklingError("cannot pickle this tree")
+        return real(obj)
+    monkeypatch.setattr(workers, "dumps", refusing)
+    runs = list(workers.run_in_workers(_cases(tmp_path, "a", "b", "c"), RunOptions(timeout=60),
+                                       jobs=1))
+    assert [run.case_id[-1] for run in runs] == ["a", "b", "c"]
+    (row,) = runs[1].results
+    assert row.status == "error" and row.case == "b" and row.message == (
+        "the case could not be sent to a worker: PicklingError: cannot pickle this tree "
+        f"(at test_workers.py:{refusing.__code__.co_firstlineno + 2})")
+    assert {r.status for r in runs[0].results + runs[2].results} == {"pass"}
+
+
 CAPPED = """
 import mmap, sys
 from verify.workers import _limit_memory

@@ -19,13 +19,13 @@ from __future__ import annotations
 import functools
 import pickle
 import time
-import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
 import yaml
 
 from verify.checks.compare import Result
+from verify.core.result import exception_text
 from verify.input.loading import CaseError, line_of, read_nodes
 from verify.workers import Worker, _context, dumps, jobs_from, send, start_worker
 
@@ -74,9 +74,7 @@ def _case_name(node) -> str | None:
 
 
 def _internal(exc: BaseException) -> str:
-    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    at = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
-    return f"internal error while reading it: {type(exc).__name__}: {str(exc)[:200]}{at}"
+    return f"internal error while reading it: {exception_text(exc, limit=200)}"
 
 
 KEY_BYTES = 64  # a key's name, as long as any key of CASES.md

@@ -99,7 +99,8 @@ def main(argv=None) -> int:
     # SIGTERM ends a run like Ctrl-C: the cases that finished are written
     previous = _on_sigterm(_interrupt)
     try:
-        return _run(args, options)
+        with _one_blas_thread():
+            return _run(args, options)
     finally:
         _on_sigterm(previous)
 
@@ -112,12 +113,23 @@ def _on_sigterm(handler):
         return None
 
 
+@contextmanager
+def _one_blas_thread():
+    """OpenBLAS at one thread for the run, unless the caller chose (then put
+    back as it was): a run's parallelism is its workers, which inherit it, and
+    the pool NumPy would start costs a tenth of a second of CPU at import (in
+    the serial part of a run), then contends with the workers for the cores."""
+    chosen = "OPENBLAS_NUM_THREADS" in os.environ
+    if not chosen:
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        if not chosen:
+            os.environ.pop("OPENBLAS_NUM_THREADS", None)
+
+
 def _run(args, options) -> int:
-    # One BLAS thread, unless the caller chose: a run's parallelism is its
-    # workers, and the OpenBLAS pool NumPy starts would cost a tenth of a
-    # second of CPU at import (in the serial part of a run), then contend
-    # with the workers for the cores.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # the engines (SymPy, NumPy, pandas) load here, not at --help
     from verify.core.status import exit_code
     from verify.report import write_reports

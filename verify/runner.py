@@ -21,6 +21,11 @@ from verify.workers import run_in_workers
 
 __all__ = ["Loaded", "is_load_error", "load", "rows_of", "run_all"]
 
+# A case's bytes are kept for its case worker up to this size: a tree's pickle
+# is a few kilobytes, and the bytes of a case holding data would double the
+# parent's memory for little (an array is pickled again at the speed of a copy).
+WIRE_KEPT_BYTES = 64 * 1024
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -88,7 +93,7 @@ def load(paths, options: RunOptions = RunOptions(), *, jobs: int | None = None,
                 continue
             seen[case.id] = case.line
             order.append(case)
-            if built.wire is not None:
+            if built.wire is not None and len(built.wire) <= WIRE_KEPT_BYTES:
                 wire[case.id] = (case, built.wire)
     return Loaded(tuple(order), wire)
 

@@ -24,6 +24,7 @@ import sympy
 from sympy.core.function import Application, UndefinedFunction
 
 from verify.checks.case import limit_row, run_case
+from verify.core.result import exception_text
 from verify.input.expressions import allow_deep_recursion
 from verify.report.writer import draw_where_run, shown_whatever_status
 
@@ -213,9 +214,13 @@ def run_in_workers(cases, options, *, jobs, wire=None):
                 while len(slot.jobs) < IN_FLIGHT and pending:
                     index, case = pending[-1]
                     held, sent = wire.get(case.id, (None, None))
-                    if not slot.give(index, case, options.timeout, index in shown,
-                                     sent if held is case else None):
-                        break
+                    try:
+                        if not slot.give(index, case, options.timeout, index in shown,
+                                         sent if held is case else None):
+                            break
+                    except Exception as exc:  # noqa: BLE001 - a case that cannot be pickled
+                        finished[index] = limit_row(case, "the case could not be sent to a "
+                                                          f"worker: {exception_text(exc)}")
                     pending.pop()
             busy = [s for s in slots if s.job is not None]
             deadlines = [s.deadline for s in busy if s.deadline is not None]

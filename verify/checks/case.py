@@ -7,11 +7,11 @@ gets a ``skip`` row saying why, so no case vanishes from the reports.
 from __future__ import annotations
 
 import time
-import traceback
 from dataclasses import dataclass, field
 
 from verify.checks import runner_for
 from verify.checks.common import Artifacts
+from verify.core.result import exception_text
 from verify.core.run_options import RunOptions
 from verify.checks.compare import Result, error_row, skip_row, where
 from verify.checks.expected import expectation_rows
@@ -96,10 +96,8 @@ def _implementation_rows(case, options, artifacts):
 def _crash(case, check, exc, line=None) -> Result:
     if isinstance(exc, LimitReached):  # a limit the case hit, not a bug: say which
         return error_row(where(case, check, line), str(exc))
-    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    at = f" (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
     return error_row(where(case, check, line),
-                     f"internal error while running the check: {type(exc).__name__}: {exc}{at}")
+                     f"internal error while running the check: {exception_text(exc)}")
 
 
 def limit_row(case, message: str) -> CaseRun:

@@ -7,6 +7,8 @@ light (no SymPy, NumPy or pandas), so the CLI can use it at start.
 """
 from __future__ import annotations
 
+import re
+import traceback
 from dataclasses import dataclass, fields
 
 from verify.core.status import Status
@@ -50,3 +52,22 @@ def is_load_error(entry) -> bool:
 def rows_of(entry) -> tuple:
     """The results.csv rows of one ``run_all`` entry."""
     return (entry,) if is_load_error(entry) else entry.results
+
+
+# SymPy names each function lambdify compiles <lambdifygenerated-N>, N counting
+# the process's compilations: in a message it would make the reports differ
+# between runs of the same cases (in one process or in workers, -k or not)
+_LAMBDIFIED = re.compile(r"<lambdifygenerated-\d+>")
+
+
+def exception_text(exc: BaseException, limit: int | None = None) -> str:
+    """``Type: message (at file:line)`` for an internal error's row, the same
+    for the same cases whatever ran before them in the process."""
+    message = _LAMBDIFIED.sub("<lambdifygenerated>", str(exc))
+    if limit is not None:
+        message = message[:limit]
+    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    filename = _LAMBDIFIED.sub("<lambdifygenerated>", last.filename.rsplit("/", 1)[-1]) \
+        if last else ""
+    at = f" (at {filename}:{last.lineno})" if last else ""
+    return f"{type(exc).__name__}: {message}{at}"

@@ -16,9 +16,15 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import re
 
 MAX_MARKUP = 20_000   # longer formulas are not readable as one line: plain text
+# Past this many terms (nodes of the expression tree) a formula is text without
+# being printed first: a term prints as about 10 characters or more, so such a
+# formula is past MAX_MARKUP anyway, and printing a graph of nested nodes took
+# seconds (the printer walks each shared subtree anew)
+MAX_TERMS = MAX_MARKUP // 8
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"lt", "gt", "amp", "quot", "apos"}
 _PLAIN = {"ExponentialE": "e", "ImaginaryI": "i"}  # as textbooks print them, not double-struck
@@ -48,7 +54,10 @@ def mathml_of(expression, variables=()) -> str:
     ValueError
         When SymPy cannot print it, or it is too long to read.
     """
+    from sympy import preorder_traversal
     from sympy.printing.mathml import mathml  # SymPy's printers: only when a page is drawn
+    if next(itertools.islice(preorder_traversal(expression), MAX_TERMS, None), None) is not None:
+        raise ValueError(f"the formula has more than {MAX_TERMS} terms")
     try:
         body = mathml(expression, printer="presentation")
     except Exception as exc:  # noqa: BLE001 - any printer failure means "show the text"
@@ -79,12 +88,12 @@ def render(expression, variables=(), *, plain: str = "") -> str:
     ``plain`` is the text shown when the formula cannot be printed (default:
     SymPy's ``str`` of the expression); it is also the formula's label.
     """
-    plain = plain or str(expression)
     try:
         markup = mathml_of(expression, variables)
     except ValueError:
-        return text_fallback(plain)
-    return _math_element(markup, html.escape(plain, quote=True))
+        return text_fallback(plain or str(expression))
+    # the text only now: for a formula too large to print, it too took seconds
+    return _math_element(markup, html.escape(plain or str(expression), quote=True))
 
 
 def text_fallback(plain: str) -> str:

@@ -224,18 +224,20 @@ def prepare_formula(case) -> None:
             pass
 
 
-def formula_of(case) -> str:
+def formula_of(case) -> str | None:
     """``case``'s function as a ``<math>`` fragment, or "" when it has none
-    (no expression, or one SymPy cannot print: the page shows its text)."""
-    from verify.report.maths import render  # SymPy: not at `import verify`
+    (no expression, or one SymPy cannot print or is too long: the page shows
+    its text); None when printing ran out of memory."""
+    from verify.report.maths import mathml_of, render  # SymPy: not at `import verify`
     if case is None or case.expression is None:
         return ""
     try:
-        fragment = render(case.expression, case.variables,
-                          plain=case.function_text or str(case.expression))
+        mathml_of(case.expression, case.variables)  # ValueError: shown as text
+        return render(case.expression, case.variables, plain=case.function_text or "")
+    except MemoryError:
+        return None  # under a worker's memory cap: the page may try again
     except Exception:  # noqa: BLE001 - the text form is always on the page
         return ""
-    return fragment if fragment.startswith("<math") else ""
 
 
 def draw_formulas(ordered, cases_by_id, runs_by_id=None) -> dict:

@@ -74,6 +74,18 @@ def test_a_run_keeps_blas_to_one_thread_unless_the_caller_chose(corpus, tmp_path
     assert os.environ.get("OPENBLAS_NUM_THREADS") == chosen  # put back as it was
 
 
+def test_a_run_freezes_what_it_imported_and_puts_it_back(corpus, tmp_path, monkeypatch):
+    import gc
+    import verify.runner
+    before, during = gc.get_freeze_count(), []
+    real = verify.runner.load
+    monkeypatch.setattr(verify.runner, "load", lambda *a, **k: (
+        during.append(gc.get_freeze_count()), real(*a, **k))[1])
+    assert main([str(corpus), "--out", str(tmp_path), "-k", "::chain", "-q"]) == 0
+    assert during[0] > before + 50_000  # SymPy's objects, out of the collector's way
+    assert gc.get_freeze_count() == before
+
+
 def test_with_workers_the_parent_prints_no_formula_and_pickles_no_case(corpus, tmp_path,
                                                                        monkeypatch):
     """The parent's work is a run's serial part: a selection (-k) run in

@@ -14,6 +14,14 @@ is cpu / wall, the cores the run kept busy, which with the machine's load
 average beside it tells a slow-down by other work from one of our own. The
 ``--help`` time is shown beside the time of ``python -c pass``, the
 interpreter's own start-up on this machine.
+
+The phases (best of three runs of the CLI each): the serial part is the
+parent alone, importing before the workers start and writing the reports
+after they end; while they run, the parent receives their results. On two
+free cores, by Amdahl's law, a run takes serial + (workers' CPU + the
+parent's CPU beside them) / 2; with the parent's share on a third core,
+serial + workers' CPU / 2. Both speed-ups are printed, from the one-job run
+(the work itself, not slowed by a second job).
 """
 from __future__ import annotations
 
@@ -146,7 +154,7 @@ def phases(jobs: int, corpus: str) -> None:
     print(json.dumps({"spans": spans, "workers": cpu(resource.RUSAGE_CHILDREN)}))
 
 
-def phase_figures(runs) -> str:
+def phase_figures(runs) -> tuple[str, float, float]:
     """The phases of several runs (best of each), and the speed-up two free
     cores give by Amdahl's law. The serial part is the parent's time before
     and after the workers (imports, reports). While the workers run, the
@@ -159,10 +167,11 @@ def phase_figures(runs) -> str:
     workers = min(run["workers"] for run in runs)
     two_cores = (serial + workers) / (serial + (workers + beside) / 2)
     cores_free = (serial + workers) / (serial + workers / 2)
-    return (", ".join(f"{name} {best[name]:.2f}" for name in best)
+    text = (", ".join(f"{name} {best[name]:.2f}" for name in best)
             + f" s; serial {serial:.2f} s, parent's CPU beside the workers {beside:.2f} s, "
               f"workers' CPU {workers:.1f} s; two free cores: {two_cores:.2f}x "
               f"({cores_free:.2f}x with the parent on a third)")
+    return text, two_cores, cores_free
 
 
 def best_of(command, repeats=5) -> float:
@@ -225,13 +234,20 @@ def main() -> None:
           f"{before:.2f} and after {after:.2f}: what 2 jobs can reach beside the other work)")
     print(f"{'pytest -n 2 / cli':<18} {times['pytest -n 2'] / times['verify --jobs 2']:>8.2f}  "
           "(time of pytest -n 2 over verify --jobs 2)")
+    amdahl = {}
     for jobs in (1, 2):
         runs = []
         for _ in range(max(3, args.repeat)):
             done = subprocess.run([python, __file__, "--phases", str(jobs), str(corpus)],
                                   capture_output=True, text=True, cwd=folder)
             runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(f"{'phases, ' + str(jobs) + ' job' + 's' * (jobs > 1):<18} {phase_figures(runs)}")
+        text, *amdahl[jobs] = phase_figures(runs)
+        print(f"{'phases, ' + str(jobs) + ' job' + 's' * (jobs > 1):<18} {text}")
+    two_cores, cores_free = amdahl[1]  # the one-job run: the work itself, uncontended
+    print(f"{'two free cores':<18} {two_cores:>8.2f}  (Amdahl, one job's phases; target >= "
+          f"{TARGET_SPEEDUP}: {'PASS' if two_cores >= TARGET_SPEEDUP else 'MISS'}; "
+          f"{cores_free:.2f}x with the parent's work beside the workers on a third core: "
+          f"{'PASS' if cores_free >= TARGET_SPEEDUP else 'MISS'})")
     help_time = best_of([python, "-m", "verify", "--help"])
     bare = best_of([python, "-c", "pass"])
     print(f"{'--help':<18} {help_time:>8.3f}  (target <= 0.2 s; best of 5; "

@@ -132,11 +132,12 @@ def phases(jobs: int, corpus: str) -> None:
     def cpu(who=resource.RUSAGE_SELF):
         usage = resource.getrusage(who)
         return usage.ru_utime + usage.ru_stime
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the CLI does before its imports
+    from verify.cli import _one_blas_thread, main  # light: NumPy is not imported yet
+    stack = contextlib.ExitStack()
+    stack.enter_context(_one_blas_thread())  # the CLI's own rule, before the imports below
     marks = [("start", time.perf_counter(), cpu())]
     import verify.report
     import verify.runner
-    from verify.cli import main
 
     def marking(name, function):
         def marked(*args, **kwargs):
@@ -146,7 +147,7 @@ def phases(jobs: int, corpus: str) -> None:
     verify.runner.load = marking("import", verify.runner.load)
     verify.runner.run_all = marking("load", verify.runner.run_all)  # the run phase starts
     verify.report.write_reports = marking("run", verify.report.write_reports)
-    with contextlib.redirect_stdout(io.StringIO()):
+    with stack, contextlib.redirect_stdout(io.StringIO()):
         main([corpus, "--jobs", str(jobs), "-q", "--out", "out-phases"])
     marks.append(("reports", time.perf_counter(), cpu()))
     spans = {name: (at - last_at, used - last_used)

@@ -156,6 +156,9 @@ def test_a_case_that_cannot_be_sent_to_a_worker_is_an_error_row_and_the_others_r
         "the case could not be sent to a worker: PicklingError: cannot pickle this tree "
         f"(at test_workers.py:{refusing.__code__.co_firstlineno + 2})")
     assert {r.status for r in runs[0].results + runs[2].results} == {"pass"}
+    # with no other case in flight, there is no worker to wait for
+    (alone,) = workers.run_in_workers(_cases(tmp_path, "b"), RunOptions(timeout=60), jobs=1)
+    assert alone.results[0].message == row.message
 
 
 CAPPED = """

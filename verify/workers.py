@@ -225,7 +225,8 @@ def run_in_workers(cases, options, *, jobs, wire=None):
             busy = [s for s in slots if s.job is not None]
             deadlines = [s.deadline for s in busy if s.deadline is not None]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-            ready = wait([s.connection for s in busy], timeout=wait_for)
+            # no worker busy (the cases left could not be sent): nothing to wait for
+            ready = wait([s.connection for s in busy], timeout=wait_for) if busy else []
             for slot in list(slots):
                 if slot.job is None:
                     continue
